@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import chalk from 'chalk';
+import { RackerError, EXIT } from '../errors.js';
+import { logLevel } from '../log.js';
+import { resolveSettings, type Settings } from '../settings.js';
+import { ImageStore } from '../store/image-store.js';
+import { ContainerStore } from '../store/container-store.js';
+
+/** What every verb gets: settings and the stores under the chosen root. */
+export interface Context {
+  settings: Settings;
+  images: ImageStore;
+  containers: ContainerStore;
+}
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export function contextFrom(program: Command): Context {
+  const settings = resolveSettings(program.opts<{ root?: string; verbose?: boolean; debug?: boolean }>());
+  const images = new ImageStore(settings.root);
+  return { settings, images, containers: new ContainerStore(images.layout) };
+}
+
+/** The program skeleton shared by racker and postroj: global options, errors, exit codes. */
+export function createProgram(name: string, description: string): Command {
+  const program = new Command(name)
+    .description(description)
+    .version(VERSION, '--version', 'print the version and exit')
+    .option('--root <dir>', 'store location (env RACKER_ROOT, default /var/lib/racker)')
+    .option('--verbose', 'say more about what is happening')
+    .option('--debug', 'print every external command before running it')
+    .enablePositionalOptions()
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(chalk.red(str.replace(/^error: /, `${name}: `))) });
+  program.hook('preAction', (thisCommand) => {
+    const o = thisCommand.opts<{ verbose?: boolean; debug?: boolean }>();
+    logLevel.verbose = !!o.verbose;
+    logLevel.debug = !!o.debug;
+  });
+  return program;
+}
+
+/** Run the program; print one red line (plus hint) for a failure and exit with docker's codes. */
+export async function main(program: Command, argv: string[]): Promise<never> {
+  let code = 0;
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    code = process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    code = reportError(program.name(), err);
+  }
+  // flush stdout before leaving (it may be a pipe)
+  await new Promise<void>(resolve => process.stdout.write('', () => resolve()));
+  process.exit(code);
+}
+
+export function reportError(name: string, err: unknown): number {
+  if (err instanceof CommanderError) {
+    // help and --version end through here too, with code 0
+    return err.exitCode === 0 ? 0 : EXIT.RACKER;
+  }
+  if (err instanceof RackerError) {
+    process.stderr.write(chalk.red(`${name}: ${err.message}`) + '\n');
+    if (err.hint) process.stderr.write(chalk.dim(`hint: ${err.hint}`) + '\n');
+    if (logLevel.debug && err.cause) process.stderr.write(String((err.cause as Error).stack ?? err.cause) + '\n');
+    return err.exitCode;
+  }
+  const e = err as NodeJS.ErrnoException;
+  process.stderr.write(chalk.red(`${name}: ${e?.message ?? String(err)}`) + '\n');
+  if (e?.code === 'EACCES' || e?.code === 'EPERM') process.stderr.write(chalk.dim('hint: racker needs root (try sudo)') + '\n');
+  if (logLevel.debug && e?.stack) process.stderr.write(e.stack + '\n');
+  return EXIT.RACKER;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { RackerError } from '../../errors.js';
+import { contextFrom } from '../context.js';
+import { parseReference, familiarName } from '../../image/reference.js';
+import { humanSize } from '../../store/progress.js';
+import type { ImageRecord, Tags } from '../../store/image-store.js';
+import { formatTable, timeAgo } from '../table.js';
+
+export interface ImageRow { id: string; repository: string; tag: string; digest: string; created: string; size: number; names: string[] }
+
+/** Split a stored name into docker's REPOSITORY and TAG columns. */
+export function splitName(name: string): { repository: string; tag: string } {
+  try {
+    const ref = parseReference(name);
+    if (ref.transport === 'docker') return familiarName(ref);
+  } catch {
+    // a name we stored ourselves but cannot parse: show it whole
+  }
+  const colon = name.lastIndexOf(':');
+  return colon > name.indexOf(':') ? { repository: name.slice(0, colon), tag: name.slice(colon + 1) } : { repository: name, tag: '<none>' };
+}
+
+export function imageRows(images: ImageRecord[], tags: Tags): ImageRow[] {
+  const rows: ImageRow[] = [];
+  for (const img of images) {
+    const names = Object.keys(tags).filter(n => tags[n] === img.id).sort();
+    const base = { id: img.id, digest: img.manifestDigest, created: img.config.created ?? img.pulledAt, size: img.size, names };
+    if (names.length === 0) rows.push({ ...base, repository: '<none>', tag: '<none>' });
+    for (const n of names) rows.push({ ...base, ...splitName(n) });
+  }
+  return rows.sort((a, b) => a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));
+}
+
+export function register(program: Command): void {
+  program.command('images')
+    .description('list images in the local store')
+    .option('--format <format>', 'table or json (one JSON object per line, as docker)', 'table')
+    .option('-q, --quiet', 'only image ids')
+    .option('--no-trunc', 'do not shorten image ids')
+    .action(async (flags: { format: string; quiet?: boolean; trunc: boolean }) => {
+      const ctx = contextFrom(program);
+      const rows = imageRows(await ctx.images.listImages(), await ctx.images.readTags());
+      const id = (r: ImageRow) => (flags.trunc ? r.id.slice(7, 19) : r.id);
+      if (flags.quiet) {
+        process.stdout.write([...new Set(rows.map(id))].map(i => `${i}\n`).join(''));
+      } else if (flags.format === 'json') {
+        for (const r of rows) {
+          process.stdout.write(JSON.stringify({
+            Id: r.id, Repository: r.repository, Tag: r.tag, Digest: r.digest, CreatedAt: r.created,
+            Size: r.size, Names: r.names,
+          }) + '\n');
+        }
+      } else if (flags.format === 'table') {
+        process.stdout.write(formatTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
+          rows.map(r => [r.repository, r.tag, id(r), timeAgo(r.created), humanSize(r.size)])));
+      } else {
+        throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use table or json' });
+      }
+    });
+}

@@ -1,0 +1,9 @@
+import { createProgram, main } from '../context.js';
+import * as pull from './pull.js';
+import * as run from './run.js';
+import * as images from './images.js';
+import * as rmi from './rmi.js';
+
+const program = createProgram('racker', 'run containers with systemd-nspawn: app containers from OCI images, and OS containers');
+for (const verb of [pull, run, images, rmi]) verb.register(program);
+await main(program, process.argv.slice(2));

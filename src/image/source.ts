@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { RackerError } from '../errors.js';
+import type { ImageFetcher } from './fetcher.js';
+import { formatDockerReference, parseReference, type DockerReference, type ImageReference } from './reference.js';
+import { endpointsFor, loadRegistriesConf } from './registries-conf.js';
+import { RegistryFetcher } from '../registry/registry-fetcher.js';
+import { OciLayoutFetcher } from './oci-layout-fetcher.js';
+import { ArchiveFetcher } from './archive-fetcher.js';
+
+export interface SourceOptions {
+  /** false: skip TLS verification and allow plain HTTP (podman's --tls-verify=false) */
+  tlsVerify?: boolean;
+  retries?: number;
+  retryDelayMs?: number;
+}
+
+/** How an image is named in the local store once pulled. */
+export interface StoreNames {
+  /** the name `run` and `images` use for it */
+  canonical: string;
+  /** names tags.json points at the image (none for a pull by digest) */
+  tags: string[];
+  repoDigest?: (manifestDigest: string) => string;
+}
+
+export function storeNames(ref: ImageReference): StoreNames {
+  if (ref.transport === 'docker') {
+    const canonical = formatDockerReference(ref);
+    const repo = `${ref.registry}/${ref.repository}`;
+    return {
+      canonical,
+      tags: ref.digest ? [] : [canonical],
+      repoDigest: d => `${repo}@${d}`,
+    };
+  }
+  const canonical = `${ref.transport}:${path.resolve(ref.path)}${ref.tag ? `:${ref.tag}` : ''}`;
+  return { canonical, tags: [canonical] };
+}
+
+export async function fetcherFor(ref: ImageReference, opts: SourceOptions = {}): Promise<ImageFetcher> {
+  switch (ref.transport) {
+    case 'docker': {
+      const conf = await loadRegistriesConf();
+      const endpoints = endpointsFor(conf, ref.registry, ref.repository, !!ref.digest);
+      return new RegistryFetcher({ ref, endpoints, tlsVerify: opts.tlsVerify ?? true, retries: opts.retries, retryDelayMs: opts.retryDelayMs });
+    }
+    case 'oci':
+      return new OciLayoutFetcher({ dir: path.resolve(ref.path), tag: ref.tag });
+    case 'oci-archive':
+    case 'docker-archive':
+      return new ArchiveFetcher({ transport: ref.transport, file: path.resolve(ref.path), tag: ref.tag });
+    default:
+      throw new RackerError(`unsupported image source ${(ref as { transport: string }).transport}`);
+  }
+}
+
+/** Parse a user-given image name, for commands that look it up or pull it. */
+export function parseImageArg(input: string): { ref: ImageReference; names: StoreNames } {
+  const ref = parseReference(input);
+  return { ref, names: storeNames(ref) };
+}
+
+export type { DockerReference };

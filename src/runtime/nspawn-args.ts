@@ -1,0 +1,47 @@
+/** Everything systemd-nspawn needs to know to start one container. */
+export interface NspawnSpec {
+  machine: string;
+  directory: string;
+  argv: string[];
+  /** ordered; later entries win inside the container as they do for docker */
+  env: [string, string][];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  tty: boolean;
+  binds: { source: string; target: string; readOnly: boolean }[];
+  /** register with systemd-machined (only where PID 1 is systemd) */
+  register: boolean;
+  /** signal nspawn sends to the container's PID 1 when nspawn gets SIGTERM */
+  killSignal?: string;
+}
+
+/** nspawn separates --bind fields with ':'; a literal ':' in a path is written '\:'. */
+export function escapeBindPath(p: string): string {
+  return p.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
+}
+
+export function buildNspawnArgs(spec: NspawnSpec): string[] {
+  const args = [
+    '--quiet',
+    `--directory=${spec.directory}`,
+    `--machine=${spec.machine}`,
+    // racker writes hostname, hosts and resolv.conf itself, resolved inside the rootfs
+    '--resolv-conf=off',
+    '--timezone=off',
+    '--link-journal=no',
+    `--console=${spec.tty ? 'interactive' : 'pipe'}`,
+  ];
+  if (spec.register) args.push('--register=yes');
+  else args.push('--register=no', '--keep-unit');
+  if (spec.killSignal) args.push(`--kill-signal=${spec.killSignal}`);
+  if (spec.hostname) args.push(`--hostname=${spec.hostname}`);
+  if (spec.workdir) args.push(`--chdir=${spec.workdir}`);
+  if (spec.user) args.push(`--user=${spec.user}`);
+  for (const [k, v] of spec.env) args.push(`--setenv=${k}=${v}`);
+  for (const b of spec.binds) {
+    args.push(`--${b.readOnly ? 'bind-ro' : 'bind'}=${escapeBindPath(b.source)}:${escapeBindPath(b.target)}`);
+  }
+  args.push('--', ...spec.argv);
+  return args;
+}

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { RackerError, isErrno } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
+import { withLock } from './lock.js';
+import type { StoreLayout } from './layout.js';
+
+export interface ContainerState {
+  status: 'created' | 'running' | 'exited';
+  /** pid of racker supervising it (its lock token, "pid starttime") */
+  supervisor?: string;
+  nspawnPid?: number;
+  exitCode?: number;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  image: string;
+  imageName: string;
+  layers: string[];
+  argv: string[];
+  created: string;
+  autoRemove: boolean;
+  state: ContainerState;
+}
+
+/** docker's rule for container names; also keeps them safe as machine names and paths. */
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+export function validateContainerName(name: string): void {
+  if (!NAME.test(name) || name.includes('..')) {
+    throw new RackerError(`invalid container name '${name.slice(0, 80)}'`, { hint: 'use letters, digits, _ . - (start with a letter or digit, at most 63 characters)' });
+  }
+}
+
+export class ContainerStore {
+  constructor(private readonly layout: StoreLayout) {}
+
+  dir(id: string): string {
+    if (!/^[a-f0-9]{64}$/.test(id)) throw new RackerError(`invalid container id '${id.slice(0, 80)}'`);
+    return path.join(this.layout.containersDir, id);
+  }
+
+  async list(): Promise<ContainerRecord[]> {
+    const ids = await readdir(this.layout.containersDir).catch(err => {
+      if (isErrno(err, 'ENOENT')) return [] as string[];
+      throw err;
+    });
+    const out: ContainerRecord[] = [];
+    for (const id of ids) {
+      if (!/^[a-f0-9]{64}$/.test(id)) continue;
+      const rec = await this.read(id);
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
+
+  async read(id: string): Promise<ContainerRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(path.join(this.dir(id), 'config.json'), 'utf8')) as ContainerRecord;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
+  async write(rec: ContainerRecord): Promise<void> {
+    await writeFileAtomic(path.join(this.dir(rec.id), 'config.json'), JSON.stringify(rec, null, 2));
+  }
+
+  /** Create a container with a unique name; the name check and creation happen under one lock. */
+  async create(fields: Omit<ContainerRecord, 'id' | 'name' | 'created' | 'state'> & { name?: string }): Promise<ContainerRecord> {
+    await this.layout.ensure();
+    return withLock(this.layout.lock('containers'), async () => {
+      const id = randomBytes(32).toString('hex');
+      const name = fields.name ?? `racker-${id.slice(0, 12)}`;
+      validateContainerName(name);
+      const clash = (await this.list()).find(c => c.name === name);
+      if (clash) {
+        throw new RackerError(`the container name "${name}" is already in use by container ${clash.id.slice(0, 12)}`, { hint: `remove that container (racker rm ${name}) or choose another --name` });
+      }
+      const rec: ContainerRecord = { ...fields, id, name, created: new Date().toISOString(), state: { status: 'created' } };
+      await mkdir(this.dir(id), { recursive: true, mode: 0o700 });
+      await this.write(rec);
+      return rec;
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true });
+  }
+}

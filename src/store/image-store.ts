@@ -1,0 +1,164 @@
+import { readFile, readdir, rm, rename } from 'node:fs/promises';
+import { RackerError, isErrno } from '../errors.js';
+import type { ImageConfig } from '../image/oci.js';
+import { writeFileAtomic, stagingName } from './atomic.js';
+import { withLock } from './lock.js';
+import { StoreLayout } from './layout.js';
+
+/** What racker knows about one pulled image. Keyed by config digest (docker's image id). */
+export interface ImageRecord {
+  id: string;
+  /** digest of the manifest as pulled (index digest when pulled by an index) */
+  manifestDigest: string;
+  /** repository@digest names, for `images --digests` and pulls by digest */
+  repoDigests: string[];
+  /** layer blob digests, bottom first */
+  layers: string[];
+  diffIds: string[];
+  config: ImageConfig;
+  /** bytes of the unpacked layers */
+  size: number;
+  pulledAt: string;
+  /** where it came from, for messages: 'docker://…', 'oci:…' */
+  source: string;
+}
+
+export interface LayerRecord {
+  digest: string;
+  diffId: string;
+  mediaType: string;
+  /** bytes of the uncompressed tar */
+  size: number;
+  unpackedAt: string;
+}
+
+export type Tags = Record<string, string>;
+
+export class ImageStore {
+  readonly layout: StoreLayout;
+
+  constructor(root: string) {
+    this.layout = new StoreLayout(root);
+  }
+
+  async readTags(): Promise<Tags> {
+    try {
+      return JSON.parse(await readFile(this.layout.tagsFile, 'utf8')) as Tags;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return {};
+      throw new RackerError(`cannot read ${this.layout.tagsFile}: ${(err as Error).message}`, { hint: 'the store may be damaged; remove the file to forget all tags' });
+    }
+  }
+
+  /** Point `names` at image `id`, atomically and under the tags lock. */
+  async tag(names: string[], id: string): Promise<void> {
+    await withLock(this.layout.lock('tags'), async () => {
+      const tags = await this.readTags();
+      for (const n of names) tags[n] = id;
+      await writeFileAtomic(this.layout.tagsFile, JSON.stringify(tags, null, 2), this.layout.tmpDir);
+    });
+  }
+
+  async untag(names: string[]): Promise<void> {
+    await withLock(this.layout.lock('tags'), async () => {
+      const tags = await this.readTags();
+      for (const n of names) delete tags[n];
+      await writeFileAtomic(this.layout.tagsFile, JSON.stringify(tags, null, 2), this.layout.tmpDir);
+    });
+  }
+
+  async readImage(id: string): Promise<ImageRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(this.layout.imageRecord(id), 'utf8')) as ImageRecord;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
+  async writeImage(rec: ImageRecord): Promise<void> {
+    await writeFileAtomic(this.layout.imageRecord(rec.id), JSON.stringify(rec, null, 2), this.layout.tmpDir);
+  }
+
+  async listImages(): Promise<ImageRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.layout.imagesDir);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return [];
+      throw err;
+    }
+    const out: ImageRecord[] = [];
+    for (const n of names) {
+      if (!/^[a-f0-9]{64}\.json$/.test(n)) continue;
+      const rec = await this.readImage(`sha256:${n.slice(0, 64)}`);
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
+
+  async readLayer(digest: string): Promise<LayerRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(`${this.layout.layerDir(digest)}/layer.json`, 'utf8')) as LayerRecord;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Find an image by a name from tags.json, a full id, or an id prefix of at
+   * least 4 hex digits (docker accepts short ids).
+   */
+  async find(nameOrId: string, canonicalName?: string): Promise<ImageRecord | undefined> {
+    const tags = await this.readTags();
+    const byName = tags[canonicalName ?? nameOrId] ?? tags[nameOrId];
+    if (byName) return this.readImage(byName);
+    const hex = nameOrId.replace(/^sha256:/, '');
+    if (/^[a-f0-9]{4,64}$/.test(hex)) {
+      const matches = (await this.listImages()).filter(r => r.id.slice(7).startsWith(hex));
+      if (matches.length > 1) throw new RackerError(`image id prefix '${hex}' is ambiguous`, { hint: 'give more digits' });
+      return matches[0];
+    }
+    // a pull by digest is remembered as repository@digest
+    return (await this.listImages()).find(r => r.repoDigests.includes(canonicalName ?? nameOrId));
+  }
+
+  namesOf(tags: Tags, id: string): string[] {
+    return Object.keys(tags).filter(n => tags[n] === id).sort();
+  }
+
+  /** Remove an image record and then every layer no remaining image uses. */
+  async removeImage(id: string, keepLayers: Set<string> = new Set()): Promise<string[]> {
+    return withLock(this.layout.lock('gc'), async () => {
+      await rm(this.layout.imageRecord(id), { force: true });
+      return this.collectGarbage(keepLayers);
+    });
+  }
+
+  /** Delete unreferenced layers and blobs. Caller holds the gc lock. */
+  private async collectGarbage(keepLayers: Set<string>): Promise<string[]> {
+    const images = await this.listImages();
+    const usedLayers = new Set([...images.flatMap(i => i.layers), ...keepLayers]);
+    const usedBlobs = new Set(images.flatMap(i => [i.id, i.manifestDigest]));
+    const removed: string[] = [];
+    for (const hex of await readdir(this.layout.layersDir).catch(() => [] as string[])) {
+      const digest = `sha256:${hex}`;
+      if (!/^[a-f0-9]{64}$/.test(hex) || usedLayers.has(digest)) continue;
+      // rename first so a half-deleted layer is never mistaken for a whole one
+      const trash = stagingName(this.layout.tmpDir, `trash-${hex.slice(0, 12)}`);
+      await rename(this.layout.layerDir(digest), trash);
+      await rm(trash, { recursive: true, force: true });
+      removed.push(digest);
+    }
+    for (const hex of await readdir(this.layout.blobsDir).catch(() => [] as string[])) {
+      if (/^[a-f0-9]{64}$/.test(hex) && !usedBlobs.has(`sha256:${hex}`)) await rm(`${this.layout.blobsDir}/${hex}`, { force: true });
+    }
+    return removed;
+  }
+
+  /** Run `fn` while no garbage collection can remove layers (used while pulling). */
+  withGcLock<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(this.layout.lock('gc'), fn);
+  }
+}
