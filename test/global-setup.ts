@@ -1,0 +1,54 @@
+import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { TestProject } from 'vitest/node';
+import type { TestRegistry } from './helpers/registry.js';
+import { writeOciLayout } from './helpers/oci-layout.js';
+import { busyboxImage, multiLayerImage } from './helpers/fixture-images.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    registry: string;
+    registryStorage: string;
+  }
+}
+
+/** What a test run may not leave behind on the machine. */
+async function leaks(): Promise<string[]> {
+  const found: string[] = [];
+  const nspawn = await execa('pgrep', ['-a', '-x', 'systemd-nspawn'], { reject: false });
+  if (nspawn.stdout.trim()) found.push(`systemd-nspawn processes: ${nspawn.stdout.trim()}`);
+  const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => /racker-test-/.test(l));
+  if (mounts.length) found.push(`mounts: ${mounts.join('; ')}`);
+  const links = await execa('ip', ['-o', 'link', 'show'], { reject: false });
+  const ours = links.stdout.split('\n').filter(l => /: (ve-|vb-|rk-)/.test(l));
+  if (ours.length) found.push(`links: ${ours.join('; ')}`);
+  return found;
+}
+
+let registry: TestRegistry | undefined;
+
+export async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const before = await leaks();
+  if (before.length) console.warn(`leftovers from before this run: ${before.join(' | ')}`);
+  const { startRegistry, pushLayout } = await import('./helpers/registry.js');
+  registry = await startRegistry();
+  const work = await mkdtemp(path.join(tmpdir(), 'racker-fixtures-'));
+  try {
+    for (const [name, spec] of [['busybox', busyboxImage()], ['multi', multiLayerImage()]] as const) {
+      const dir = path.join(work, name);
+      await writeOciLayout(dir, spec);
+      await pushLayout(registry, dir, spec.tag ?? 'latest', `fixtures/${name}:latest`);
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  project.provide('registry', registry.host);
+  project.provide('registryStorage', registry.storageDir);
+  return async () => {
+    await registry?.stop();
+    const after = (await leaks()).filter(l => !before.includes(l));
+    if (after.length) throw new Error(`the test suite left things behind: ${after.join(' | ')}`);
+  };
+}

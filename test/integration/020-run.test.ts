@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mkdir, readdir, readFile, writeFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { racker, RACKER, tempRoot, uniqueName } from '../helpers/cli.js';
+
+const reg = inject('registry');
+const BUSYBOX = `${reg}/fixtures/busybox:latest`;
+const MULTI = `${reg}/fixtures/multi:latest`;
+
+let t: Awaited<ReturnType<typeof tempRoot>>;
+beforeAll(async () => {
+  t = await tempRoot('run');
+  for (const img of [BUSYBOX, MULTI]) expect((await racker(t.root, ['pull', '-q', '--tls-verify=false', img])).exitCode).toBe(0);
+});
+afterAll(async () => { await t.remove(); });
+
+const run = (args: string[], opts = {}) => racker(t.root, ['run', '--rm', ...args], opts);
+
+async function mountsUnder(root: string): Promise<string[]> {
+  return (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => l.includes(root));
+}
+
+describe('racker run (app mode)', () => {
+  it('runs a command and passes its output and exit code back', async () => {
+    const r = await run([BUSYBOX, 'sh', '-c', 'echo hi; echo oops >&2; exit 7']);
+    expect(r.stdout).toBe('hi');
+    expect(r.stderr).toContain('oops');
+    expect(r.exitCode).toBe(7);
+  });
+
+  it('pulls a missing image first, with docker\'s message', async () => {
+    const fresh = await tempRoot('run-pull');
+    try {
+      const r = await racker(fresh.root, ['run', '--rm', '--tls-verify=false', BUSYBOX, 'echo', 'ok']);
+      expect(r.stderr).toContain(`Unable to find image '${BUSYBOX}' locally`);
+      expect(r.stdout).toBe('ok');
+      expect(r.exitCode).toBe(0);
+    } finally {
+      await fresh.remove();
+    }
+  });
+
+  it('127 for a command that does not exist, 126 for one that cannot be invoked', async () => {
+    const nf = await run([BUSYBOX, 'no-such-command']);
+    expect(nf.exitCode).toBe(127);
+    expect(nf.stderr).toContain('executable file not found in $PATH');
+    const abs = await run([BUSYBOX, '/bin/nope']);
+    expect(abs.exitCode).toBe(127);
+    const ni = await run([BUSYBOX, '/etc/passwd']);
+    expect(ni.exitCode).toBe(126);
+    expect(ni.stderr).toContain('permission denied');
+  });
+
+  it('passes stdin through with -i', async () => {
+    const r = await run(['-i', BUSYBOX, 'cat'], { input: 'hi\n' });
+    expect(r.stdout).toBe('hi');
+    expect(r.exitCode).toBe(0);
+    const closed = await run([BUSYBOX, 'cat']);
+    expect(closed.stdout).toBe('');
+    expect(closed.exitCode).toBe(0);
+  });
+
+  it('uses the image Env and WorkingDir; -e, --env-file and -w override', async () => {
+    const r = await run([MULTI, 'sh', '-c', 'echo $FROM_IMAGE $PATH; pwd']);
+    expect(r.stdout.split('\n')).toEqual(['yes /bin', '/data']);
+    const envFile = path.join(t.root, 'env.list');
+    await writeFile(envFile, '# comment\nFROM_FILE=file value\n\nFROM_IMAGE=overridden\n');
+    const o = await run(['-e', 'A=1', '--env-file', envFile, '-e', 'HOSTVAR', '-w', '/tmp', MULTI, 'sh', '-c', 'echo "$A|$FROM_FILE|$FROM_IMAGE|$HOSTVAR"; pwd'],
+      { env: { ...process.env, HOSTVAR: 'from host' } });
+    expect(o.stdout.split('\n')).toEqual(['1|file value|overridden|from host', '/tmp']);
+  });
+
+  it('--entrypoint replaces the entrypoint; the command replaces Cmd', async () => {
+    const r = await run(['--entrypoint', 'echo', BUSYBOX, 'a', 'b']);
+    expect(r.stdout).toBe('a b');
+    const def = await run(['-i', BUSYBOX], { input: 'echo from-default-cmd\n' });
+    expect(def.stdout).toBe('from-default-cmd');
+  });
+
+  it('shows the image layers stacked: whiteouts, opaque dirs, hardlinks', async () => {
+    const r = await run([MULTI, 'sh', '-c',
+      'ls /data | sort | tr "\\n" " "; echo; ls /data/opaque; cat /data/keep.txt; stat -c "%i %h" /data/linked.txt /data/hardlink.txt; stat -c "%a %u:%g" /data/owned.txt /data/setuid']);
+    const lines = r.stdout.split('\n');
+    expect(lines[0].trim()).toBe('hardlink.txt keep.txt linked.txt opaque owned.txt setuid');
+    expect(lines[1]).toBe('new.txt');
+    expect(lines[2]).toBe('keep');
+    const [a, b] = [lines[3].split(' '), lines[4].split(' ')];
+    expect(a[0]).toBe(b[0]);
+    expect(a[1]).toBe('2');
+    expect(lines[5]).toBe('640 1000:1000');
+    expect(lines[6]).toBe('4755 0:0');
+  });
+
+  it('gives each run a throwaway layer and never modifies the image', async () => {
+    const w = await run([MULTI, 'sh', '-c', 'echo changed > /data/keep.txt; rm /data/linked.txt; cat /data/keep.txt']);
+    expect(w.stdout).toBe('changed');
+    const r = await run([MULTI, 'sh', '-c', 'cat /data/keep.txt /data/linked.txt']);
+    expect(r.stdout).toBe('keep\nlinked content');
+  });
+
+  it('--rm leaves no container directory and no mount', async () => {
+    await run([BUSYBOX, 'true']);
+    expect(await readdir(path.join(t.root, 'containers'))).toEqual([]);
+    expect(await mountsUnder(t.root)).toEqual([]);
+  });
+
+  it('without --rm the container stays with its exit code; names are unique', async () => {
+    const name = uniqueName('keep');
+    const r = await racker(t.root, ['run', '--name', name, BUSYBOX, 'sh', '-c', 'exit 3']);
+    expect(r.exitCode).toBe(3);
+    const ids = await readdir(path.join(t.root, 'containers'));
+    expect(ids.length).toBe(1);
+    const rec = JSON.parse(await readFile(path.join(t.root, 'containers', ids[0], 'config.json'), 'utf8')) as { name: string; state: { status: string; exitCode: number } };
+    expect(rec).toMatchObject({ name, state: { status: 'exited', exitCode: 3 } });
+    const clash = await racker(t.root, ['run', '--rm', '--name', name, BUSYBOX, 'true']);
+    expect(clash.exitCode).toBe(125);
+    expect(clash.stderr).toContain(`"${name}" is already in use`);
+    expect(await mountsUnder(t.root)).toEqual([]);
+    const rmi = await racker(t.root, ['rmi', BUSYBOX]);
+    expect(rmi.exitCode).toBe(125);
+    expect(rmi.stderr).toContain('is using it');
+  });
+
+  it('bind-mounts host directories, read-write and read-only', async () => {
+    const host = path.join(t.root, 'vol');
+    await mkdir(host);
+    await writeFile(path.join(host, 'in.txt'), 'from host\n');
+    const rw = await run(['-v', `${host}:/mnt/vol`, BUSYBOX, 'sh', '-c', 'cat /mnt/vol/in.txt; echo from container > /mnt/vol/out.txt']);
+    expect(rw.stdout).toBe('from host');
+    expect(await readFile(path.join(host, 'out.txt'), 'utf8')).toBe('from container\n');
+    const ro = await run(['-v', `${host}:/mnt/vol:ro`, BUSYBOX, 'sh', '-c', 'echo x > /mnt/vol/nope.txt']);
+    expect(ro.exitCode).not.toBe(0);
+    await expect(stat(path.join(host, 'nope.txt'))).rejects.toThrow();
+  });
+
+  it('refuses bad volumes, names and users with one clear line', async () => {
+    const cases: [string[], RegExp][] = [
+      [['-v', 'relative:/x'], /not an absolute path/],
+      [['-v', '/definitely/missing:/x'], /does not exist/],
+      [['-v', `${t.root}:/etc`], /refusing to mount over \/etc/],
+      [['-v', `${t.root}:/`], /refusing to mount over \//],
+      [['--name', '../evil'], /invalid container name/],
+      [['-u', 'nobody'], /has no getent/],
+      [['-u', 'ghost'], /unable to find user ghost/],
+    ];
+    for (const [flags, msg] of cases) {
+      const r = await run([...flags, BUSYBOX, 'true']);
+      expect(r.exitCode, flags.join(' ')).toBe(125);
+      expect(r.stderr, flags.join(' ')).toMatch(msg);
+    }
+    expect(await readdir(path.join(t.root, 'containers'))).toHaveLength(1);
+  });
+
+  it('gives a real terminal with -t', async () => {
+    const r = await execa('script', ['-qec', `${RACKER} --root ${t.root} run --rm -t ${BUSYBOX} sh -c 'test -t 0 && test -t 1 && echo is-a-tty'`, '/dev/null'], { reject: false, stdin: 'ignore' });
+    expect(r.stdout).toContain('is-a-tty');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('SIGTERM to racker stops the container and cleans up (exit 143)', async () => {
+    const child = execa(RACKER, ['--root', t.root, 'run', '--rm', BUSYBOX, 'sh', '-c', 'trap "exit 0" TERM; echo started; while true; do sleep 0.1; done'], { reject: false });
+    await new Promise<void>(resolve => child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('started')) resolve(); }));
+    child.kill('SIGTERM');
+    const r = await child;
+    expect(r.exitCode).toBe(143);
+    expect(await mountsUnder(t.root)).toEqual([]);
+    expect((await execa('pgrep', ['-f', t.root], { reject: false })).stdout).toBe('');
+  });
+
+  it('a second signal kills a container that ignores SIGTERM', async () => {
+    const child = execa(RACKER, ['--root', t.root, 'run', '--rm', BUSYBOX, 'sh', '-c', 'trap "" TERM; echo started; while true; do sleep 0.1; done'], { reject: false });
+    await new Promise<void>(resolve => child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('started')) resolve(); }));
+    child.kill('SIGINT');
+    await new Promise(r => setTimeout(r, 300));
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(await mountsUnder(t.root)).toEqual([]);
+  });
+});
