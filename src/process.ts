@@ -70,11 +70,12 @@ export interface AttachedChild {
 
 /**
  * Start a long-running child wired straight to our terminal or pipes
- * (`stdin: 'inherit'` for -i), for `racker run`. Never throws for its exit code.
+ * (`stdin: 'inherit'` for -i), or with its output going to a file descriptor
+ * (a boot log). Never throws for its exit code.
  */
-export function spawnAttached(cmd: string, args: readonly string[], stdin: 'inherit' | 'ignore'): AttachedChild {
+export function spawnAttached(cmd: string, args: readonly string[], stdin: 'inherit' | 'ignore', output: 'inherit' | number = 'inherit'): AttachedChild {
   debug([cmd, ...args].map(displayArg).join(' '));
-  const child = execa(cmd, args, { stdin, stdout: 'inherit', stderr: 'inherit', reject: false });
+  const child = execa(cmd, args, { stdin, stdout: output as 'inherit', stderr: output as 'inherit', reject: false });
   const exit = (async () => {
     const r = await child;
     if ((r as { failed?: boolean; exitCode?: number }).exitCode === undefined && (r as { code?: string }).code === 'ENOENT') {

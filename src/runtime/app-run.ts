@@ -1,15 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { EXIT, RackerError } from '../errors.js';
-import { debug, verbose } from '../log.js';
+import { RackerError } from '../errors.js';
+import { verbose } from '../log.js';
 import { spawnAttached, signalNumber } from '../process.js';
 import type { ImageRecord } from '../store/image-store.js';
 import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
-import { containerLeader, ensureNspawnRuntimeDir, systemdIsPid1 } from './host.js';
-import { mountOverlay, unmount } from './overlay.js';
-import { mkdirInRoot, writeFileInRoot } from './rootfs-path.js';
+import { systemdIsPid1 } from './host.js';
+import { SignalForwarder } from './signal-forwarder.js';
+import { mkdirInRoot } from './rootfs-path.js';
+import { mountContainer, writeIdentityFiles } from './container-setup.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { mergeEnv, imageEnv } from './env.js';
 import { resolveUser } from './user.js';
@@ -42,18 +41,6 @@ export function commandLine(config: ImageRecord['config']['config'], command: st
   return [...ep, ...cmd];
 }
 
-async function hostResolvConf(): Promise<string> {
-  return readFile('/etc/resolv.conf', 'utf8').catch(() => 'nameserver 127.0.0.1\n');
-}
-
-/** Files docker gives every container; written inside the rootfs, replacing whatever the image had there. */
-async function writeIdentityFiles(rootfs: string, hostname: string): Promise<void> {
-  await writeFileInRoot(rootfs, '/etc/hostname', `${hostname}\n`);
-  await writeFileInRoot(rootfs, '/etc/hosts',
-    `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
-  await writeFileInRoot(rootfs, '/etc/resolv.conf', await hostResolvConf());
-}
-
 export class AppContainerRun {
   constructor(private readonly layout: StoreLayout, private readonly containers: ContainerStore) {}
 
@@ -63,24 +50,11 @@ export class AppContainerRun {
       throw new RackerError('no command specified', { hint: 'the image has no Entrypoint or Cmd: give a command after the image name' });
     }
     for (const v of opts.volumes) await checkVolumeSource(v);
-    await ensureNspawnRuntimeDir();
-    const rec = await this.containers.create({
-      name: opts.name, image: opts.image.id, imageName: opts.imageName,
-      layers: opts.image.layers, argv, autoRemove: opts.autoRemove,
-    });
-    const dir = this.containers.dir(rec.id);
-    const rootfs = path.join(dir, 'rootfs');
-    let mounted = false;
+    const c = await mountContainer(this.layout, this.containers, { ...opts, argv });
     try {
-      await mountOverlay({
-        lowers: [...opts.image.layers].reverse().map(l => this.layout.layerFs(l)),
-        upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs,
-      });
-      mounted = true;
-      return await this.start(rec, rootfs, argv, opts);
+      return await this.start(c.rec, c.rootfs, argv, opts);
     } finally {
-      if (mounted) await unmount(rootfs);
-      if (opts.autoRemove) await this.containers.remove(rec.id);
+      await c.release();
     }
   }
 
@@ -89,8 +63,6 @@ export class AppContainerRun {
     const hostname = opts.hostname ?? rec.id.slice(0, 12);
     const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg.Env), [['HOSTNAME', hostname]], opts.env);
     const workdir = opts.workdir ?? (cfg.WorkingDir || '/');
-    // systemd-nspawn refuses a tree without /usr; busybox-style images have none
-    await mkdirInRoot(rootfs, '/usr');
     await mkdirInRoot(rootfs, workdir);
     await writeIdentityFiles(rootfs, hostname);
     for (const v of opts.volumes) await mkdirInRoot(rootfs, v.target);
@@ -120,38 +92,3 @@ export class AppContainerRun {
   }
 }
 
-/**
- * Ctrl-C / SIGTERM / SIGHUP to racker: ask the container to stop (nspawn passes
- * SIGTERM to its PID 1), kill it after the timeout, or at once on a second signal.
- */
-class SignalForwarder {
-  received: NodeJS.Signals | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly handler = (sig: NodeJS.Signals) => this.onSignal(sig);
-
-  constructor(private readonly child: { pid: number | undefined; kill(s: NodeJS.Signals): void }, private readonly timeoutSec: number) {
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, this.handler);
-  }
-
-  private onSignal(sig: NodeJS.Signals): void {
-    if (this.received) { void this.killNow(); return; }
-    this.received = sig;
-    debug(`got ${sig}: stopping the container`);
-    this.child.kill('SIGTERM');
-    this.timer = setTimeout(() => void this.killNow(), this.timeoutSec * 1000);
-  }
-
-  /** SIGKILL the container's PID 1: its PID namespace dies with it, and nspawn exits. */
-  private async killNow(): Promise<void> {
-    const leader = this.child.pid ? await containerLeader(this.child.pid) : undefined;
-    if (leader) process.kill(leader, 'SIGKILL');
-    else this.child.kill('SIGKILL');
-  }
-
-  dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, this.handler);
-  }
-}
-
-export { EXIT };

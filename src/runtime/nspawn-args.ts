@@ -14,6 +14,8 @@ export interface NspawnSpec {
   register: boolean;
   /** signal nspawn sends to the container's PID 1 when nspawn gets SIGTERM */
   killSignal?: string;
+  /** boot the image's init (systemd) as PID 1; argv then holds init's arguments */
+  boot?: boolean;
 }
 
 /** nspawn separates --bind fields with ':'; a literal ':' in a path is written '\:'. */
@@ -32,12 +34,14 @@ export function buildNspawnArgs(spec: NspawnSpec): string[] {
     '--link-journal=no',
     `--console=${spec.tty ? 'interactive' : 'pipe'}`,
   ];
+  if (spec.boot) args.push('--boot');
   if (spec.register) args.push('--register=yes');
   else args.push('--register=no', '--keep-unit');
   if (spec.killSignal) args.push(`--kill-signal=${spec.killSignal}`);
   if (spec.hostname) args.push(`--hostname=${spec.hostname}`);
-  if (spec.workdir) args.push(`--chdir=${spec.workdir}`);
-  if (spec.user) args.push(`--user=${spec.user}`);
+  // in boot mode these belong to the command racker runs later, not to init
+  if (spec.workdir && !spec.boot) args.push(`--chdir=${spec.workdir}`);
+  if (spec.user && !spec.boot) args.push(`--user=${spec.user}`);
   for (const [k, v] of spec.env) args.push(`--setenv=${k}=${v}`);
   for (const b of spec.binds) {
     args.push(`--${b.readOnly ? 'bind-ro' : 'bind'}=${escapeBindPath(b.source)}:${escapeBindPath(b.target)}`);

@@ -1,0 +1,66 @@
+import path from 'node:path';
+import type { ImageRecord } from '../store/image-store.js';
+import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import type { StoreLayout } from '../store/layout.js';
+import { ensureNspawnRuntimeDir } from './host.js';
+import { mountOverlay, unmount } from './overlay.js';
+import { mkdirInRoot, writeFileInRoot } from './rootfs-path.js';
+import { readFile } from 'node:fs/promises';
+
+/** A container whose rootfs is mounted and ready for systemd-nspawn. */
+export interface MountedContainer {
+  rec: ContainerRecord;
+  dir: string;
+  rootfs: string;
+  /** unmount, and remove everything when the container was --rm */
+  release(): Promise<void>;
+}
+
+export interface SetupOptions {
+  image: ImageRecord;
+  imageName: string;
+  name?: string;
+  argv: string[];
+  autoRemove: boolean;
+}
+
+/** Create the container record and stack a fresh writable layer on the image. */
+export async function mountContainer(layout: StoreLayout, containers: ContainerStore, opts: SetupOptions): Promise<MountedContainer> {
+  await ensureNspawnRuntimeDir();
+  const rec = await containers.create({
+    name: opts.name, image: opts.image.id, imageName: opts.imageName,
+    layers: opts.image.layers, argv: opts.argv, autoRemove: opts.autoRemove,
+  });
+  const dir = containers.dir(rec.id);
+  const rootfs = path.join(dir, 'rootfs');
+  let mounted = false;
+  const release = async () => {
+    if (mounted) { mounted = false; await unmount(rootfs); }
+    if (opts.autoRemove) await containers.remove(rec.id);
+  };
+  try {
+    await mountOverlay({
+      lowers: [...opts.image.layers].reverse().map(l => layout.layerFs(l)),
+      upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs,
+    });
+    mounted = true;
+    // systemd-nspawn refuses a tree without /usr; busybox-style images have none
+    await mkdirInRoot(rootfs, '/usr');
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  return { rec, dir, rootfs, release };
+}
+
+async function hostResolvConf(): Promise<string> {
+  return readFile('/etc/resolv.conf', 'utf8').catch(() => 'nameserver 127.0.0.1\n');
+}
+
+/** Files docker gives every container; written inside the rootfs, replacing whatever the image had there. */
+export async function writeIdentityFiles(rootfs: string, hostname: string): Promise<void> {
+  await writeFileInRoot(rootfs, '/etc/hostname', `${hostname}\n`);
+  await writeFileInRoot(rootfs, '/etc/hosts',
+    `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
+  await writeFileInRoot(rootfs, '/etc/resolv.conf', await hostResolvConf());
+}

@@ -1,0 +1,38 @@
+/** A running booted container, as the host sees it. */
+export interface ExecTarget {
+  machine: string;
+  /** the container's PID 1 (systemd), as a host pid */
+  leader: number;
+}
+
+/**
+ * How racker runs a program inside a booted container. Where PID 1 is not
+ * systemd there is no machined: enter the leader's namespaces with nsenter.
+ * Where machined knows the container, go through it. A third way is a new
+ * implementation of this interface.
+ */
+export interface ContainerExec {
+  readonly name: string;
+  /** the host command that runs `argv` inside the container */
+  command(target: ExecTarget, argv: string[]): { cmd: string; args: string[] };
+}
+
+export class NsenterExec implements ContainerExec {
+  readonly name = 'nsenter';
+  command(target: ExecTarget, argv: string[]) {
+    return { cmd: 'nsenter', args: ['--target', String(target.leader), '--all', '--', ...argv] };
+  }
+}
+
+/** For machined-registered containers: `systemd-run -M` and `systemctl -M` reach them directly. */
+export class MachinedExec implements ContainerExec {
+  readonly name = 'machined';
+  command(target: ExecTarget, argv: string[]) {
+    const [tool, ...rest] = argv;
+    if (tool === 'systemd-run' || tool === 'systemctl' || tool === 'journalctl') {
+      return { cmd: tool, args: ['--machine', target.machine, ...rest] };
+    }
+    // anything else still needs the namespaces
+    return new NsenterExec().command(target, argv);
+  }
+}
