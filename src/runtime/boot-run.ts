@@ -34,6 +34,8 @@ export interface BootRunOptions {
   bootTimeout: number;
   /** seconds a power-off may take before the container is killed */
   stopTimeout: number;
+  /** send the command's output to this file descriptor instead of ours (selftest, probes) */
+  outputFd?: number;
 }
 
 const INIT_PATHS = ['/usr/lib/systemd/systemd', '/lib/systemd/systemd'];
@@ -144,7 +146,7 @@ export class BootContainerRun {
     const { cmd, args } = this.exec.command(target, buildSystemdRunArgs({
       argv: opts.argv, env: opts.env, workdir, user: opts.user, tty: opts.tty,
     }));
-    const child = spawnAttached(cmd, args, opts.interactive || opts.tty ? 'inherit' : 'ignore');
+    const child = spawnAttached(cmd, args, opts.interactive || opts.tty ? 'inherit' : 'ignore', opts.outputFd ?? 'inherit');
     // on Ctrl-C / SIGTERM power the container off: that ends the unit and systemd-run with it
     const stopper = new SignalForwarder(nspawn, opts.stopTimeout, () => nspawn.kill('SIGTERM'));
     try {

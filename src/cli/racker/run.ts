@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { collect, contextFrom } from '../context.js';
 import { findImage, pullByName, type PullFlags } from './pull.js';
-import { AppContainerRun } from '../../runtime/app-run.js';
+import { AppContainerRun, commandLine } from '../../runtime/app-run.js';
+import { BootContainerRun } from '../../runtime/boot-run.js';
+import { findCurated } from '../../postroj/catalogue.js';
+import { pullCurated } from '../../postroj/curated-pull.js';
 import { parseEnvAssignments, readEnvFile, mergeEnv } from '../../runtime/env.js';
 import { parseVolume } from '../../runtime/volumes.js';
 import { validateContainerName } from '../../store/container-store.js';
@@ -21,6 +24,8 @@ interface RunFlags extends PullFlags {
   entrypoint?: string;
   pull: string;
   stopTimeout?: string;
+  boot?: boolean;
+  bootTimeout: string;
 }
 
 export function register(program: Command): void {
@@ -44,6 +49,9 @@ export function register(program: Command): void {
     .option('--pull <policy>', 'missing | always | never', 'missing')
     .option('--tls-verify <bool>', 'verify TLS certificates when pulling (false also allows plain HTTP)')
     .option('--stop-timeout <seconds>', 'on Ctrl-C/SIGTERM, wait this long before killing', '10')
+    .option('--boot', 'boot the image\'s systemd as PID 1 and run the command inside it (default for curated OS images)')
+    .option('--no-boot', 'run the command directly as PID 1, even for curated OS images')
+    .option('--boot-timeout <seconds>', 'how long systemd may take to start up', '60')
     .action(async (image: string, command: string[], flags: RunFlags) => {
       const ctx = contextFrom(program);
       if (flags.name !== undefined) validateContainerName(flags.name);
@@ -61,11 +69,28 @@ export function register(program: Command): void {
       const stopTimeout = Number(flags.stopTimeout);
       if (!Number.isFinite(stopTimeout) || stopTimeout < 0) throw new RackerError(`invalid --stop-timeout '${flags.stopTimeout}'`);
 
-      let record = flags.pull === 'always' ? undefined : await findImage(ctx, image);
+      const bootTimeout = Number(flags.bootTimeout);
+      if (!Number.isFinite(bootTimeout) || bootTimeout <= 0) throw new RackerError(`invalid --boot-timeout '${flags.bootTimeout}'`);
+
+      const curated = findCurated(image);
+      let record = flags.pull === 'always' ? undefined : await findImage(ctx, curated ? curated.storeName : image);
       if (!record) {
         if (flags.pull === 'never') throw new RackerError(`image ${image} is not in the store`, { hint: `pull it first: racker pull ${image}` });
         if (flags.pull === 'missing') process.stderr.write(`Unable to find image '${image}' locally\n`);
-        record = (await pullByName(ctx, image, flags)).record;
+        record = curated
+          ? (await pullCurated(ctx, curated, { force: flags.pull === 'always' })).record
+          : (await pullByName(ctx, image, flags)).record;
+      }
+      const boot = flags.boot ?? !!curated;
+      if (boot) {
+        const runner = new BootContainerRun(ctx.images.layout, ctx.containers);
+        process.exitCode = await runner.run({
+          image: record, imageName: image, argv: commandLine(record.config.config, command, flags.entrypoint),
+          interactive: !!flags.interactive, tty: !!flags.tty, autoRemove: !!flags.rm, name: flags.name,
+          env, workdir: flags.workdir, user: flags.user, hostname: flags.hostname, volumes,
+          bootTimeout, stopTimeout,
+        });
+        return;
       }
       const runner = new AppContainerRun(ctx.images.layout, ctx.containers);
       process.exitCode = await runner.run({

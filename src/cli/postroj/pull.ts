@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { RackerError } from '../../errors.js';
+import { contextFrom } from '../context.js';
+import { CATALOGUE, findCurated, type CuratedImage } from '../../postroj/catalogue.js';
+import { pullCurated, type CuratedSource } from '../../postroj/curated-pull.js';
+
+export function resolveLabels(labels: string[], all: boolean): CuratedImage[] {
+  if (all) return [...CATALOGUE];
+  if (labels.length === 0) throw new RackerError('no image label given', { hint: 'postroj list-images shows the labels; or use --all' });
+  return labels.map(l => {
+    const c = findCurated(l);
+    if (!c) throw new RackerError(`unknown image label '${l}'`, { hint: 'postroj list-images shows the labels' });
+    return c;
+  });
+}
+
+export function register(program: Command): void {
+  program.command('pull')
+    .description('acquire curated OS images (from the vendor registry, or built from the package mirror)')
+    .argument('[label...]')
+    .option('--all', 'every curated image')
+    .option('--force', 'rebuild or re-fetch even if cached')
+    .option('--source <source>', 'auto, registry or mirror', 'auto')
+    .option('--mirror <url>', 'package mirror for images built from a mirror')
+    .option('--jobs <n>', 'images to acquire at once', '2')
+    .action(async (labels: string[], flags: { all?: boolean; force?: boolean; source: string; mirror?: string; jobs: string }) => {
+      const ctx = contextFrom(program);
+      if (!['auto', 'registry', 'mirror'].includes(flags.source)) throw new RackerError(`invalid --source '${flags.source}'`, { hint: 'use auto, registry or mirror' });
+      const images = resolveLabels(labels, !!flags.all);
+      const jobs = Math.max(1, Number(flags.jobs) || 1);
+      let failed = 0;
+      const queue = [...images];
+      const worker = async () => {
+        for (let img = queue.shift(); img; img = queue.shift()) {
+          const started = Date.now();
+          try {
+            const r = await pullCurated(ctx, img, { force: flags.force, source: flags.source as CuratedSource, mirror: flags.mirror, quiet: images.length > 1 });
+            process.stdout.write(`${img.label}: ready ${r.record.id.slice(7, 19)} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
+          } catch (err) {
+            failed++;
+            process.stdout.write(`${img.label}: failed: ${(err as Error).message.split('\n')[0]}\n`);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(jobs, images.length) }, worker));
+      if (failed) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { RackerError } from '../errors.js';
+import { run } from '../process.js';
+import { verbose } from '../log.js';
+import type { ImageFetcher, ResolvedImage } from './fetcher.js';
+import { MEDIA, hostPlatform, type Descriptor, type ImageConfig, type ImageManifest } from './oci.js';
+
+export interface MirrorBuild {
+  suite: string;
+  url: string;
+  keyring?: string;
+  components?: string[];
+  /** extra packages besides the minimal base */
+  packages: string[];
+  /** where finished root filesystem tarballs are kept, so a rebuild on the same day is free */
+  cacheDir: string;
+}
+
+/** What the OS containers need on top of a minimal base: systemd to boot, and tools probes use. */
+export const OS_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'procps', 'iproute2', 'curl', 'ca-certificates'];
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return `sha256:${h.digest('hex')}`;
+}
+
+/**
+ * Builds a Debian-family root filesystem from the distribution's own package
+ * mirror with mmdebstrap, and presents it as a one-layer OCI image, so it is
+ * stored, shared and run like any pulled image.
+ */
+export class MirrorFetcher implements ImageFetcher {
+  readonly description: string;
+  private tarball: string | undefined;
+  private layer: Descriptor | undefined;
+
+  constructor(private readonly build: MirrorBuild) {
+    this.description = `mirror:${build.url} ${build.suite}`;
+  }
+
+  /** One tarball per suite, mirror, package set and day: mirrors change daily. */
+  private cacheKey(): string {
+    const day = new Date().toISOString().slice(0, 10);
+    const h = createHash('sha256').update(JSON.stringify([this.build.url, this.build.suite, this.build.components, [...this.build.packages].sort()])).digest('hex').slice(0, 16);
+    return `${this.build.suite}-${day}-${h}.tar`;
+  }
+
+  private async buildTarball(): Promise<string> {
+    await mkdir(this.build.cacheDir, { recursive: true, mode: 0o700 });
+    const final = path.join(this.build.cacheDir, this.cacheKey());
+    if (await stat(final).then(s => s.size > 0, () => false)) {
+      verbose(`using cached ${final}`);
+      return final;
+    }
+    const partial = `${final}.${process.pid}.partial`;
+    process.stderr.write(`Building ${this.build.suite} from ${this.build.url} (mmdebstrap)…\n`);
+    const args = ['--variant=minbase', '--mode=root', '--format=tar', `--include=${this.build.packages.join(',')}`];
+    if (this.build.components?.length) args.push(`--components=${this.build.components.join(',')}`);
+    if (this.build.keyring) args.push(`--keyring=${this.build.keyring}`);
+    // a container does not need docs and man pages; apt caches are dropped too
+    args.push('--dpkgopt=path-exclude=/usr/share/man/*', '--dpkgopt=path-exclude=/usr/share/doc/*', '--skip=cleanup/apt/lists');
+    args.push(this.build.suite, partial, this.build.url);
+    try {
+      await run('mmdebstrap', args, { purpose: `build ${this.build.suite} from ${this.build.url}`, timeout: 30 * 60_000 });
+      await rename(partial, final);
+    } catch (err) {
+      await rm(partial, { force: true });
+      throw err;
+    }
+    return final;
+  }
+
+  async resolve(): Promise<ResolvedImage> {
+    this.tarball = await this.buildTarball();
+    const digest = await sha256File(this.tarball);
+    const st = await stat(this.tarball);
+    const size = st.size;
+    this.layer = { mediaType: MEDIA.ociLayerTar, digest, size };
+    const config: ImageConfig = {
+      // the tarball's time, so the same build always gets the same image id
+      created: st.mtime.toISOString(),
+      ...hostPlatform(),
+      config: {
+        Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+        Cmd: ['/bin/bash'],
+        Labels: { 'org.racker.source': 'mirror', 'org.racker.suite': this.build.suite, 'org.racker.mirror': this.build.url },
+      },
+      rootfs: { type: 'layers', diff_ids: [digest] },
+    };
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const configDigest = `sha256:${createHash('sha256').update(configBytes).digest('hex')}`;
+    const manifest: ImageManifest = {
+      schemaVersion: 2, mediaType: MEDIA.ociManifest,
+      config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: configBytes.length },
+      layers: [this.layer],
+    };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    const manifestDigest = `sha256:${createHash('sha256').update(manifestBytes).digest('hex')}`;
+    return { manifestDigest, manifest, manifestBytes, configDigest, config, configBytes };
+  }
+
+  async openBlob(desc: Descriptor) {
+    if (!this.tarball || !this.layer || desc.digest !== this.layer.digest) {
+      throw new RackerError(`blob ${desc.digest} is not part of this mirror build`);
+    }
+    return { stream: createReadStream(this.tarball), startsAt: 0 };
+  }
+}
