@@ -40,7 +40,7 @@ export async function probeImage(ctx: Context, label: string, image: ImageRecord
     const out = await open(outFile, 'w');
     let code: number;
     try {
-      code = await new BootContainerRun(ctx.images.layout, ctx.containers).run({
+      code = await new BootContainerRun(ctx.images, ctx.containers).run({
         image, imageName: label, argv: probe.argv, interactive: false, tty: false, autoRemove: true,
         env: [], volumes: [], bootTimeout, stopTimeout: 10, outputFd: out.fd,
       });

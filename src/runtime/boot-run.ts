@@ -3,7 +3,8 @@ import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { debug, verbose } from '../log.js';
 import { runAllowFail, spawnAttached, signalNumber, type AttachedChild } from '../process.js';
-import type { ImageRecord } from '../store/image-store.js';
+import type { ImageRecord, ImageStore } from '../store/image-store.js';
+import { provisionSystemd } from './provision.js';
 import type { ContainerStore } from '../store/container-store.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
@@ -62,19 +63,30 @@ async function tail(file: string, lines: number): Promise<string> {
 export class BootContainerRun {
   private readonly exec: ContainerExec;
 
-  constructor(private readonly layout: StoreLayout, private readonly containers: ContainerStore) {
+  private readonly layout: StoreLayout;
+
+  constructor(private readonly images: ImageStore, private readonly containers: ContainerStore) {
+    this.layout = images.layout;
     this.exec = systemdIsPid1() ? new MachinedExec() : new NsenterExec();
   }
 
   async run(opts: BootRunOptions): Promise<number> {
     if (opts.argv.length === 0) throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
     for (const v of opts.volumes) await checkVolumeSource(v);
-    const c = await mountContainer(this.layout, this.containers, { ...opts, argv: opts.argv });
+    let c = await mountContainer(this.layout, this.containers, { ...opts, argv: opts.argv });
+    if (!await hasSystemd(c.rootfs)) {
+      let derived;
+      try {
+        derived = await provisionSystemd(this.images, this.containers, opts.image, opts.imageName, c.rootfs);
+      } finally {
+        await c.release();
+        if (!opts.autoRemove) await this.containers.remove(c.rec.id);
+      }
+      opts = { ...opts, image: derived };
+      c = await mountContainer(this.layout, this.containers, { ...opts, argv: opts.argv });
+    }
     let nspawn: AttachedChild | undefined;
     try {
-      if (!await hasSystemd(c.rootfs)) {
-        throw new RackerError(`image ${opts.imageName} has no systemd to boot`, { hint: 'use an image with systemd, or run without --boot' });
-      }
       const hostname = opts.hostname ?? c.rec.name;
       await writeIdentityFiles(c.rootfs, hostname);
       // a persistent journal in the writable layer, so `racker logs` can read it after the run

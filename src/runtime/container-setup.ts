@@ -12,6 +12,8 @@ export interface MountedContainer {
   rec: ContainerRecord;
   dir: string;
   rootfs: string;
+  /** unmount the rootfs (the writable layer stays) */
+  unmount(): Promise<void>;
   /** unmount, and remove everything when the container was --rm */
   release(): Promise<void>;
 }
@@ -34,8 +36,11 @@ export async function mountContainer(layout: StoreLayout, containers: ContainerS
   const dir = containers.dir(rec.id);
   const rootfs = path.join(dir, 'rootfs');
   let mounted = false;
-  const release = async () => {
+  const unmountOnce = async () => {
     if (mounted) { mounted = false; await unmount(rootfs); }
+  };
+  const release = async () => {
+    await unmountOnce();
     if (opts.autoRemove) await containers.remove(rec.id);
   };
   try {
@@ -50,7 +55,7 @@ export async function mountContainer(layout: StoreLayout, containers: ContainerS
     await release();
     throw err;
   }
-  return { rec, dir, rootfs, release };
+  return { rec, dir, rootfs, unmount: unmountOnce, release };
 }
 
 async function hostResolvConf(): Promise<string> {

@@ -83,7 +83,7 @@ export function register(program: Command): void {
       }
       const boot = flags.boot ?? !!curated;
       if (boot) {
-        const runner = new BootContainerRun(ctx.images.layout, ctx.containers);
+        const runner = new BootContainerRun(ctx.images, ctx.containers);
         process.exitCode = await runner.run({
           image: record, imageName: image, argv: commandLine(record.config.config, command, flags.entrypoint),
           interactive: !!flags.interactive, tty: !!flags.tty, autoRemove: !!flags.rm, name: flags.name,
