@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { POSTROJ, RACKER, racker, tempRoot } from '../helpers/cli.js';
+import { MIRROR_CACHE, DEBIAN_MIRROR, slimDebianTarball } from '../helpers/debian.js';
+import { writeOciLayout } from '../helpers/oci-layout.js';
+import { busyboxLayer } from '../helpers/fixture-images.js';
+import { buildLayer, sha256 } from '../helpers/tar-builder.js';
+import { pushLayout } from '../helpers/registry.js';
+
+/** OS containers: systemd as PID 1, on a Debian image the suite builds from the Debian mirror. */
+let t: Awaited<ReturnType<typeof tempRoot>>;
+const env = { ...process.env, RACKER_MIRROR_CACHE: path.join(MIRROR_CACHE, 'mirror') };
+const postroj = (args: string[], opts = {}) => execa(POSTROJ, ['--root', t.root, ...args], { reject: false, env, stdin: 'ignore', ...opts });
+
+async function mountsUnder(root: string): Promise<string[]> {
+  return (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => l.includes(root));
+}
+
+beforeAll(async () => {
+  t = await tempRoot('boot');
+  const r = await postroj(['pull', 'debian-bookworm', '--source', 'mirror', '--mirror', DEBIAN_MIRROR], { timeout: 20 * 60_000 });
+  expect(r.stdout + r.stderr).toContain('debian-bookworm: ready');
+}, 20 * 60_000);
+
+afterAll(async () => {
+  expect(await mountsUnder(t.root)).toEqual([]);
+  await t.remove();
+});
+
+describe('racker run in boot mode', () => {
+  it('boots curated images by default and runs the command under systemd', async () => {
+    const r = await racker(t.root, ['run', '--rm', 'debian-bookworm', 'hostnamectl']);
+    expect(r.stdout).toMatch(/Virtualization: systemd-nspawn/);
+    expect(r.exitCode).toBe(0);
+    const pid1 = await racker(t.root, ['run', '--rm', 'debian-bookworm', 'cat', '/proc/1/comm']);
+    expect(pid1.stdout).toBe('systemd');
+  });
+
+  it('passes the exit code back, and stdin through with -i', async () => {
+    const r = await racker(t.root, ['run', '--rm', 'debian-bookworm', 'sh', '-c', 'echo out; exit 9']);
+    expect(r.stdout).toBe('out');
+    expect(r.exitCode).toBe(9);
+    const cat = await racker(t.root, ['run', '-i', '--rm', 'debian-bookworm', 'cat'], { input: 'hi\n' });
+    expect(cat.stdout).toBe('hi');
+    expect(cat.exitCode).toBe(0);
+    const nf = await racker(t.root, ['run', '--rm', 'debian-bookworm', 'no-such-tool']);
+    expect(nf.exitCode).toBe(127);
+  });
+
+  it('gives an interactive shell with -it through a pseudo-terminal', async () => {
+    const r = await execa('script', ['-qfec', `${RACKER} --root ${t.root} run -it --rm debian-bookworm bash`, '/dev/null'],
+      { reject: false, input: 'echo answer=$((6*7)); tty; exit 3\n', env, timeout: 120_000 });
+    expect(r.stdout).toContain('answer=42');
+    expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(r.exitCode).toBe(3);
+  });
+
+  it('--no-boot runs the command as PID 1 instead', async () => {
+    const r = await racker(t.root, ['run', '--rm', '--no-boot', 'debian-bookworm', 'cat', '/proc/1/comm']);
+    expect(r.stdout).toBe('cat');
+  });
+
+  it('keeps the journal of a container that was not removed', async () => {
+    const name = `journal-${Date.now()}`;
+    const r = await racker(t.root, ['run', '--name', name, 'debian-bookworm', 'systemd-cat', '-t', 'racker-test', 'echo', 'journal-line']);
+    expect(r.exitCode).toBe(0);
+    let dir = '';
+    for (const id of await readdir(path.join(t.root, 'containers'))) {
+      const rec = JSON.parse(await readFile(path.join(t.root, 'containers', id, 'config.json'), 'utf8')) as { name: string };
+      if (rec.name === name) dir = path.join(t.root, 'containers', id);
+    }
+    expect(dir).not.toBe('');
+    const j = await execa('journalctl', ['-D', path.join(dir, 'upper/var/log/journal'), '--no-pager', '-t', 'racker-test'], { reject: false });
+    expect(j.stdout).toContain('journal-line');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports an init that fails, with its boot log, exit 125', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'racker-test-badinit-'));
+    try {
+      const init = buildLayer([
+        { type: 'dir', name: 'usr/' }, { type: 'dir', name: 'usr/lib/' }, { type: 'dir', name: 'usr/lib/systemd/' },
+        { type: 'file', name: 'usr/lib/systemd/systemd', mode: 0o755, body: '#!/bin/sh\necho init is broken >&2\nexit 1\n' },
+      ]);
+      await writeOciLayout(dir, { layers: [busyboxLayer(), init], tag: 'latest' });
+      const r = await racker(t.root, ['run', '--rm', '--boot', '--boot-timeout', '20', `oci:${dir}:latest`, 'true']);
+      expect(r.exitCode).toBe(125);
+      expect(r.stderr).toMatch(/failed to boot|did not finish booting/);
+      expect(r.stderr).toContain('init is broken');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up after --boot-timeout when systemd never gets ready', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'racker-test-slowinit-'));
+    try {
+      const init = buildLayer([
+        { type: 'dir', name: 'usr/' }, { type: 'dir', name: 'usr/lib/' }, { type: 'dir', name: 'usr/lib/systemd/' },
+        { type: 'file', name: 'usr/lib/systemd/systemd', mode: 0o755, body: '#!/bin/sh\nwhile true; do sleep 1; done\n' },
+      ]);
+      await writeOciLayout(dir, { layers: [busyboxLayer(), init], tag: 'latest' });
+      const started = Date.now();
+      const r = await racker(t.root, ['run', '--rm', '--boot', '--boot-timeout', '2', '--stop-timeout', '1', `oci:${dir}:latest`, 'true']);
+      expect(r.exitCode).toBe(125);
+      expect(r.stderr).toContain('did not finish booting');
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('provisioning an OS image without systemd', () => {
+  it('installs systemd once with apt, keeps a derived image, and reuses it', async () => {
+    const reg = inject('registry');
+    const tarball = await slimDebianTarball();
+    const tar = await readFile(tarball);
+    const gz = gzipSync(tar, { level: 1 });
+    const dir = await mkdtemp(path.join(tmpdir(), 'racker-test-slim-'));
+    try {
+      await writeOciLayout(dir, { layers: [{ tar, gz, diffId: sha256(tar), digest: sha256(gz) }], config: { Cmd: ['bash'] }, tag: 'latest' });
+      await pushLayout({ host: reg, storageDir: inject('registryStorage') } as never, dir, 'latest', 'fixtures/debian-slim:bookworm');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const image = `${reg}/fixtures/debian-slim:bookworm`;
+    const first = await racker(t.root, ['run', '--rm', '--boot', '--tls-verify=false', image, 'systemctl', 'is-system-running'], { timeout: 15 * 60_000 });
+    expect(first.stderr).toContain('Provisioning');
+    expect(first.stdout).toMatch(/running|degraded/);
+    const second = await racker(t.root, ['run', '--rm', '--boot', image, 'hostnamectl']);
+    expect(second.stderr).not.toContain('Provisioning');
+    expect(second.stdout).toContain('systemd-nspawn');
+    // the base image itself is untouched: no systemd in it
+    const plain = await racker(t.root, ['run', '--rm', image, 'sh', '-c', 'test -e /lib/systemd/systemd && echo has || echo none']);
+    expect(plain.stdout).toBe('none');
+  }, 20 * 60_000);
+
+  it('refuses an image with no OS, naming what it found', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'racker-test-noos-'));
+    try {
+      await writeOciLayout(dir, { layers: [busyboxLayer()], tag: 'latest' });
+      const r = await racker(t.root, ['run', '--rm', '--boot', `oci:${dir}:latest`, 'true']);
+      expect(r.exitCode).toBe(125);
+      expect(r.stderr).toContain('no /etc/os-release');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('postroj', () => {
+  it('list-images shows the catalogue and what is cached', async () => {
+    const r = await postroj(['list-images', '--format', 'json']);
+    const rows = JSON.parse(r.stdout) as { label: string; cached: boolean; source: string }[];
+    expect(rows.find(x => x.label === 'debian-bookworm')).toMatchObject({ cached: true, source: 'mirror' });
+    expect(rows.find(x => x.label === 'fedora-41')).toMatchObject({ cached: false });
+    const table = await postroj(['list-images']);
+    expect(table.stdout.split('\n')[0]).toMatch(/^LABEL\s+DISTRIBUTION\s+VERSION\s+SOURCE\s+CACHED\s+SIZE$/);
+  });
+
+  it('selftest boots each image and reports', async () => {
+    const r = await postroj(['selftest', '--image', 'debian-bookworm', '--format', 'json']);
+    const results = JSON.parse(r.stdout) as { image: string; ok: boolean; detail: string }[];
+    expect(results).toEqual([expect.objectContaining({ image: 'debian-bookworm', ok: true, detail: 'Virtualization: systemd-nspawn' })]);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('rejects unknown labels with one clear line', async () => {
+    const r = await postroj(['pull', 'debian-potato']);
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr).toContain("unknown image label 'debian-potato'");
+  });
+});
