@@ -10,6 +10,8 @@ export interface ImageRecord {
   id: string;
   /** digest of the manifest as pulled (index digest when pulled by an index) */
   manifestDigest: string;
+  /** digest of the platform manifest bytes kept in blobs/ (differs from manifestDigest for index pulls) */
+  manifestBlob?: string;
   /** repository@digest names, for `images --digests` and pulls by digest */
   repoDigests: string[];
   /** layer blob digests, bottom first */
@@ -140,7 +142,7 @@ export class ImageStore {
   private async collectGarbage(keepLayers: Set<string>): Promise<string[]> {
     const images = await this.listImages();
     const usedLayers = new Set([...images.flatMap(i => i.layers), ...keepLayers]);
-    const usedBlobs = new Set(images.flatMap(i => [i.id, i.manifestDigest]));
+    const usedBlobs = new Set(images.flatMap(i => [i.id, i.manifestDigest, i.manifestBlob ?? i.manifestDigest]));
     const removed: string[] = [];
     for (const hex of await readdir(this.layout.layersDir).catch(() => [] as string[])) {
       const digest = `sha256:${hex}`;

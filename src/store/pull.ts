@@ -4,7 +4,7 @@ import { Transform } from 'node:stream';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { verbose } from '../log.js';
-import { DigestVerifier } from '../image/digest.js';
+import { DigestVerifier, digestOfBuffer } from '../image/digest.js';
 import type { ImageFetcher, ResolvedImage } from '../image/fetcher.js';
 import type { Descriptor } from '../image/oci.js';
 import { decompressStream, unpackLayer } from './layer-unpacker.js';
@@ -66,7 +66,9 @@ export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: 
         throw new RackerError(`layer ${shortId(l.digest)} vanished during the pull (removed by a concurrent rmi?)`, { hint: 'run the pull again' });
       }
     }
-    await writeBlob(store, resolved.manifestDigest, resolved.manifestBytes);
+    // stored under the digest of its own bytes: for an index pull manifestDigest names the index
+    const manifestBlob = digestOfBuffer(resolved.manifestBytes);
+    await writeBlob(store, manifestBlob, resolved.manifestBytes);
     await writeBlob(store, resolved.configDigest, resolved.configBytes);
     const old = await store.readImage(resolved.configDigest);
     const layerSizes = await Promise.all(manifest.layers.map(async l => (await store.readLayer(l.digest))?.size ?? 0));
@@ -74,6 +76,7 @@ export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: 
     const rec: ImageRecord = {
       id: resolved.configDigest,
       manifestDigest: resolved.manifestDigest,
+      manifestBlob,
       repoDigests: [...new Set([...(old?.repoDigests ?? []), ...(repoDigest ? [repoDigest] : [])])],
       layers: manifest.layers.map(l => l.digest),
       diffIds,

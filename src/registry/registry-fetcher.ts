@@ -1,0 +1,231 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { RackerError } from '../errors.js';
+import { debug, verbose } from '../log.js';
+import { digestOfBuffer, parseDigest, verifyBuffer } from '../image/digest.js';
+import type { ImageFetcher, ResolvedImage } from '../image/fetcher.js';
+import { MAX_MANIFEST_BYTES, MEDIA, hostPlatform, type Descriptor, type Platform } from '../image/oci.js';
+import { descendToManifest, parseImageConfig, parseManifestDocument, type ManifestDocument } from '../image/oci-layout-fetcher.js';
+import { RegistryAuth, parseWwwAuthenticate } from './auth.js';
+import { HttpError, readBodyCapped, request, type HttpRequestOptions, type RequestSubject } from './http.js';
+
+/** What this fetcher reads of an image reference (src/image/reference.ts's DockerReference fits). */
+export interface RegistryImageRef {
+  transport: 'docker';
+  /** host[:port] as the user named it: docker.io, 127.0.0.1:5000 */
+  registry: string;
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+/** One place to pull from (src/image/registries-conf.ts's Endpoint fits). */
+export interface RegistryEndpoint {
+  registry: string;
+  repository: string;
+  insecure: boolean;
+  mirror: boolean;
+}
+
+export interface RegistryFetcherOptions {
+  ref: RegistryImageRef;
+  /** tried in order: mirrors first, the primary last */
+  endpoints: RegistryEndpoint[];
+  /** false: skip certificate checks and allow plain HTTP everywhere */
+  tlsVerify: boolean;
+  platform?: Platform;
+  retries?: number;
+  retryDelayMs?: number;
+  /** environment for auth file lookup (tests) */
+  env?: NodeJS.ProcessEnv;
+}
+
+const MANIFEST_ACCEPT = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest].join(', ');
+// the grammar of the distribution spec; anything else never reaches a URL
+const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^\w[\w.-]{0,127}$/;
+const HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
+
+/** docker.io is a name; its API lives elsewhere. */
+function apiHost(registry: string): string {
+  return registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
+}
+
+/** One endpoint, with what was learned about it: which scheme it speaks and how it wants auth. */
+class EndpointSession {
+  base: string | undefined;
+  private probing: Promise<void> | undefined;
+  readonly auth: RegistryAuth;
+  readonly insecure: boolean;
+  readonly scope: string;
+
+  constructor(readonly endpoint: RegistryEndpoint, tlsVerify: boolean, private readonly http: Pick<HttpRequestOptions, 'retries' | 'retryDelayMs'>, env?: NodeJS.ProcessEnv) {
+    if (!HOST.test(endpoint.registry)) throw new RackerError(`invalid registry host '${endpoint.registry.slice(0, 80)}'`);
+    if (!REPOSITORY.test(endpoint.repository)) throw new RackerError(`invalid repository name '${endpoint.repository.slice(0, 80)}'`);
+    this.insecure = endpoint.insecure || !tlsVerify;
+    this.scope = `repository:${endpoint.repository}:pull`;
+    this.auth = new RegistryAuth({ registry: endpoint.registry, repository: endpoint.repository, tlsVerify: !this.insecure, env, ...http });
+  }
+
+  get name(): string {
+    return this.endpoint.registry;
+  }
+
+  /** GET /v2/ once: learns the scheme (https, or http for an insecure registry without TLS) and the auth challenge. */
+  probe(): Promise<void> {
+    this.probing ??= this.doProbe();
+    return this.probing;
+  }
+
+  private async doProbe(): Promise<void> {
+    const host = apiHost(this.endpoint.registry);
+    const ping = (base: string) => request(`${base}/v2/`, {
+      ...this.http, tlsVerify: !this.insecure, passStatuses: [401], subject: { kind: 'ping', name: `${host}/v2/` },
+    });
+    let base = `https://${host}`;
+    let res: Response;
+    try {
+      res = await ping(base);
+    } catch (err) {
+      if (!(this.insecure && err instanceof HttpError && err.notTls)) throw err;
+      verbose(`${host} does not speak TLS; using plain HTTP (insecure registry)`);
+      base = `http://${host}`;
+      res = await ping(base);
+    }
+    const challenges = res.status === 401 ? parseWwwAuthenticate(res.headers.get('www-authenticate') ?? '') : [];
+    await res.body?.cancel().catch(() => undefined);
+    this.auth.setChallenges(challenges);
+    this.base = base;
+    debug(`${host}: ${base}, auth ${challenges.map(c => c.scheme).join(', ') || 'none'}`);
+  }
+
+  /** An authorized GET under /v2/<repository>/; one fresh token is fetched when the registry refuses the current one. */
+  async get(pathUnderRepo: string, subject: RequestSubject, extra: Record<string, string> = {}, pass: number[] = []): Promise<Response> {
+    await this.probe();
+    const url = `${this.base}/v2/${this.endpoint.repository}/${pathUnderRepo}`;
+    for (let round = 0; ; round++) {
+      const headers = { ...extra };
+      const authz = await this.auth.authorization(this.scope);
+      if (authz) headers.Authorization = authz;
+      const res = await request(url, {
+        ...this.http, headers, subject, tlsVerify: !this.insecure, passStatuses: round === 0 ? [401, ...pass] : pass,
+      });
+      if (res.status !== 401 || round > 0) return res;
+      const challenges = parseWwwAuthenticate(res.headers.get('www-authenticate') ?? '');
+      await res.body?.cancel().catch(() => undefined);
+      this.auth.invalidate(this.scope, challenges);
+    }
+  }
+}
+
+/** Pulls from a registry speaking the OCI distribution API, through mirrors when configured. */
+export class RegistryFetcher implements ImageFetcher {
+  readonly description: string;
+  private readonly ref: RegistryImageRef;
+  private readonly sessions: EndpointSession[];
+  private readonly platform: Platform;
+  /** the endpoint that served the manifest serves the blobs first */
+  private chosen = 0;
+
+  constructor(opts: RegistryFetcherOptions) {
+    const { ref } = opts;
+    if (ref.tag !== undefined && !TAG.test(ref.tag)) throw new RackerError(`invalid tag '${ref.tag.slice(0, 80)}'`);
+    if (ref.digest !== undefined) parseDigest(ref.digest);
+    if (!opts.endpoints.length) throw new RackerError(`no registry endpoint for ${ref.registry}/${ref.repository}`);
+    this.ref = ref;
+    this.platform = opts.platform ?? hostPlatform();
+    const http = { retries: opts.retries, retryDelayMs: opts.retryDelayMs };
+    this.sessions = opts.endpoints.map(e => new EndpointSession(e, opts.tlsVerify, http, opts.env));
+    this.description = `docker://${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
+  }
+
+  /** Try each endpoint from `first` on, falling through to the next when one fails. */
+  private async withFallback<T>(first: number, what: string, fn: (s: EndpointSession) => Promise<T>): Promise<{ value: T; index: number }> {
+    for (let i = first; ; i++) {
+      const s = this.sessions[i];
+      try {
+        return { value: await fn(s), index: i };
+      } catch (err) {
+        const next = this.sessions[i + 1];
+        if (!next) throw err;
+        verbose(`${s.endpoint.mirror ? 'mirror ' : ''}${s.name} failed for ${what} (${(err as Error).message}); trying ${next.name}`);
+      }
+    }
+  }
+
+  private async fetchDocument(s: EndpointSession, reference: string, expected?: { digest: string; size?: number }): Promise<{ doc: ManifestDocument; bytes: Buffer; digest: string }> {
+    const name = `${s.endpoint.repository}${reference.includes(':') ? '@' : ':'}${reference}`;
+    const res = await s.get(`manifests/${reference}`, { kind: 'manifest', name }, { Accept: MANIFEST_ACCEPT });
+    const bytes = await readBodyCapped(res, MAX_MANIFEST_BYTES, `the manifest ${name} from ${s.name}`);
+    // Docker-Content-Digest is the server's claim; only the bytes count
+    let digest = digestOfBuffer(bytes);
+    if (expected) {
+      verifyBuffer(bytes, expected.digest, expected.size);
+      digest = expected.digest;
+    }
+    const claimed = res.headers.get('docker-content-digest');
+    if (claimed && claimed !== digest) debug(`${s.name} claims ${claimed} for ${name}; the bytes say ${digest}`);
+    return { doc: parseManifestDocument(bytes, `${s.name}/${name}`, res.headers.get('content-type') ?? undefined), bytes, digest };
+  }
+
+  private async fetchSmallBlob(s: EndpointSession, desc: Descriptor): Promise<Buffer> {
+    parseDigest(desc.digest);
+    const res = await s.get(`blobs/${desc.digest}`, { kind: 'blob', name: desc.digest });
+    const bytes = await readBodyCapped(res, MAX_MANIFEST_BYTES, `blob ${desc.digest} from ${s.name}`);
+    verifyBuffer(bytes, desc.digest, desc.size);
+    return bytes;
+  }
+
+  private async resolveAt(s: EndpointSession): Promise<ResolvedImage> {
+    const reference = this.ref.digest ?? this.ref.tag ?? 'latest';
+    const top = await this.fetchDocument(s, reference, this.ref.digest ? { digest: this.ref.digest } : undefined);
+    const { manifest, bytes } = await descendToManifest(top,
+      d => this.fetchDocument(s, d.digest, { digest: d.digest, size: d.size }), this.platform, this.description);
+    const configBytes = await this.fetchSmallBlob(s, manifest.config);
+    return {
+      manifestDigest: top.digest,
+      manifest,
+      manifestBytes: bytes,
+      configDigest: manifest.config.digest,
+      config: parseImageConfig(configBytes, this.description),
+      configBytes,
+    };
+  }
+
+  async resolve(): Promise<ResolvedImage> {
+    const { value, index } = await this.withFallback(0, 'the manifest', s => this.resolveAt(s));
+    this.chosen = index;
+    return value;
+  }
+
+  async openBlob(desc: Descriptor, offset = 0): Promise<{ stream: Readable; startsAt: number }> {
+    parseDigest(desc.digest);
+    const { value } = await this.withFallback(this.chosen, `blob ${desc.digest}`, s => this.openBlobAt(s, desc, offset));
+    return value;
+  }
+
+  private async openBlobAt(s: EndpointSession, desc: Descriptor, offset: number): Promise<{ stream: Readable; startsAt: number }> {
+    const subject: RequestSubject = { kind: 'blob', name: desc.digest };
+    let res: Response;
+    let startsAt = 0;
+    if (offset > 0) {
+      res = await s.get(`blobs/${desc.digest}`, subject, { Range: `bytes=${offset}-` }, [416]);
+      if (res.status === 206) {
+        const m = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
+        if (!m || Number(m[1]) !== offset) {
+          await res.body?.cancel().catch(() => undefined);
+          throw new RackerError(`${s.name} answered a range request for ${desc.digest} with the wrong range (${res.headers.get('content-range') ?? 'none'})`);
+        }
+        startsAt = offset;
+      } else if (res.status === 416) {
+        // the offset is past what the server has: start over
+        await res.body?.cancel().catch(() => undefined);
+        res = await s.get(`blobs/${desc.digest}`, subject);
+      }
+    } else {
+      res = await s.get(`blobs/${desc.digest}`, subject);
+    }
+    const stream = res.body ? Readable.fromWeb(res.body as unknown as NodeReadableStream<Uint8Array>) : Readable.from([]);
+    return { stream, startsAt };
+  }
+}
