@@ -127,7 +127,7 @@ function parseDockerName(s: string, input: string): DockerReference {
 
 function checkRepository(repository: string, input: string): void {
   if (repository !== repository.toLowerCase()) {
-    throw invalid(input, 'repository name must be lowercase', `use ${JSON.stringify(repository.toLowerCase())}`);
+    throw invalid(input, 'repository name must be lowercase', `write the repository as ${JSON.stringify(repository.toLowerCase())}`);
   }
   for (const component of repository.split('/')) {
     if (component === '') throw invalid(input, "the repository path has an empty component (a doubled, leading or trailing '/')");

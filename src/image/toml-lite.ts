@@ -111,7 +111,7 @@ class TomlReader {
         this.tableArrays.add(list);
         parent[key] = list;
       } else if (!Array.isArray(existing) || !this.tableArrays.has(existing)) {
-        this.fail(`[[${name}]]: ${name} is already defined as something other than an array of tables`, at);
+        this.fail(`[[${name}]]: ${name} is already defined and is not an array of tables`, at);
       }
       const table = newTable();
       (parent[key] as TomlValue[]).push(table);
