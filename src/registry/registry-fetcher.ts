@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { registryApiHost } from '../image/reference.js';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { RackerError } from '../errors.js';
 import { debug, verbose } from '../log.js';
@@ -46,10 +47,6 @@ const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[.
 const TAG = /^\w[\w.-]{0,127}$/;
 const HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
 
-/** docker.io is a name; its API lives elsewhere. */
-function apiHost(registry: string): string {
-  return registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
-}
 
 /** One endpoint, with what was learned about it: which scheme it speaks and how it wants auth. */
 class EndpointSession {
@@ -78,7 +75,7 @@ class EndpointSession {
   }
 
   private async doProbe(): Promise<void> {
-    const host = apiHost(this.endpoint.registry);
+    const host = registryApiHost(this.endpoint.registry === 'index.docker.io' ? 'docker.io' : this.endpoint.registry);
     const ping = (base: string) => request(`${base}/v2/`, {
       ...this.http, tlsVerify: !this.insecure, passStatuses: [401], subject: { kind: 'ping', name: `${host}/v2/` },
     });

@@ -7,6 +7,7 @@ import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
 import { systemdIsPid1 } from './host.js';
 import { SignalForwarder } from './signal-forwarder.js';
+import { ownToken } from '../store/lock.js';
 import { mkdirInRoot } from './rootfs-path.js';
 import { mountContainer, writeIdentityFiles } from './container-setup.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
@@ -50,7 +51,10 @@ export class AppContainerRun {
       throw new RackerError('no command specified', { hint: 'the image has no Entrypoint or Cmd: give a command after the image name' });
     }
     for (const v of opts.volumes) await checkVolumeSource(v);
-    const c = await mountContainer(this.layout, this.containers, { ...opts, argv });
+    const c = await mountContainer(this.layout, this.containers, { ...opts, argv, spec: {
+      mode: 'app', env: opts.env, workdir: opts.workdir, user: opts.user, hostname: opts.hostname,
+      volumes: opts.volumes, tty: opts.tty, interactive: opts.interactive,
+    } });
     try {
       return await this.start(c.rec, c.rootfs, argv, opts);
     } finally {
@@ -74,7 +78,7 @@ export class AppContainerRun {
       tty: opts.tty, binds: opts.volumes, register: systemdIsPid1(), killSignal: 'SIGTERM',
     });
     const child = spawnAttached('systemd-nspawn', args, opts.interactive ? 'inherit' : 'ignore');
-    rec.state = { status: 'running', nspawnPid: child.pid, startedAt: new Date().toISOString() };
+    rec.state = { status: 'running', supervisor: await ownToken(), nspawnPid: child.pid, startedAt: new Date().toISOString() };
     await this.containers.write(rec);
 
     const stopper = new SignalForwarder(child, opts.stopTimeout ?? 10);

@@ -5,7 +5,7 @@ import { debug, verbose } from '../log.js';
 import { runAllowFail, spawnAttached, signalNumber, type AttachedChild } from '../process.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
 import { provisionSystemd } from './provision.js';
-import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerStore, RunSpec } from '../store/container-store.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
 import { containerLeader, systemdIsPid1 } from './host.js';
@@ -13,6 +13,7 @@ import { mkdirInRoot, resolveInRoot } from './rootfs-path.js';
 import { mountContainer, writeIdentityFiles } from './container-setup.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { SignalForwarder } from './signal-forwarder.js';
+import { ownToken } from '../store/lock.js';
 import { checkVolumeSource, type VolumeSpec } from './volumes.js';
 import { MachinedExec, NsenterExec, type ContainerExec, type ExecTarget } from './exec/container-exec.js';
 import { buildSystemdRunArgs } from './exec/systemd-run-args.js';
@@ -73,7 +74,7 @@ export class BootContainerRun {
   async run(opts: BootRunOptions): Promise<number> {
     if (opts.argv.length === 0) throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
     for (const v of opts.volumes) await checkVolumeSource(v);
-    let c = await mountContainer(this.layout, this.containers, { ...opts, argv: opts.argv });
+    let c = await mountContainer(this.layout, this.containers, { ...opts, argv: opts.argv, spec: this.spec(opts) });
     if (!await hasSystemd(c.rootfs)) {
       let derived;
       try {
@@ -83,7 +84,7 @@ export class BootContainerRun {
         if (!opts.autoRemove) await this.containers.remove(c.rec.id);
       }
       opts = { ...opts, image: derived };
-      c = await mountContainer(this.layout, this.containers, { ...opts, argv: opts.argv });
+      c = await mountContainer(this.layout, this.containers, { ...opts, argv: opts.argv, spec: this.spec(opts) });
     }
     let nspawn: AttachedChild | undefined;
     try {
@@ -105,7 +106,7 @@ export class BootContainerRun {
       } finally {
         await log.close();
       }
-      c.rec.state = { status: 'running', nspawnPid: nspawn.pid, startedAt: new Date().toISOString() };
+      c.rec.state = { status: 'running', supervisor: await ownToken(), nspawnPid: nspawn.pid, startedAt: new Date().toISOString() };
       await this.containers.write(c.rec);
 
       const target = await this.waitUntilBooted(c.rec.name, nspawn, bootLog, opts.bootTimeout);
@@ -117,6 +118,10 @@ export class BootContainerRun {
       if (nspawn) await this.powerOff(nspawn, opts.stopTimeout);
       await c.release();
     }
+  }
+
+  private spec(opts: BootRunOptions): RunSpec {
+    return { mode: 'boot', env: opts.env, workdir: opts.workdir, user: opts.user, hostname: opts.hostname, volumes: opts.volumes, tty: opts.tty, interactive: opts.interactive };
   }
 
   /** Wait for the leader to appear and for systemd to finish starting up. */

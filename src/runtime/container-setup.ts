@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ImageRecord } from '../store/image-store.js';
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord, ContainerStore, RunSpec } from '../store/container-store.js';
 import type { StoreLayout } from '../store/layout.js';
 import { ensureNspawnRuntimeDir } from './host.js';
 import { mountOverlay, unmount } from './overlay.js';
@@ -24,6 +24,7 @@ export interface SetupOptions {
   name?: string;
   argv: string[];
   autoRemove: boolean;
+  spec?: RunSpec;
 }
 
 /** Create the container record and stack a fresh writable layer on the image. */
@@ -31,7 +32,7 @@ export async function mountContainer(layout: StoreLayout, containers: ContainerS
   await ensureNspawnRuntimeDir();
   const rec = await containers.create({
     name: opts.name, image: opts.image.id, imageName: opts.imageName,
-    layers: opts.image.layers, argv: opts.argv, autoRemove: opts.autoRemove,
+    layers: opts.image.layers, argv: opts.argv, autoRemove: opts.autoRemove, spec: opts.spec,
   });
   const dir = containers.dir(rec.id);
   const rootfs = path.join(dir, 'rootfs');

@@ -16,6 +16,18 @@ export interface ContainerState {
   finishedAt?: string;
 }
 
+/** How the container runs, kept so it can be inspected and started again. */
+export interface RunSpec {
+  mode: 'app' | 'boot';
+  env: [string, string][];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  volumes: { source: string; target: string; readOnly: boolean }[];
+  tty: boolean;
+  interactive: boolean;
+}
+
 export interface ContainerRecord {
   id: string;
   name: string;
@@ -25,6 +37,7 @@ export interface ContainerRecord {
   argv: string[];
   created: string;
   autoRemove: boolean;
+  spec?: RunSpec;
   state: ContainerState;
 }
 
@@ -88,6 +101,23 @@ export class ContainerStore {
       await this.write(rec);
       return rec;
     });
+  }
+
+  /** By exact name, full id, or unique id prefix (docker's rules). */
+  async find(nameOrId: string): Promise<ContainerRecord | undefined> {
+    const all = await this.list();
+    const byName = all.find(c => c.name === nameOrId);
+    if (byName) return byName;
+    if (!/^[a-f0-9]{1,64}$/.test(nameOrId)) return undefined;
+    const matches = all.filter(c => c.id.startsWith(nameOrId));
+    if (matches.length > 1) throw new RackerError(`container id prefix '${nameOrId}' is ambiguous`, { hint: 'give more digits or the name' });
+    return matches[0];
+  }
+
+  async get(nameOrId: string): Promise<ContainerRecord> {
+    const rec = await this.find(nameOrId);
+    if (!rec) throw new RackerError(`No such container: ${nameOrId}`, { hint: 'racker ps -a lists containers' });
+    return rec;
   }
 
   async remove(id: string): Promise<void> {

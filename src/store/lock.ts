@@ -26,7 +26,8 @@ async function processStartTime(pid: number): Promise<string | undefined> {
 }
 
 let ownStart: Promise<string | undefined> | undefined;
-function ownToken(): Promise<string> {
+/** "pid starttime" of this process: names it uniquely even after its pid is reused. */
+export function ownToken(): Promise<string> {
   ownStart ??= processStartTime(process.pid);
   return ownStart.then(s => `${process.pid} ${s ?? '0'}`);
 }

@@ -3,7 +3,10 @@ import * as pull from './pull.js';
 import * as run from './run.js';
 import * as images from './images.js';
 import * as rmi from './rmi.js';
+import * as ps from './ps.js';
+import * as rm from './rm.js';
+import * as inspect from './inspect.js';
 
 const program = createProgram('racker', 'run containers with systemd-nspawn: app containers from OCI images, and OS containers');
-for (const verb of [pull, run, images, rmi]) verb.register(program);
+for (const verb of [pull, run, images, rmi, ps, rm, inspect]) verb.register(program);
 await main(program, process.argv.slice(2));

@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { RackerError } from '../../errors.js';
+import { contextFrom } from '../context.js';
+import { listReconciled } from '../../store/container-state.js';
+import type { ContainerRecord } from '../../store/container-store.js';
+import { formatTable, timeAgo } from '../table.js';
+
+/** docker's STATUS column: "Up 3 minutes", "Exited (0) 2 seconds ago", "Created". */
+export function statusText(rec: ContainerRecord, now = Date.now()): string {
+  const s = rec.state;
+  if (s.status === 'running') return `Up ${timeAgo(s.startedAt ?? rec.created, now).replace(/ ago$/, '')}`;
+  if (s.status === 'exited') return `Exited (${s.exitCode ?? -1}) ${timeAgo(s.finishedAt ?? rec.created, now)}`;
+  return 'Created';
+}
+
+function commandText(argv: string[]): string {
+  const text = argv.join(' ');
+  return `"${text.length > 20 ? `${text.slice(0, 19)}…` : text}"`;
+}
+
+export function register(program: Command): void {
+  program.command('ps')
+    .description('list containers')
+    .option('-a, --all', 'also stopped containers')
+    .option('-q, --quiet', 'only ids')
+    .option('--no-trunc', 'do not shorten ids and commands')
+    .option('--format <format>', 'table or json (one object per line)', 'table')
+    .action(async (flags: { all?: boolean; quiet?: boolean; trunc: boolean; format: string }) => {
+      const ctx = contextFrom(program);
+      const list = (await listReconciled(ctx.containers))
+        .filter(c => flags.all || c.state.status === 'running')
+        .sort((a, b) => b.created.localeCompare(a.created));
+      const id = (c: ContainerRecord) => (flags.trunc ? c.id.slice(0, 12) : c.id);
+      if (flags.quiet) {
+        process.stdout.write(list.map(c => `${id(c)}\n`).join(''));
+      } else if (flags.format === 'json') {
+        for (const c of list) {
+          process.stdout.write(JSON.stringify({
+            ID: c.id, Names: c.name, Image: c.imageName, ImageID: c.image, Command: c.argv.join(' '), CreatedAt: c.created,
+            State: c.state.status, Status: statusText(c), ExitCode: c.state.exitCode ?? null, Mode: c.spec?.mode ?? 'app',
+          }) + '\n');
+        }
+      } else if (flags.format === 'table') {
+        process.stdout.write(formatTable(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'],
+          list.map(c => [id(c), c.imageName, flags.trunc ? commandText(c.argv) : `"${c.argv.join(' ')}"`, timeAgo(c.created), statusText(c), c.name])));
+      } else {
+        throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use table or json' });
+      }
+    });
+}
