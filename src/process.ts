@@ -63,6 +63,9 @@ export function toRackerError(cmd: string, err: unknown, purpose?: string): Rack
 
 export interface AttachedChild {
   pid: number | undefined;
+  /** set when output is 'pipe' */
+  stdout?: import('node:stream').Readable;
+  stderr?: import('node:stream').Readable;
   /** resolves with the exit code (128+n when killed by signal n) */
   exit: Promise<number>;
   kill(signal: NodeJS.Signals): void;
@@ -73,9 +76,10 @@ export interface AttachedChild {
  * (`stdin: 'inherit'` for -i), or with its output going to a file descriptor
  * (a boot log). Never throws for its exit code.
  */
-export function spawnAttached(cmd: string, args: readonly string[], stdin: 'inherit' | 'ignore', output: 'inherit' | number = 'inherit'): AttachedChild {
+export function spawnAttached(cmd: string, args: readonly string[], stdin: 'inherit' | 'ignore', output: 'inherit' | 'pipe' | number = 'inherit',
+  opts: { env?: NodeJS.ProcessEnv; extendEnv?: boolean } = {}): AttachedChild {
   debug([cmd, ...args].map(displayArg).join(' '));
-  const child = execa(cmd, args, { stdin, stdout: output as 'inherit', stderr: output as 'inherit', reject: false });
+  const child = execa(cmd, args, { stdin, stdout: output as 'inherit', stderr: output as 'inherit', reject: false, buffer: false, ...opts });
   const exit = (async () => {
     const r = await child;
     if ((r as { failed?: boolean; exitCode?: number }).exitCode === undefined && (r as { code?: string }).code === 'ENOENT') {
@@ -85,7 +89,11 @@ export function spawnAttached(cmd: string, args: readonly string[], stdin: 'inhe
     if (r.signal) return 128 + (signalNumber(r.signal) ?? 1);
     throw toRackerError(cmd, r);
   })();
-  return { pid: child.pid, exit, kill: sig => { child.kill(sig); } };
+  return {
+    pid: child.pid, exit, kill: sig => { child.kill(sig); },
+    stdout: output === 'pipe' ? child.stdout ?? undefined : undefined,
+    stderr: output === 'pipe' ? child.stderr ?? undefined : undefined,
+  };
 }
 
 import { constants as osConstants } from 'node:os';

@@ -9,7 +9,9 @@ import { systemdIsPid1 } from './host.js';
 import { SignalForwarder } from './signal-forwarder.js';
 import { ownToken } from '../store/lock.js';
 import { mkdirInRoot } from './rootfs-path.js';
-import { mountContainer, writeIdentityFiles } from './container-setup.js';
+import { mountContainer, remountContainer, writeIdentityFiles } from './container-setup.js';
+import { LogWriter, LOG_FILE } from './container-log.js';
+import path from 'node:path';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { mergeEnv, imageEnv } from './env.js';
 import { resolveUser } from './user.js';
@@ -33,6 +35,12 @@ export interface AppRunOptions {
   volumes: VolumeSpec[];
   /** seconds between SIGTERM and SIGKILL when racker is interrupted */
   stopTimeout?: number;
+  /** detached: capture stdout/stderr into this container's log instead of passing them through */
+  captureLog?: boolean;
+  /** called once the container is running (detached runs report back to the CLI) */
+  onStarted?: (rec: ContainerRecord) => void;
+  /** start this existing container again, with its writable layer (`racker start`) */
+  existing?: ContainerRecord;
 }
 
 /** docker's rule: Entrypoint + Cmd, where a given command replaces Cmd and --entrypoint replaces Entrypoint. */
@@ -51,7 +59,7 @@ export class AppContainerRun {
       throw new RackerError('no command specified', { hint: 'the image has no Entrypoint or Cmd: give a command after the image name' });
     }
     for (const v of opts.volumes) await checkVolumeSource(v);
-    const c = await mountContainer(this.layout, this.containers, { ...opts, argv, spec: {
+    const c = opts.existing ? await remountContainer(this.layout, this.containers, opts.existing) : await mountContainer(this.layout, this.containers, { ...opts, argv, spec: {
       mode: 'app', env: opts.env, workdir: opts.workdir, user: opts.user, hostname: opts.hostname,
       volumes: opts.volumes, tty: opts.tty, interactive: opts.interactive,
     } });
@@ -77,9 +85,15 @@ export class AppContainerRun {
       machine: rec.name, directory: rootfs, argv, env, workdir, user, hostname,
       tty: opts.tty, binds: opts.volumes, register: systemdIsPid1(), killSignal: 'SIGTERM',
     });
-    const child = spawnAttached('systemd-nspawn', args, opts.interactive ? 'inherit' : 'ignore');
+    const log = opts.captureLog ? new LogWriter(path.join(this.containers.dir(rec.id), LOG_FILE)) : undefined;
+    const child = spawnAttached('systemd-nspawn', args, opts.interactive && !log ? 'inherit' : 'ignore', log ? 'pipe' : 'inherit');
+    if (log) {
+      log.capture(child.stdout!, 'stdout');
+      log.capture(child.stderr!, 'stderr');
+    }
     rec.state = { status: 'running', supervisor: await ownToken(), nspawnPid: child.pid, startedAt: new Date().toISOString() };
     await this.containers.write(rec);
+    opts.onStarted?.(rec);
 
     const stopper = new SignalForwarder(child, opts.stopTimeout ?? 10);
     let code: number;
@@ -87,6 +101,7 @@ export class AppContainerRun {
       code = await child.exit;
     } finally {
       stopper.dispose();
+      await log?.close();
     }
     if (stopper.received) code = 128 + (signalNumber(stopper.received) ?? 15);
     rec.state = { ...rec.state, status: 'exited', exitCode: code, finishedAt: new Date().toISOString() };

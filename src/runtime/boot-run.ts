@@ -5,12 +5,13 @@ import { debug, verbose } from '../log.js';
 import { runAllowFail, spawnAttached, signalNumber, type AttachedChild } from '../process.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
 import { provisionSystemd } from './provision.js';
-import type { ContainerStore, RunSpec } from '../store/container-store.js';
+import type { ContainerRecord, ContainerStore, RunSpec } from '../store/container-store.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
 import { containerLeader, systemdIsPid1 } from './host.js';
 import { mkdirInRoot, resolveInRoot } from './rootfs-path.js';
-import { mountContainer, writeIdentityFiles } from './container-setup.js';
+import { mountContainer, remountContainer, writeIdentityFiles } from './container-setup.js';
+import { LogWriter, LOG_FILE } from './container-log.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { SignalForwarder } from './signal-forwarder.js';
 import { ownToken } from '../store/lock.js';
@@ -38,6 +39,12 @@ export interface BootRunOptions {
   stopTimeout: number;
   /** send the command's output to this file descriptor instead of ours (selftest, probes) */
   outputFd?: number;
+  /** detached: the command's output goes to the container log; with no command, stay up until stopped */
+  captureLog?: boolean;
+  /** called once the container has booted (detached runs report back to the CLI) */
+  onStarted?: (rec: ContainerRecord) => void;
+  /** boot this existing container again, with its writable layer (`racker start`) */
+  existing?: ContainerRecord;
 }
 
 const INIT_PATHS = ['/usr/lib/systemd/systemd', '/lib/systemd/systemd'];
@@ -72,10 +79,12 @@ export class BootContainerRun {
   }
 
   async run(opts: BootRunOptions): Promise<number> {
-    if (opts.argv.length === 0) throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
+    if (opts.argv.length === 0 && !opts.captureLog) throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
     for (const v of opts.volumes) await checkVolumeSource(v);
-    let c = await mountContainer(this.layout, this.containers, { ...opts, argv: opts.argv, spec: this.spec(opts) });
-    if (!await hasSystemd(c.rootfs)) {
+    let c = opts.existing
+      ? await remountContainer(this.layout, this.containers, opts.existing)
+      : await mountContainer(this.layout, this.containers, { ...opts, argv: opts.argv, spec: this.spec(opts) });
+    if (!opts.existing && !await hasSystemd(c.rootfs)) {
       let derived;
       try {
         derived = await provisionSystemd(this.images, this.containers, opts.image, opts.imageName, c.rootfs);
@@ -94,7 +103,7 @@ export class BootContainerRun {
       await mkdirInRoot(c.rootfs, '/var/log/journal');
       for (const v of opts.volumes) await mkdirInRoot(c.rootfs, v.target);
       const workdir = opts.workdir ?? (opts.image.config.config?.WorkingDir || '/');
-      await checkCommand(c.rootfs, opts.argv[0], DEFAULT_PATH, workdir);
+      if (opts.argv.length) await checkCommand(c.rootfs, opts.argv[0], DEFAULT_PATH, workdir);
 
       const bootLog = path.join(c.dir, 'boot.log');
       const log = await open(bootLog, 'w', 0o600);
@@ -110,7 +119,8 @@ export class BootContainerRun {
       await this.containers.write(c.rec);
 
       const target = await this.waitUntilBooted(c.rec.name, nspawn, bootLog, opts.bootTimeout);
-      const code = await this.runCommand(target, nspawn, opts, workdir);
+      opts.onStarted?.(c.rec);
+      const code = opts.argv.length ? await this.runCommand(target, nspawn, opts, workdir, c.dir) : await nspawn.exit;
       c.rec.state = { ...c.rec.state, status: 'exited', exitCode: code, finishedAt: new Date().toISOString() };
       await this.containers.write(c.rec);
       return code;
@@ -159,11 +169,16 @@ export class BootContainerRun {
       { hint: `raise --boot-timeout (now ${timeoutSec}s) or look at the failed units above` });
   }
 
-  private async runCommand(target: ExecTarget, nspawn: AttachedChild, opts: BootRunOptions, workdir: string): Promise<number> {
+  private async runCommand(target: ExecTarget, nspawn: AttachedChild, opts: BootRunOptions, workdir: string, dir: string): Promise<number> {
     const { cmd, args } = this.exec.command(target, buildSystemdRunArgs({
-      argv: opts.argv, env: opts.env, workdir, user: opts.user, tty: opts.tty,
+      argv: opts.argv, env: opts.env, workdir, user: opts.user, tty: opts.tty && !opts.captureLog,
     }));
-    const child = spawnAttached(cmd, args, opts.interactive || opts.tty ? 'inherit' : 'ignore', opts.outputFd ?? 'inherit');
+    const log = opts.captureLog ? new LogWriter(path.join(dir, LOG_FILE)) : undefined;
+    const child = spawnAttached(cmd, args, (opts.interactive || opts.tty) && !log ? 'inherit' : 'ignore', log ? 'pipe' : opts.outputFd ?? 'inherit');
+    if (log) {
+      log.capture(child.stdout!, 'stdout');
+      log.capture(child.stderr!, 'stderr');
+    }
     // on Ctrl-C / SIGTERM power the container off: that ends the unit and systemd-run with it
     const stopper = new SignalForwarder(nspawn, opts.stopTimeout, () => nspawn.kill('SIGTERM'));
     try {
@@ -173,6 +188,7 @@ export class BootContainerRun {
       return code;
     } finally {
       stopper.dispose();
+      await log?.close();
     }
   }
 

@@ -59,6 +59,29 @@ export async function mountContainer(layout: StoreLayout, containers: ContainerS
   return { rec, dir, rootfs, unmount: unmountOnce, release };
 }
 
+/** Mount an existing container's layers and its kept writable layer again (`racker start`). */
+export async function remountContainer(layout: StoreLayout, containers: ContainerStore, rec: ContainerRecord): Promise<MountedContainer> {
+  await ensureNspawnRuntimeDir();
+  const dir = containers.dir(rec.id);
+  const rootfs = path.join(dir, 'rootfs');
+  let mounted = false;
+  const unmountOnce = async () => {
+    if (mounted) { mounted = false; await unmount(rootfs); }
+  };
+  await mountOverlay({
+    lowers: [...rec.layers].reverse().map(l => layout.layerFs(l)),
+    upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs,
+  });
+  mounted = true;
+  return {
+    rec, dir, rootfs, unmount: unmountOnce,
+    release: async () => {
+      await unmountOnce();
+      if (rec.autoRemove) await containers.remove(rec.id);
+    },
+  };
+}
+
 async function hostResolvConf(): Promise<string> {
   return readFile('/etc/resolv.conf', 'utf8').catch(() => 'nameserver 127.0.0.1\n');
 }

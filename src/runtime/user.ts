@@ -50,3 +50,25 @@ export async function resolveUser(root: string, spec: string | undefined): Promi
   }
   return entry.name;
 }
+
+/**
+ * Numeric ids for `exec -u` in app containers (nsenter switches by number):
+ * a name from the image's /etc/passwd, or uid[:gid] as given.
+ */
+export async function lookupIds(root: string, spec: string): Promise<{ uid: number; gid: number }> {
+  const [user, group] = spec.split(':');
+  const entries = parsePasswd(await readSmallFileInRoot(root, '/etc/passwd') ?? '');
+  const entry = /^\d+$/.test(user) ? entries.find(e => e.uid === Number(user)) : entries.find(e => e.name === user);
+  if (!entry && !/^\d+$/.test(user)) throw new RackerError(`unable to find user ${user}: no matching entries in the image's /etc/passwd`);
+  const uid = entry?.uid ?? Number(user);
+  let gid = entry?.gid ?? uid;
+  if (group !== undefined) {
+    if (/^\d+$/.test(group)) gid = Number(group);
+    else {
+      const g = (await readSmallFileInRoot(root, '/etc/group') ?? '').split('\n').map(l => l.split(':')).find(f => f[0] === group);
+      if (!g) throw new RackerError(`unable to find group ${group} in the image's /etc/group`);
+      gid = Number(g[2]);
+    }
+  }
+  return { uid, gid };
+}

@@ -6,7 +6,11 @@ import * as rmi from './rmi.js';
 import * as ps from './ps.js';
 import * as rm from './rm.js';
 import * as inspect from './inspect.js';
+import * as stop from './stop.js';
+import * as logs from './logs.js';
+import * as exec from './exec.js';
+import * as supervise from './supervise.js';
 
 const program = createProgram('racker', 'run containers with systemd-nspawn: app containers from OCI images, and OS containers');
-for (const verb of [pull, run, images, rmi, ps, rm, inspect]) verb.register(program);
+for (const verb of [pull, run, exec, ps, logs, stop, rm, images, rmi, inspect, supervise]) verb.register(program);
 await main(program, process.argv.slice(2));

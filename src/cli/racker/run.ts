@@ -4,6 +4,7 @@ import { collect, contextFrom } from '../context.js';
 import { findImage, pullByName, type PullFlags } from './pull.js';
 import { AppContainerRun, commandLine } from '../../runtime/app-run.js';
 import { BootContainerRun } from '../../runtime/boot-run.js';
+import { startDetached } from '../../runtime/detach.js';
 import { findCurated } from '../../postroj/catalogue.js';
 import { pullCurated } from '../../postroj/curated-pull.js';
 import { parseEnvAssignments, readEnvFile, mergeEnv } from '../../runtime/env.js';
@@ -26,6 +27,8 @@ interface RunFlags extends PullFlags {
   stopTimeout?: string;
   boot?: boolean;
   bootTimeout: string;
+  detach?: boolean;
+  restart?: string;
 }
 
 export function register(program: Command): void {
@@ -35,6 +38,8 @@ export function register(program: Command): void {
     .argument('<image>')
     .argument('[command...]')
     .passThroughOptions()
+    .option('-d, --detach', 'run in the background and print the container id')
+    .option('--restart <policy>', 'no (other policies need a supervisor; see docs/lifecycle.md)', 'no')
     .option('-i, --interactive', 'keep stdin open (pass it to the container)')
     .option('-t, --tty', 'give the container a terminal')
     .option('--rm', 'remove the container when it exits')
@@ -82,6 +87,18 @@ export function register(program: Command): void {
           : (await pullByName(ctx, image, flags)).record;
       }
       const boot = flags.boot ?? !!curated;
+      if (flags.restart && flags.restart !== 'no') {
+        throw new RackerError(`--restart ${flags.restart} is not supported`, { hint: 'racker has no daemon to restart containers; run it under a systemd unit with Restart= instead (docs/lifecycle.md)' });
+      }
+      if (flags.detach) {
+        const id = await startDetached(ctx.settings.root, {
+          mode: boot ? 'boot' : 'app', imageId: record.id, imageName: image, command, entrypoint: flags.entrypoint,
+          env, workdir: flags.workdir, user: flags.user, hostname: flags.hostname, volumes, name: flags.name,
+          autoRemove: !!flags.rm, stopTimeout, bootTimeout,
+        }, ctx.settings.debug);
+        process.stdout.write(`${id}\n`);
+        return;
+      }
       if (boot) {
         const runner = new BootContainerRun(ctx.images, ctx.containers);
         process.exitCode = await runner.run({

@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { RackerError } from '../errors.js';
+import { debug } from '../log.js';
+import type { VolumeSpec } from './volumes.js';
+
+/** Everything a detached container needs, handed from the CLI to its supervisor. */
+export interface DetachedRequest {
+  mode: 'app' | 'boot';
+  imageId: string;
+  imageName: string;
+  command: string[];
+  entrypoint?: string;
+  env: [string, string][];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  volumes: VolumeSpec[];
+  name?: string;
+  autoRemove: boolean;
+  stopTimeout: number;
+  bootTimeout: number;
+  /** restart this existing container instead of creating one */
+  existingId?: string;
+}
+
+/**
+ * racker has no daemon: a detached container is supervised by a racker
+ * process of its own (like conmon), started in its own session so it outlives
+ * the CLI. It reports "started ID" or "error JSON" on fd 3 once the container
+ * runs (booted: once systemd is up), and the CLI returns then.
+ */
+export async function startDetached(root: string, req: DetachedRequest, debugFlag: boolean): Promise<string> {
+  const entry = process.argv[1];
+  const args = [entry, '--root', root, ...(debugFlag ? ['--debug'] : []), '__supervise'];
+  debug(`supervisor: ${process.execPath} ${args.join(' ')}`);
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
+  child.stdin!.end(JSON.stringify(req));
+  const report = child.stdio[3] as NodeJS.ReadableStream;
+  let text = '';
+  const line = await new Promise<string>((resolve) => {
+    report.setEncoding('utf8');
+    report.on('data', (d: string) => {
+      text += d;
+      const nl = text.indexOf('\n');
+      if (nl >= 0) resolve(text.slice(0, nl));
+    });
+    report.on('end', () => resolve(text));
+    child.on('exit', () => resolve(text.split('\n')[0]));
+  });
+  child.unref();
+  (report as unknown as { destroy(): void }).destroy();
+  if (line.startsWith('started ')) return line.slice(8).trim();
+  if (line.startsWith('error ')) {
+    const e = JSON.parse(line.slice(6)) as { message: string; hint?: string; exitCode?: number };
+    throw new RackerError(e.message, { hint: e.hint, exitCode: e.exitCode });
+  }
+  throw new RackerError('the container supervisor exited before the container started', { hint: 'run again with --debug' });
+}
+
+/** The supervisor's side of the fd-3 report. */
+export class SupervisorReport {
+  private out = createWriteStream('', { fd: 3 });
+  private done = false;
+
+  started(id: string): void { this.send(`started ${id}\n`); }
+
+  failed(err: unknown): void {
+    const e = err as { message?: string; hint?: string; exitCode?: number };
+    this.send(`error ${JSON.stringify({ message: e.message ?? String(err), hint: e.hint, exitCode: e.exitCode })}\n`);
+  }
+
+  private send(line: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.out.end(line);
+  }
+}
