@@ -104,6 +104,9 @@ export class AppContainerRun {
       await log?.close();
     }
     if (stopper.received) code = 128 + (signalNumber(stopper.received) ?? 15);
+    // killed by `racker stop/kill/rm -f`: nspawn says 1, docker users expect 128+signal
+    const killedBy = (await this.containers.read(rec.id))?.state.killedBy;
+    if (killedBy && code === 1) code = 128 + (signalNumber(killedBy) ?? 9);
     rec.state = { ...rec.state, status: 'exited', exitCode: code, finishedAt: new Date().toISOString() };
     await this.containers.write(rec);
     verbose(`container ${rec.name} exited with code ${code}`);

@@ -154,7 +154,8 @@ export class BootContainerRun {
           verbose(`container ${machine} booted (${state})`);
           return target;
         }
-        if (['maintenance', 'stopping', 'offline'].includes(state)) break;
+        // 'offline' only means systemd cannot be reached yet; keep polling
+        if (['maintenance', 'stopping'].includes(state)) break;
       }
       if (Date.now() > deadline) break;
       await new Promise(r => setTimeout(r, 100));

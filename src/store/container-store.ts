@@ -12,6 +12,8 @@ export interface ContainerState {
   supervisor?: string;
   nspawnPid?: number;
   exitCode?: number;
+  /** set by racker when it SIGKILLs the container (nspawn then reports only 1; docker says 137) */
+  killedBy?: string;
   startedAt?: string;
   finishedAt?: string;
 }

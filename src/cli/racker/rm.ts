@@ -8,9 +8,11 @@ import { containerLeader } from '../../runtime/host.js';
 import type { ContainerRecord } from '../../store/container-store.js';
 
 /** Kill a running container at once: SIGKILL to its PID 1 ends its PID namespace and nspawn with it. */
-export async function killNow(rec: ContainerRecord): Promise<void> {
+export async function killNow(ctx: Context, rec: ContainerRecord): Promise<void> {
   const pid = rec.state.nspawnPid;
   if (!pid) return;
+  const fresh = await ctx.containers.read(rec.id);
+  if (fresh) await ctx.containers.write({ ...fresh, state: { ...fresh.state, killedBy: 'SIGKILL' } });
   const leader = await containerLeader(pid);
   try { process.kill(leader ?? pid, 'SIGKILL'); } catch { /* gone already */ }
   for (let i = 0; i < 100; i++) {
@@ -23,7 +25,7 @@ export async function removeContainer(ctx: Context, nameOrId: string, force: boo
   let rec = await reconcile(ctx.containers, await ctx.containers.get(nameOrId));
   if (rec.state.status === 'running') {
     if (!force) throw new RackerError(`cannot remove container ${rec.name}: it is running`, { hint: `stop it first (racker stop ${rec.name}) or use -f` });
-    await killNow(rec);
+    await killNow(ctx, rec);
     // its supervising racker notices the exit and records it; give it a moment, then clean up ourselves
     for (let i = 0; i < 40 && rec.state.status === 'running'; i++) {
       await new Promise(r => setTimeout(r, 50));

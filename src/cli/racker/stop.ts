@@ -27,7 +27,7 @@ export async function stopContainer(ctx: Context, rec: ContainerRecord, timeoutS
   if (rec.state.status !== 'running' || !rec.state.nspawnPid) return;
   try { process.kill(rec.state.nspawnPid, 'SIGTERM'); } catch { /* already gone */ }
   if (await waitExited(ctx, rec.id, timeoutSec * 1000)) return;
-  await killNow(rec);
+  await killNow(ctx, rec);
   await waitExited(ctx, rec.id, 5000);
 }
 
@@ -86,6 +86,7 @@ export function register(program: Command): void {
       if (typeof name === 'string' && signalNumber(name) === undefined) throw new RackerError(`invalid signal '${flags.signal}'`);
       const leader = await containerLeader(rec.state.nspawnPid);
       if (!leader) throw new RackerError(`container ${rec.name} has no main process yet`);
+      if (name === 'SIGKILL' || name === 9) await ctx.containers.write({ ...rec, state: { ...rec.state, killedBy: 'SIGKILL' } });
       process.kill(leader, name);
     })(names));
 
