@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { containerLeader } from '../runtime/host.js';
 import path from 'node:path';
 import { holderAlive } from './lock.js';
 import type { ContainerRecord, ContainerStore } from './container-store.js';
@@ -22,12 +23,20 @@ export async function reconcile(containers: ContainerStore, rec: ContainerRecord
   if (rec.state.supervisor && await holderAlive(rec.state.supervisor)) return rec;
   debug(`container ${rec.name}: its racker process is gone; cleaning up`);
   if (rec.state.nspawnPid) {
-    const comm = await readFile(`/proc/${rec.state.nspawnPid}/comm`, 'utf8').catch(() => '');
+    const pid = rec.state.nspawnPid;
+    const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
     if (comm.trim() === 'systemd-nspawn') {
-      try { process.kill(rec.state.nspawnPid, 'SIGKILL'); } catch { /* already gone */ }
-      await new Promise(r => setTimeout(r, 200));
+      // the container's PID 1 first: its whole PID namespace dies with it, then nspawn exits
+      const leader = await containerLeader(pid);
+      try { process.kill(leader ?? pid, 'SIGKILL'); } catch { /* already gone */ }
+      for (let i = 0; i < 60 && await readFile(`/proc/${pid}/comm`, 'utf8').then(() => true, () => false); i++) {
+        await new Promise(r => setTimeout(r, 50));
+      }
+      try { process.kill(pid, 'SIGKILL'); } catch { /* exited */ }
     }
   }
+  // what a killed nspawn leaves behind
+  await rm(path.join('/run/systemd/nspawn/unix-export', rec.name), { recursive: true, force: true });
   const rootfs = path.join(containers.dir(rec.id), 'rootfs');
   if (await isMounted(rootfs)) await unmount(rootfs);
   const fixed: ContainerRecord = {

@@ -18,8 +18,11 @@ const POLL_MS = 50;
 async function processStartTime(pid: number): Promise<string | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // field 22 (starttime), counted after the ")" that ends the command name
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    // fields after the ")" that ends the command name: state is field 3, starttime field 22
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // a zombie (killed, not yet reaped by its parent) holds nothing
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    return fields[19];
   } catch {
     return undefined;
   }
