@@ -5,7 +5,8 @@ import type { StoreLayout } from '../store/layout.js';
 import { ensureNspawnRuntimeDir } from './host.js';
 import { mountOverlay, unmount } from './overlay.js';
 import { mkdirInRoot, writeFileInRoot } from './rootfs-path.js';
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
+import { RackerError } from '../errors.js';
 
 /** A container whose rootfs is mounted and ready for systemd-nspawn. */
 export interface MountedContainer {
@@ -51,7 +52,12 @@ export async function mountContainer(layout: StoreLayout, containers: ContainerS
     });
     mounted = true;
     // systemd-nspawn refuses a tree without /usr; busybox-style images have none
-    await mkdirInRoot(rootfs, '/usr');
+    const usr = await lstat(path.join(rootfs, 'usr')).catch(() => undefined);
+    if (usr && !usr.isDirectory()) {
+      // nspawn checks /usr by following a link on the host's side: refuse such an image ourselves
+      throw new RackerError(`the image's /usr is not a directory (${usr.isSymbolicLink() ? 'a symlink' : 'a file'})`, { hint: 'systemd-nspawn needs /usr to be a real directory in the image' });
+    }
+    if (!usr) await mkdirInRoot(rootfs, '/usr');
   } catch (err) {
     await release();
     throw err;

@@ -149,11 +149,21 @@ async function fetchAndUnpack(fetcher: ImageFetcher, desc: Descriptor, dest: str
   const verifier = new DigestVerifier({ digest: desc.digest, size: desc.size });
   const decompress = decompressStream(desc.mediaType);
   let stats: Awaited<ReturnType<typeof unpackLayer>> | undefined;
-  const consume = async (source: AsyncIterable<Buffer>) => { stats = await unpackLayer(source, dest, { lowerDirs }); };
+  // the unpacker's own error says what was wrong; the pipeline reports only that it aborted
+  let unpackError: unknown;
+  const consume = async (source: AsyncIterable<Buffer>) => {
+    try {
+      stats = await unpackLayer(source, dest, { lowerDirs });
+    } catch (err) {
+      unpackError = err;
+      throw err;
+    }
+  };
   try {
     if (decompress) await pipeline(stream, counter, verifier, decompress, consume);
     else await pipeline(stream, counter, verifier, consume);
   } catch (err) {
+    if (unpackError instanceof RackerError) throw unpackError;
     if (err instanceof RackerError) throw err;
     const msg = (err as Error).message;
     throw new RackerError(`layer ${shortId(desc.digest)}: ${/unexpected end|incorrect header|invalid/i.test(msg) ? `corrupt compressed data (${msg})` : msg}`, { cause: err, hint: 'nothing was stored; try the pull again' });

@@ -13,7 +13,8 @@ export interface CliResult { exitCode: number; stdout: string; stderr: string }
 
 /** Run the built CLI as a black box, the way a user would. */
 export async function racker(root: string, args: string[], opts: Options = {}): Promise<CliResult> {
-  const r = await execa(RACKER, ['--root', root, ...args], { reject: false, stdin: 'ignore', timeout: 120_000, ...opts });
+  const stdin = 'input' in opts ? {} : { stdin: 'ignore' as const };
+  const r = await execa(RACKER, ['--root', root, ...args], { reject: false, ...stdin, timeout: 120_000, ...opts });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, readdir, readFile, writeFile, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { racker, tempRoot } from '../helpers/cli.js';
 import { writeOciLayout } from '../helpers/oci-layout.js';
@@ -15,11 +15,11 @@ let t: Awaited<ReturnType<typeof tempRoot>>;
 let victim: string;
 beforeAll(async () => {
   t = await tempRoot('run-hostile');
-  victim = path.join(t.root, 'victim');
-  await mkdir(victim);
+  // not under /tmp: systemd-nspawn mounts a fresh tmpfs there inside the container
+  victim = await mkdtemp('/var/tmp/racker-test-victim-');
   await writeFile(path.join(victim, 'precious'), 'untouched\n');
 });
-afterAll(async () => { await t.remove(); });
+afterAll(async () => { await t.remove(); await rm(victim, { recursive: true, force: true }); });
 
 async function imageWith(name: string, entries: TarEntry[], config: Record<string, unknown> = {}): Promise<string> {
   const dir = path.join(t.root, 'layouts', name);
@@ -53,21 +53,32 @@ describe('host-side writes resolve inside the rootfs', () => {
 
   it('/etc itself a symlink to a host directory', async () => {
     const img = await imageWith('etc-link', [{ type: 'symlink', name: 'etc', target: victim }]);
-    const r = await racker(t.root, ['run', '--rm', img, 'sh', '-c', 'cat /etc/hostname']);
+    const r = await racker(t.root, ['run', '--rm', img, 'sh', '-c', 'readlink /etc; cat /etc/hostname']);
+    // racker wrote the identity files inside the rootfs, under the link's target
+    expect(r.stdout.split('\n')[0]).toBe(victim);
+    expect(r.stdout.split('\n')[1]).toMatch(/^[a-f0-9]{12}$/);
     expect(r.exitCode).toBe(0);
     await victimUntouched();
   });
 
-  it('WORKDIR, /usr and a volume target that are symlinks to host paths', async () => {
+  it('/usr a symlink to a host path is refused before systemd-nspawn looks at it', async () => {
+    const img = await imageWith('usr-link', [{ type: 'symlink', name: 'usr', target: path.join(victim, 'usr') }]);
+    const r = await racker(t.root, ['run', '--rm', img, 'true']);
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr).toContain("the image's /usr is not a directory (a symlink)");
+    await victimUntouched();
+  });
+
+  it('WORKDIR and a volume target that are symlinks to host paths', async () => {
     const img = await imageWith('dir-links', [
       { type: 'symlink', name: 'work', target: path.join(victim, 'w') },
-      { type: 'symlink', name: 'usr', target: path.join(victim, 'usr') },
       { type: 'symlink', name: 'mnt', target: victim },
     ], { WorkingDir: '/work/sub' });
     const src = path.join(t.root, 'volsrc');
     await mkdir(src);
     const r = await racker(t.root, ['run', '--rm', '-v', `${src}:/mnt/data`, img, 'sh', '-c', 'pwd; echo hi > /mnt/data/f']);
-    expect(r.stdout).toBe('/work/sub');
+    // inside the container the link is followed, as the kernel does: the shell reports where it landed
+    expect(r.stdout).toBe(path.join(victim, 'w/sub'));
     expect(r.exitCode).toBe(0);
     expect(await readFile(path.join(src, 'f'), 'utf8')).toBe('hi\n');
     await victimUntouched();
