@@ -48,7 +48,7 @@ describe('detached app containers', () => {
     expect(logs.stdout).toMatch(/^tick 0\ntick 1\n/);
     expect(logs.stderr).toMatch(/^warn 0\n/);
     const tail = await rk(['logs', '--tail', '2', '-t', n]);
-    const lines = (tail.stdout + tail.stderr).trim().split('\n');
+    const lines = [tail.stdout, tail.stderr].filter(Boolean).join('\n').split('\n');
     expect(lines).toHaveLength(2);
     for (const l of lines) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z (tick|warn) \d+$/);
   });
@@ -173,11 +173,19 @@ describe('detached app containers', () => {
 
 describe('SIGTERM to a foreground racker run in boot-less mode with -t', () => {
   it('is handled like Ctrl-C: the container stops and nothing is left', async () => {
-    const child = execa('script', ['-qfec', `${RACKER} --root ${t.root} run --rm -t ${BUSYBOX} sh -c 'trap "exit 0" TERM; echo started; while true; do sleep 0.1; done'`, '/dev/null'], { reject: false });
+    const n = name('tty-term');
+    const child = execa('script', ['-qfec', `${RACKER} --root ${t.root} run --rm -t --name ${n} ${BUSYBOX} sh -c 'trap "exit 0" TERM; echo started; while true; do sleep 0.1; done'`, '/dev/null'], { reject: false });
     await new Promise<void>(resolve => child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('started')) resolve(); }));
-    const racker = (await execa('pgrep', ['-f', `${t.root} run --rm -t`])).stdout.split('\n').filter(Boolean).map(Number);
-    for (const pid of racker) process.kill(pid, 'SIGTERM');
+    // the racker process itself (node), not the shell `script` started it from
+    const racker = (await execa('pgrep', ['-x', 'node', '-f'], { reject: false })).stdout;
+    const pids = (await execa('pgrep', ['-f', `${t.root} run --rm -t --name ${n}`])).stdout.split('\n').filter(Boolean).map(Number);
+    const nodePids: number[] = [];
+    for (const pid of pids) if ((await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'node') nodePids.push(pid);
+    expect(nodePids, racker).toHaveLength(1);
+    process.kill(nodePids[0], 'SIGTERM');
+    for (let i = 0; i < 100 && await readFile(`/proc/${nodePids[0]}/comm`, 'utf8').then(() => true, () => false); i++) await new Promise(res => setTimeout(res, 50));
     await child;
-    expect((await execa('pgrep', ['-f', `${t.root}/containers/`], { reject: false })).stdout).toBe('');
+    expect((await execa('pgrep', ['-f', `--machine=${n} `], { reject: false })).stdout).toBe('');
+    expect((await rk(['ps', '-a', '--format', 'json'])).stdout).not.toContain(n);
   });
 });
