@@ -1,6 +1,6 @@
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { verbose } from '../log.js';
@@ -141,8 +141,40 @@ async function ensureLayer(store: ImageStore, fetcher: ImageFetcher, desc: Descr
   });
 }
 
+/** How often one blob download may be resumed after the connection dropped. */
+const MAX_RESUMES = 5;
+
+/**
+ * A blob's bytes that survive a dropped connection: the download goes on from
+ * the byte reached (HTTP Range), so decompression and unpacking just continue.
+ * A server that ignores Range sends from 0; the bytes already had are skipped.
+ */
+async function* resumableBlob(fetcher: ImageFetcher, desc: Descriptor): AsyncGenerator<Buffer> {
+  let offset = 0;
+  for (let resumes = 0; ; resumes++) {
+    const { stream, startsAt } = await fetcher.openBlob(desc, offset);
+    let skip = offset - startsAt;
+    try {
+      for await (const chunk of stream) {
+        let c = chunk as Buffer;
+        if (skip > 0) {
+          if (c.length <= skip) { skip -= c.length; continue; }
+          c = c.subarray(skip);
+          skip = 0;
+        }
+        offset += c.length;
+        yield c;
+      }
+      return;
+    } catch (err) {
+      if (err instanceof RackerError || resumes >= MAX_RESUMES || offset >= desc.size) throw err;
+      verbose(`layer ${shortId(desc.digest)}: connection lost at byte ${offset} of ${desc.size} (${(err as Error).message}); resuming`);
+    }
+  }
+}
+
 async function fetchAndUnpack(fetcher: ImageFetcher, desc: Descriptor, dest: string, lowerDirs: string[], progress: PullProgress) {
-  const { stream } = await fetcher.openBlob(desc);
+  const stream = Readable.from(resumableBlob(fetcher, desc), { objectMode: false });
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) { progress.layerBytes(desc.digest, chunk.length); cb(null, chunk); },
   });

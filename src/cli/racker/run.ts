@@ -9,6 +9,8 @@ import { findCurated } from '../../postroj/catalogue.js';
 import { pullCurated } from '../../postroj/curated-pull.js';
 import { parseEnvAssignments, readEnvFile, mergeEnv } from '../../runtime/env.js';
 import { parseVolume } from '../../runtime/volumes.js';
+import { volumeWarnings } from '../../runtime/volume-warnings.js';
+import { warn } from '../../log.js';
 import { validateContainerName } from '../../store/container-store.js';
 
 interface RunFlags extends PullFlags {
@@ -64,6 +66,7 @@ export function register(program: Command): void {
         throw new RackerError(`invalid --pull policy '${flags.pull}'`, { hint: 'use missing, always or never' });
       }
       const volumes = flags.volume.map(parseVolume);
+      for (const w of await volumeWarnings(volumes)) warn(w);
       const env = mergeEnv(
         ...(await Promise.all(flags.envFile.map(f => readEnvFile(f, process.env)))),
         parseEnvAssignments(flags.env, process.env),
