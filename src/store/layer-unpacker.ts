@@ -6,7 +6,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import type { Transform } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { RackerError, isErrno } from '../errors.js';
 import { verbose } from '../log.js';
 import { run } from '../process.js';
@@ -98,7 +98,8 @@ export function decompressStream(mediaType: string): Transform | null {
     case MEDIA.dockerLayerGzip:
     case MEDIA.ociLayerNondistGzip:
     case MEDIA.dockerForeignGzip:
-      return createGunzip({ chunkSize: 64 * 1024 });
+      // let decompression (in the thread pool) run ahead while entries are written
+      return createGunzip({ chunkSize: 64 * 1024, readableHighWaterMark: 1024 * 1024 } as ZlibOptions);
     case MEDIA.ociLayerTar:
     case 'application/vnd.oci.image.layer.nondistributable.v1.tar':
     case 'application/vnd.docker.image.rootfs.diff.tar':
@@ -369,14 +370,17 @@ class LayerWriter {
       : await this.resolveDir(parentParts, `layer entry '${show(e.name)}' would be written`, true) as string[];
     const rel = [...parent, base].join('/');
     if (e.type === 'hardlink') return this.hardlink(e, rel);
-    const keepDir = await this.prepare(rel, e.type === 'dir');
+    // a FIFO still waiting for mkfifo must exist before anything can replace it
+    if (this.fifos.has(rel)) await this.flush();
     const p = this.abs(rel);
     switch (e.type) {
-      case 'file':
-        await this.writeFile(p, e);
+      case 'file': {
+        const fd = await this.create(rel, false, () => openSync(p, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600));
+        await this.writeFile(fd as number, e);
         break;
+      }
       case 'dir':
-        if (!keepDir) mkdirSync(p, 0o700);
+        await this.create(rel, true, () => mkdirSync(p, 0o700));
         lchownSync(p, e.uid, e.gid);
         chmodSync(p, e.mode);
         this.knownDirs.add(rel);
@@ -386,11 +390,12 @@ class LayerWriter {
       case 'symlink':
         if (!e.linkname) throw new RackerError(`layer entry '${show(e.name)}' is a symlink with an empty target`);
         if (e.linkname.includes('\0')) throw new RackerError(`layer entry '${show(e.name)}' is a symlink whose target contains a NUL byte`);
-        symlinkSync(e.linkname, p);
+        await this.create(rel, false, () => symlinkSync(e.linkname, p));
         lchownSync(p, e.uid, e.gid);
         lutimesSync(p, e.mtime, e.mtime);
         break;
       case 'fifo':
+        await this.prepare(rel, false);
         this.fifos.set(rel, { uid: e.uid, gid: e.gid, mode: e.mode, mtime: e.mtime });
         break;
     }
@@ -408,8 +413,23 @@ class LayerWriter {
     this.queueXattrs('', e);
   }
 
-  private async writeFile(p: string, e: TarEntry): Promise<void> {
-    const fd = openSync(p, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+  /**
+   * Runs `make`, which creates rel exclusively; when something is there
+   * already, clears the way and runs it again. Trying first saves an lstat
+   * per entry, as replacing is rare. Returns undefined when an existing
+   * directory stays (a directory entry over a directory only updates it).
+   */
+  private async create<T>(rel: string, keepDir: boolean, make: () => T): Promise<T | undefined> {
+    try {
+      return make();
+    } catch (err) {
+      if (!isErrno(err, 'EEXIST')) throw err;
+    }
+    if (await this.prepare(rel, keepDir)) return undefined;
+    return make();
+  }
+
+  private async writeFile(fd: number, e: TarEntry): Promise<void> {
     try {
       for await (const chunk of e.body()) {
         for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off, chunk.length - off);
@@ -450,9 +470,28 @@ class LayerWriter {
 
   private forget(rel: string): void {
     const under = (k: string) => k === rel || k.startsWith(`${rel}/`);
-    for (const k of this.knownDirs) if (under(k)) this.knownDirs.delete(k);
+    for (const set of [this.knownDirs, this.opaque, this.whiteouts]) for (const k of set) if (under(k)) set.delete(k);
     for (const k of this.dirTimes.keys()) if (under(k)) this.dirTimes.delete(k);
     for (const [k, v] of this.lowerCopies) if (under(v)) this.lowerCopies.delete(k);
+  }
+
+  /**
+   * lstat of a recorded path, looking through real directories of dest only:
+   * a later entry may have put a symlink where a directory was. 'blocked'
+   * when an ancestor is not a directory (it hides everything below anyway).
+   */
+  private statHere(rel: string): Stats | null | 'blocked' {
+    const parts = rel.split('/');
+    let cur = '';
+    for (let i = 0; i < parts.length - 1; i++) {
+      cur = i ? `${cur}/${parts[i]}` : parts[i];
+      if (this.knownDirs.has(cur)) continue;
+      const st = lstatSync(this.abs(cur), { throwIfNoEntry: false });
+      if (!st) return null;
+      if (!st.isDirectory()) return 'blocked';
+      this.knownDirs.add(cur);
+    }
+    return lstatSync(this.abs(rel), { throwIfNoEntry: false }) ?? null;
   }
 
   /** True when this layer hides what lower layers have at parts (deleted it, or made an ancestor opaque). */
@@ -648,7 +687,8 @@ class LayerWriter {
     if (this.opaque.delete('')) for (const n of await this.lowers.rootNames()) this.whiteouts.add(n);
     const devices: string[] = [];
     for (const rel of this.whiteouts) {
-      const st = lstatSync(this.abs(rel), { throwIfNoEntry: false });
+      const st = this.statHere(rel);
+      if (st === 'blocked') continue;
       if (st) {
         // this layer has the path: it wins; as a directory it must not show the deleted lower content
         if (st.isDirectory()) this.opaque.add(rel);
@@ -661,7 +701,8 @@ class LayerWriter {
     }
     await this.makeWhiteouts(devices);
     for (const rel of this.opaque) {
-      if (lstatSync(this.abs(rel), { throwIfNoEntry: false })?.isDirectory()) this.xattrs.set(rel, OPAQUE_XATTR, Buffer.from('y'));
+      const st = this.statHere(rel);
+      if (st !== 'blocked' && st?.isDirectory()) this.xattrs.set(rel, OPAQUE_XATTR, Buffer.from('y'));
     }
     await this.xattrs.flush(this.dest);
     for (const [rel, t] of this.dirTimes) lutimesSync(this.abs(rel), t, t);

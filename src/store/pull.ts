@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
+import { HttpError } from '../registry/http.js';
 import { verbose } from '../log.js';
 import { DigestVerifier, digestOfBuffer } from '../image/digest.js';
 import type { ImageFetcher, ResolvedImage } from '../image/fetcher.js';
@@ -167,7 +168,9 @@ async function* resumableBlob(fetcher: ImageFetcher, desc: Descriptor): AsyncGen
       }
       return;
     } catch (err) {
-      if (err instanceof RackerError || resumes >= MAX_RESUMES || offset >= desc.size) throw err;
+      // a connection that dropped mid-body is worth resuming; a wrong status or our own verdict is not
+      const dropped = !(err instanceof RackerError) || (err instanceof HttpError && err.status === undefined && err.code !== undefined);
+      if (!dropped || resumes >= MAX_RESUMES || offset >= desc.size) throw err;
       verbose(`layer ${shortId(desc.digest)}: connection lost at byte ${offset} of ${desc.size} (${(err as Error).message}); resuming`);
     }
   }

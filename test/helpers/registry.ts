@@ -16,7 +16,9 @@ export interface TestRegistry {
   storageDir: string;
   /** kill the registry and remove all its files */
   stop(): Promise<void>;
-  /** kill and start it again on the same port and storage */
+  /** kill the registry but keep its storage and configuration (restart() brings it back) */
+  halt(): Promise<void>;
+  /** kill (if running) and start it again on the same port and storage */
   restart(): Promise<void>;
 }
 
@@ -126,6 +128,10 @@ export async function startRegistry(): Promise<TestRegistry> {
       if (child) await kill(child);
       child = undefined;
       await rm(root, { recursive: true, force: true });
+    },
+    async halt() {
+      if (child) await kill(child);
+      child = undefined;
     },
     async restart() {
       if (child) await kill(child);

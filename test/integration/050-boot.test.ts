@@ -52,8 +52,21 @@ describe('racker run in boot mode', () => {
   });
 
   it('gives an interactive shell with -it through a pseudo-terminal', async () => {
-    const r = await execa('script', ['-qfec', `${RACKER} --root ${t.root} run -it --rm debian-bookworm bash`, '/dev/null'],
-      { reject: false, input: 'echo answer=$((6*7)); tty; exit 3\n', env, timeout: 120_000 });
+    // type only once the prompt is up, as a person would: typeahead sent while the
+    // container is still booting goes to a terminal that nothing reads yet
+    const child = execa('script', ['-qfec', `${RACKER} --root ${t.root} run -it --rm debian-bookworm bash`, '/dev/null'],
+      { reject: false, env, timeout: 120_000 });
+    let seen = '';
+    let typed = false;
+    child.stdout!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (!typed && /root@[^\s]*:\/# /.test(seen.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, ''))) {
+        typed = true;
+        child.stdin!.write('echo answer=$((6*7)); tty; exit 3\n');
+      }
+    });
+    const r = await child;
+    expect(typed).toBe(true);
     expect(r.stdout).toContain('answer=42');
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
     expect(r.exitCode).toBe(3);
@@ -84,6 +97,7 @@ describe('racker run in boot mode', () => {
     try {
       const init = buildLayer([
         { type: 'dir', name: 'usr/' }, { type: 'dir', name: 'usr/lib/' }, { type: 'dir', name: 'usr/lib/systemd/' },
+        { type: 'file', name: 'usr/lib/os-release', body: 'ID=racker-test\nNAME="racker test"\n' },
         { type: 'file', name: 'usr/lib/systemd/systemd', mode: 0o755, body: '#!/bin/sh\necho init is broken >&2\nexit 1\n' },
       ]);
       await writeOciLayout(dir, { layers: [busyboxLayer(), init], tag: 'latest' });
@@ -101,6 +115,7 @@ describe('racker run in boot mode', () => {
     try {
       const init = buildLayer([
         { type: 'dir', name: 'usr/' }, { type: 'dir', name: 'usr/lib/' }, { type: 'dir', name: 'usr/lib/systemd/' },
+        { type: 'file', name: 'usr/lib/os-release', body: 'ID=racker-test\nNAME="racker test"\n' },
         { type: 'file', name: 'usr/lib/systemd/systemd', mode: 0o755, body: '#!/bin/sh\nwhile true; do sleep 1; done\n' },
       ]);
       await writeOciLayout(dir, { layers: [busyboxLayer(), init], tag: 'latest' });

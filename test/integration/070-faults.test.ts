@@ -92,7 +92,7 @@ describe('registry faults', () => {
       await writeOciLayout(dir, { layers: [busyboxLayer()], tag: 'latest' });
       await pushLayout(own, dir, 'latest', 'x/bb:latest');
       const store = path.join(t.root, 'stopped');
-      await own.stop();
+      await own.halt();
       const down = await racker(store, ['pull', '--tls-verify=false', '--retry', '1', '--retry-delay', '20', `${own.host}/x/bb:latest`]);
       expect(down.exitCode).toBe(125);
       expect(down.stderr).toMatch(/connect|refused/i);

@@ -37,7 +37,9 @@ async function snapshot(dir: string): Promise<string> {
     if (st.isDirectory()) for (const e of (await readdir(p)).sort()) await walk(path.join(p, e));
   };
   await walk(dir);
-  return out.join('\n');
+  // xattrs too: a stray setfattr (an opaque marker) would change nothing else
+  const { stdout } = await execa('getfattr', ['-R', '-h', '-d', '-m', '-', '--absolute-names', dir]);
+  return `${out.join('\n')}\n${stdout}`;
 }
 
 beforeEach(async () => {
@@ -302,6 +304,21 @@ describe('10. whiteout names and places', () => {
     const [, l2] = await stack([{ type: 'symlink', name: 'link', target: sentinel }], [{ type: 'file', name: 'link/.wh..wh..opq', body: '' }]);
     expect(await xattrs(path.join(l2, inRoot()))).toBe('trusted.overlay.opaque="y"');
     expect(await tree(l2)).not.toContain('link');
+  });
+
+  it('never applies a recorded whiteout or opaque marker through a symlink that replaced its directory later in the layer', async () => {
+    const [l1] = await stack([
+      { type: 'dir', name: 'd/' }, { type: 'dir', name: 'd/dir/' }, { type: 'file', name: 'd/precious', body: '' },
+      { type: 'dir', name: 'e/' }, { type: 'dir', name: 'e/dir/' },
+    ]);
+    const { dir } = await unpack([
+      { type: 'file', name: 'd/.wh.precious', body: '' },
+      { type: 'file', name: 'd/dir/.wh..wh..opq', body: '' },
+      { type: 'symlink', name: 'd', target: sentinel },
+      { type: 'file', name: 'e/.wh.dir', body: '' },
+      { type: 'symlink', name: 'e', target: sentinel },
+    ], [l1]);
+    expect(await tree(dir)).toEqual([`d l 777 0:0 ${sentinel}`, `e l 777 0:0 ${sentinel}`]);
   });
 
   it('skips whiteouts of what no lower layer has, and AUFS metadata', async () => {
