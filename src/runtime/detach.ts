@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { RackerError } from '../errors.js';
 import { debug } from '../log.js';
 import type { VolumeSpec } from './volumes.js';
@@ -31,7 +32,8 @@ export interface DetachedRequest {
  * runs (booted: once systemd is up), and the CLI returns then.
  */
 export async function startDetached(root: string, req: DetachedRequest, debugFlag: boolean): Promise<string> {
-  const entry = process.argv[1];
+  // racker's own entry, also when the caller is postroj
+  const entry = fileURLToPath(new URL('../cli/racker/main.js', import.meta.url));
   const args = [entry, '--root', root, ...(debugFlag ? ['--debug'] : []), '__supervise'];
   debug(`supervisor: ${process.execPath} ${args.join(' ')}`);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });

@@ -1,0 +1,137 @@
+import type { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import chalk from 'chalk';
+import { RackerError } from '../../errors.js';
+import { collect, contextFrom } from '../context.js';
+import { formatTable } from '../table.js';
+import { parseExpectStatus, parseNetworkCheck } from '../../postroj/pkgprobe/network-check.js';
+import { parsePackageSpec } from '../../postroj/pkgprobe/package-source.js';
+import { preparePackages, probeContainerName, resolveProbeImage } from '../../postroj/pkgprobe/prepare.js';
+import { probeImage, type ProbePlan, type ProbeTarget } from '../../postroj/pkgprobe/probe.js';
+import type { ProbeContainer } from '../../postroj/pkgprobe/probe-container.js';
+import { summarize, toJson, toJunit, type ImageReport, type ProbeReport } from '../../postroj/pkgprobe/report.js';
+import { isValidUnitName } from '../../postroj/pkgprobe/unit-check.js';
+
+interface Flags {
+  image: string[]; package: string[]; checkUnit: string[]; checkNetwork: string[];
+  expectStatus: string[]; expectBody?: string; followRedirects?: boolean; tlsVerify: string;
+  networkTimeout: string; unitTimeout: string; installTimeout: string; bootTimeout: string;
+  keep?: boolean; format: string; output?: string; jobs: string; refresh?: boolean;
+}
+
+function seconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new RackerError(`invalid ${flag} '${value}'`, { hint: 'a number of seconds greater than 0' });
+  return n;
+}
+
+function textReport(report: ProbeReport): string {
+  const rows = report.images.flatMap(i => i.checks.map(c => [i.image, c.name, c.status === 'passed' ? 'ok' : c.status === 'failed' ? 'FAIL' : 'skip', `${(c.durationMs / 1000).toFixed(1)}s`, c.detail]));
+  const s = report.summary;
+  return formatTable(['IMAGE', 'CHECK', 'RESULT', 'DURATION', 'DETAIL'], rows) + `${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped\n`;
+}
+
+export function register(program: Command): void {
+  program.command('pkgprobe')
+    .description('install packages in booted OS containers and check their units and ports')
+    .option('--image <label|ref>', 'curated image label or image reference (repeatable)', collect, [])
+    .option('--package <url|path|name>', 'package to install: http(s) URL, local .deb/.rpm file, or a name from the repositories (repeatable)', collect, [])
+    .option('--check-unit <unit>', 'systemd unit to enable and start, then expect active (repeatable)', collect, [])
+    .option('--check-network <url>', 'tcp://HOST:PORT or http(s)://HOST:PORT/PATH to reach from inside (repeatable)', collect, [])
+    .option('--expect-status <code>', 'HTTP status that passes (repeatable; default any 2xx)', collect, [])
+    .option('--expect-body <text>', 'text the HTTP answer must contain')
+    .option('--follow-redirects', 'follow HTTP redirects before judging the answer')
+    .option('--tls-verify <bool>', 'verify certificates of https checks and registries', 'true')
+    .option('--network-timeout <seconds>', 'how long to wait for each port to answer', '30')
+    .option('--unit-timeout <seconds>', 'how long each unit may take to become active', '30')
+    .option('--install-timeout <seconds>', 'how long installing may take', '900')
+    .option('--boot-timeout <seconds>', 'how long systemd may take to start up', '60')
+    .option('--keep', 'leave the containers running (to debug a probe) and say how to enter and remove them')
+    .option('--format <format>', 'text, json or junit', 'text')
+    .option('--output <file>', 'write the report there (text summary still printed)')
+    .option('--jobs <n>', 'images to probe at once', '1')
+    .option('--refresh', 'download package URLs again even if cached')
+    .addHelpText('after', `
+Examples:
+  postroj pkgprobe --image debian-bookworm --package ./hello_1.0_all.deb --check-unit hello --check-network http://localhost:8080/
+  postroj pkgprobe --image debian-bookworm --image ubuntu-noble --package nginx --check-unit nginx --check-network tcp://localhost:80 --format junit --output probe.xml`)
+    .action(async (flags: Flags) => {
+      const ctx = contextFrom(program);
+      // every flag is checked before anything is pulled, downloaded or booted
+      if (!['text', 'json', 'junit'].includes(flags.format)) throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use text, json or junit' });
+      if (flags.image.length === 0) throw new RackerError('no --image given', { hint: 'postroj list-images shows the labels, e.g. --image debian-bookworm' });
+      if (!['true', 'false'].includes(flags.tlsVerify)) throw new RackerError(`invalid --tls-verify '${flags.tlsVerify}'`, { hint: 'use true or false' });
+      const tlsVerify = flags.tlsVerify === 'true';
+      const sources = flags.package.map(parsePackageSpec);
+      for (const u of flags.checkUnit) if (!isValidUnitName(u)) throw new RackerError(`invalid unit name '${u.slice(0, 80)}'`, { hint: 'e.g. nginx or nginx.service' });
+      const netOpts = {
+        expectStatus: parseExpectStatus(flags.expectStatus), expectBody: flags.expectBody, followRedirects: !!flags.followRedirects,
+        tlsVerify, timeoutMs: seconds(flags.networkTimeout, '--network-timeout') * 1000,
+      };
+      const network = flags.checkNetwork.map(n => parseNetworkCheck(n, netOpts));
+      if ((flags.expectStatus.length || flags.expectBody !== undefined) && !network.some(n => n.kind === 'http')) {
+        throw new RackerError('--expect-status and --expect-body need an http(s) --check-network', { hint: 'e.g. --check-network http://localhost:8080/' });
+      }
+      if (!sources.length && !flags.checkUnit.length && !network.length) {
+        throw new RackerError('nothing to probe', { hint: 'give --package, --check-unit or --check-network' });
+      }
+      const jobs = Math.floor(Number(flags.jobs));
+      if (!Number.isFinite(jobs) || jobs < 1) throw new RackerError(`invalid --jobs '${flags.jobs}'`, { hint: 'a whole number of 1 or more' });
+      const labels = [...new Set(flags.image)];
+      const images: ProbeTarget[] = [];
+      for (const label of labels) images.push({ label, image: await resolveProbeImage(ctx, label, { tlsVerify }), containerName: probeContainerName(label) });
+      const plan: ProbePlan = {
+        packages: await preparePackages(ctx, sources, { refresh: flags.refresh }),
+        units: flags.checkUnit, network,
+        unitTimeoutMs: seconds(flags.unitTimeout, '--unit-timeout') * 1000,
+        installTimeoutMs: seconds(flags.installTimeout, '--install-timeout') * 1000,
+        bootTimeout: seconds(flags.bootTimeout, '--boot-timeout'), keep: !!flags.keep,
+      };
+
+      // containers still up when we are interrupted are removed (unless --keep)
+      const live = new Set<ProbeContainer>();
+      const onSignal = (sig: NodeJS.Signals) => {
+        process.stderr.write(`postroj: ${sig}: removing ${live.size} probe container(s)\n`);
+        void Promise.allSettled([...live].map(c => plan.keep ? undefined : c.remove())).then(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+
+      const startedAt = new Date();
+      const reports: ImageReport[] = [];
+      const queue = [...images];
+      const worker = async () => {
+        for (let t = queue.shift(); t; t = queue.shift()) {
+          let box: ProbeContainer | undefined;
+          const r = await probeImage(ctx, t, plan, {
+            started: c => { box = c; live.add(c); },
+            progress: (label, c) => {
+              const mark = c.status === 'passed' ? chalk.green('ok') : c.status === 'failed' ? chalk.red('FAIL') : chalk.dim('skip');
+              process.stderr.write(`${label}: ${c.name}: ${mark} ${chalk.dim(c.detail)}\n`);
+              if (c.status === 'failed' && c.output) process.stderr.write(c.output.replace(/^/gm, '    ') + '\n');
+            },
+          });
+          if (box) live.delete(box);
+          reports.push(r);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(jobs, images.length) }, worker));
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      reports.sort((a, b) => labels.indexOf(a.image) - labels.indexOf(b.image));
+      const report = summarize(reports, startedAt);
+
+      const rendered = flags.format === 'json' ? toJson(report) : flags.format === 'junit' ? toJunit(report) : textReport(report);
+      if (flags.output) {
+        await writeFile(flags.output, rendered);
+        if (flags.format !== 'text') process.stdout.write(textReport(report));
+      } else {
+        process.stdout.write(rendered);
+      }
+      const root = ctx.settings.root === '/var/lib/racker' ? '' : ` --root ${ctx.settings.root}`;
+      for (const r of reports.filter(x => x.kept && x.container)) {
+        process.stderr.write(`kept container ${r.container} (${r.image}): enter it with  racker${root} exec -it ${r.container} bash  and remove it with  racker${root} rm -f ${r.container}\n`);
+      }
+      if (report.status !== 'passed') process.exitCode = 1;
+    });
+}
