@@ -5,6 +5,7 @@ import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { run } from '../process.js';
 import { verbose } from '../log.js';
+import { withLock } from '../store/lock.js';
 import type { ImageFetcher, ResolvedImage } from './fetcher.js';
 import { MEDIA, hostPlatform, type Descriptor, type ImageConfig, type ImageManifest } from './oci.js';
 
@@ -52,6 +53,13 @@ export class MirrorFetcher implements ImageFetcher {
   private async buildTarball(): Promise<string> {
     await mkdir(this.build.cacheDir, { recursive: true, mode: 0o700 });
     const final = path.join(this.build.cacheDir, this.cacheKey());
+    // one build per tarball: a second postroj waits for the first instead of building it again
+    return withLock(`${final}.lock`, () => this.buildOnce(final), {
+      timeoutMs: 45 * 60_000, onWait: () => process.stderr.write(`Waiting for another build of ${this.build.suite} to finish…\n`),
+    });
+  }
+
+  private async buildOnce(final: string): Promise<string> {
     if (await stat(final).then(s => s.size > 0, () => false)) {
       verbose(`using cached ${final}`);
       return final;

@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { XMLParser } from 'fast-xml-parser';
+import { POSTROJ, racker, tempRoot } from '../helpers/cli.js';
+import { MIRROR_CACHE, DEBIAN_MIRROR } from '../helpers/debian.js';
+import { freePort } from '../helpers/registry.js';
+import { brokenPackage, buildDeb, helloPackage, idlePackage } from '../helpers/deb-builder.js';
+
+/** postroj pkgprobe against real .deb packages in a booted Debian container. */
+let t: Awaited<ReturnType<typeof tempRoot>>;
+let work: string;
+let server: Server;
+let base: string;
+const served = new Map<string, string>();
+const requests: string[] = [];
+const env = { ...process.env, RACKER_MIRROR_CACHE: path.join(MIRROR_CACHE, 'mirror') };
+
+const postroj = async (args: string[]) => {
+  const r = await execa(POSTROJ, ['--root', t.root, ...args], { reject: false, env, stdin: 'ignore', timeout: 10 * 60_000 });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+};
+
+async function leftovers(): Promise<string[]> {
+  const ps = await racker(t.root, ['ps', '-a', '--format', 'json']);
+  return ps.stdout.split('\n').filter(Boolean);
+}
+
+interface JsonReport {
+  status: string;
+  summary: { images: number; passed: number; failed: number; skipped: number };
+  images: { image: string; status: string; kept: boolean; container?: string; checks: { name: string; kind: string; status: string; detail: string; output?: string }[] }[];
+}
+
+beforeAll(async () => {
+  t = await tempRoot('pkgprobe');
+  work = await mkdtemp(path.join(tmpdir(), 'racker-test-debs-'));
+  server = createServer((req, res) => {
+    requests.push(req.url ?? '');
+    const file = served.get(req.url ?? '');
+    if (!file) { res.writeHead(404).end('not found\n'); return; }
+    res.writeHead(200, { 'content-type': 'application/vnd.debian.binary-package' });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  const r = await postroj(['pull', 'debian-bookworm', '--source', 'mirror', '--mirror', DEBIAN_MIRROR]);
+  expect(r.stdout + r.stderr).toContain('debian-bookworm: ready');
+}, 20 * 60_000);
+
+afterAll(async () => {
+  server?.close();
+  await rm(work, { recursive: true, force: true });
+  expect(await leftovers()).toEqual([]);
+  await t.remove();
+});
+
+describe('postroj pkgprobe', () => {
+  it('installs a package from a URL, starts its unit, and checks its port and HTTP answer', async () => {
+    const port = await freePort();
+    const deb = await buildDeb(work, helloPackage('probe-hello', port));
+    served.set('/pool/probe-hello_1.0_all.deb', deb);
+    const args = ['pkgprobe', '--image', 'debian-bookworm', '--package', `${base}/pool/probe-hello_1.0_all.deb`,
+      '--check-unit', 'probe-hello', '--check-network', `tcp://127.0.0.1:${port}`,
+      '--check-network', `http://127.0.0.1:${port}/`, '--expect-status', '200', '--expect-body', 'hello from probe-hello', '--format', 'json'];
+    const r = await postroj(args);
+    const report = JSON.parse(r.stdout) as JsonReport;
+    expect(report.status, r.stderr).toBe('passed');
+    expect(r.exitCode).toBe(0);
+    const checks = report.images[0].checks;
+    expect(checks.map(c => [c.kind, c.status])).toEqual([['boot', 'passed'], ['install', 'passed'], ['unit', 'passed'], ['network', 'passed'], ['network', 'passed']]);
+    expect(checks[2]).toMatchObject({ name: 'unit probe-hello.service', detail: expect.stringMatching(/^active \(running\)/) });
+    expect(checks[4].detail).toMatch(/HTTP 200, body matches/);
+    expect(report.summary).toEqual({ images: 1, passed: 5, failed: 0, skipped: 0 });
+    expect(requests.filter(u => u === '/pool/probe-hello_1.0_all.deb')).toHaveLength(1);
+
+    // a second probe uses the cached download; a cached file of the wrong size is fetched again
+    const again = await postroj(args);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(requests.filter(u => u === '/pool/probe-hello_1.0_all.deb')).toHaveLength(1);
+    const cacheDir = path.join(t.root, 'cache', 'packages');
+    const [entry] = await readdir(cacheDir);
+    await truncate(path.join(cacheDir, entry, 'probe-hello_1.0_all.deb'), 100);
+    const third = await postroj(args);
+    expect(third.exitCode, third.stderr).toBe(0);
+    expect(requests.filter(u => u === '/pool/probe-hello_1.0_all.deb')).toHaveLength(2);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('reports a service that exits, with its status and journal, in JUnit XML; nothing is left running', async () => {
+    const deb = await buildDeb(work, brokenPackage('probe-broken'));
+    const port = await freePort();
+    const out = path.join(work, 'report.xml');
+    const r = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--package', deb, '--check-unit', 'probe-broken.service',
+      '--check-network', `http://127.0.0.1:${port}/`, '--network-timeout', '2', '--format', 'junit', '--output', out]);
+    expect(r.exitCode).toBe(1);
+    // the text summary still goes to stdout
+    expect(r.stdout).toMatch(/^debian-bookworm\s+unit probe-broken\.service\s+FAIL/m);
+    expect(r.stdout).toMatch(/^2 passed, 2 failed, 0 skipped$/m);
+    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(await readFile(out, 'utf8'));
+    const suites = xml.testsuites;
+    expect(suites).toMatchObject({ tests: '4', failures: '2', skipped: '0' });
+    const suite = suites.testsuite;
+    expect(suite.name).toBe('debian-bookworm');
+    const cases = suite.testcase as { name: string; failure?: { message: string; type: string; '#text': string } }[];
+    expect(cases.map(c => c.name)).toEqual(['boot', 'install probe-broken_1.0_all.deb', 'unit probe-broken.service', `http://127.0.0.1:${port}/`]);
+    const unitCase = cases[2];
+    expect(unitCase.failure?.type).toBe('unit');
+    expect(unitCase.failure?.message).toMatch(/failed \(result exit-code, exit status 3\)/);
+    // systemctl status and the unit's journal are in the report
+    expect(unitCase.failure?.['#text']).toContain('about to fail');
+    expect(unitCase.failure?.['#text']).toMatch(/systemctl status probe-broken\.service/);
+    expect(cases[3].failure?.message).toMatch(/not reachable: ECONNREFUSED/);
+    expect(await leftovers()).toEqual([]);
+    expect((await execa('pgrep', ['-f', 'probe-broken'], { reject: false })).stdout).toBe('');
+  });
+
+  it('a URL that answers 404 fails with one line before anything boots', async () => {
+    const r = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--package', `${base}/pool/missing_1.0_all.deb`, '--check-unit', 'missing']);
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr).toMatch(/^postroj: cannot download package http:\/\/127\.0\.0\.1:\d+\/pool\/missing_1\.0_all\.deb: 404 Not Found$/m);
+    expect(r.stderr).not.toMatch(/boot/);
+    expect(await leftovers()).toEqual([]);
+    expect(await readdir(path.join(t.root, 'cache', 'packages')).catch(() => [])).toHaveLength(1);
+  });
+
+  it('refuses bad input clearly: unknown label, unknown unit, a package of the wrong type', async () => {
+    const label = await postroj(['pkgprobe', '--image', 'debian-bookwork', '--check-unit', 'ssh']);
+    expect(label.exitCode).toBe(125);
+    expect(label.stderr).toMatch(/^postroj: unknown image label 'debian-bookwork'$/m);
+
+    const rpm = path.join(work, 'tool-1.0-1.x86_64.rpm');
+    await writeFile(rpm, Buffer.concat([Buffer.from([0xed, 0xab, 0xee, 0xdb]), Buffer.alloc(92)]));
+    const r = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--package', rpm, '--check-unit', 'tool', '--format', 'json']);
+    expect(r.exitCode).toBe(1);
+    const report = JSON.parse(r.stdout) as JsonReport;
+    const [, install, unit] = report.images[0].checks;
+    expect(install).toMatchObject({ kind: 'install', status: 'failed' });
+    expect(install.detail).toMatch(/is a \.rpm package, but Debian GNU\/Linux 12 \(bookworm\) installs \.deb packages \(apt-get\)/);
+    expect(unit).toMatchObject({ name: 'unit tool.service', status: 'skipped' });
+
+    const unknown = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--check-unit', 'no-such-thing', '--format', 'json']);
+    expect(unknown.exitCode).toBe(1);
+    const u = (JSON.parse(unknown.stdout) as JsonReport).images[0].checks[1];
+    expect(u).toMatchObject({ status: 'failed', detail: 'unit no-such-thing.service not found (no such unit file in the image or the installed packages)' });
+
+    const notDeb = path.join(work, 'fake_1.0_all.deb');
+    await writeFile(notDeb, '<html>error page</html>\n');
+    const bad = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--package', notDeb]);
+    expect(bad.exitCode).toBe(125);
+    expect(bad.stderr).toMatch(/is not a \.deb package \(its content does not match its name\)/);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('probes several images at once and keeps containers with --keep', async () => {
+    const deb = await buildDeb(work, idlePackage('probe-idle'));
+    const id = (await racker(t.root, ['images', '--format', 'json'])).stdout.split('\n').filter(Boolean)
+      .map(l => (JSON.parse(l) as { Id: string }).Id)[0];
+    expect(id).toBeTruthy();
+    const r = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--image', String(id), '--jobs', '2', '--package', deb,
+      '--check-unit', 'probe-idle', '--keep', '--format', 'json']);
+    const report = JSON.parse(r.stdout) as JsonReport;
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(report.images.map(i => [i.image, i.status, i.kept])).toEqual([['debian-bookworm', 'passed', true], [String(id), 'passed', true]]);
+    const names = report.images.map(i => i.container!);
+    expect(r.stderr).toContain(`racker --root ${t.root} exec -it ${names[0]} bash`);
+    try {
+      for (const name of names) {
+        const active = await racker(t.root, ['exec', name, 'systemctl', 'is-active', 'probe-idle']);
+        expect(active.stdout).toBe('active');
+      }
+    } finally {
+      await racker(t.root, ['rm', '-f', ...names]);
+    }
+    expect(await leftovers()).toEqual([]);
+  });
+});
