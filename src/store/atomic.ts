@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /** A name in `dir` that no other process will pick: pid plus random. */
@@ -23,4 +23,26 @@ export async function writeFileAtomic(file: string, data: string | Buffer, tmpDi
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/**
+ * Remove what processes killed mid-work left in a staging directory: names
+ * from stagingName() whose pid is gone. A live pid (even a reused one) keeps
+ * its entries; they are swept once that process is gone too.
+ */
+export async function sweepStaging(dir: string): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const m = /\.(\d+)\.[0-9a-f]{8}$/.exec(name);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+      continue;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EPERM') continue;
+    }
+    await rm(path.join(dir, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }

@@ -9,7 +9,7 @@ import { DigestVerifier, digestOfBuffer } from '../image/digest.js';
 import type { ImageFetcher, ResolvedImage } from '../image/fetcher.js';
 import type { Descriptor } from '../image/oci.js';
 import { decompressStream, unpackLayer } from './layer-unpacker.js';
-import { stagingName, writeFileAtomic } from './atomic.js';
+import { stagingName, sweepStaging, writeFileAtomic } from './atomic.js';
 import { withLock } from './lock.js';
 import { parseDigestHex, shortId } from './digest-name.js';
 import type { ImageRecord, ImageStore, LayerRecord } from './image-store.js';
@@ -39,6 +39,8 @@ function isForeign(desc: Descriptor): boolean {
 
 export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: PullOptions): Promise<PullResult> {
   await store.layout.ensure();
+  const swept = await sweepStaging(store.layout.tmpDir);
+  if (swept) verbose(`removed ${swept} half-written entr${swept === 1 ? 'y' : 'ies'} left by killed pulls`);
   const resolved = await fetcher.resolve();
   const { manifest, config } = resolved;
   const diffIds = config.rootfs?.diff_ids ?? [];

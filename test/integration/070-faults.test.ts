@@ -124,6 +124,8 @@ describe('kills and concurrency', () => {
       const last = await racker(store, ['pull', '--tls-verify=false', `${proxy.host}/fixtures/big:latest`]);
       expect(last.exitCode).toBe(0);
       await storeConsistent(store);
+      // what the killed pulls had half-written was swept by the next one
+      expect(await readdir(path.join(store, 'tmp'))).toEqual([]);
     } finally {
       await proxy.close();
     }

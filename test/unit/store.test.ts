@@ -7,6 +7,7 @@ import { ImageStore, type ImageRecord } from '../../src/store/image-store.js';
 import { parseDigestHex } from '../../src/store/digest-name.js';
 import { resolveInRoot, writeFileInRoot, mkdirInRoot } from '../../src/runtime/rootfs-path.js';
 import { formatTable, timeAgo } from '../../src/cli/table.js';
+import { sweepStaging } from '../../src/store/atomic.js';
 
 let dir: string;
 beforeEach(async () => { dir = await mkdtemp(path.join(tmpdir(), 'racker-unit-')); });
@@ -126,5 +127,17 @@ describe('tables', () => {
     expect(timeAgo('2026-01-09T23:59:00Z', now)).toBe('1 minute ago');
     expect(timeAgo('2026-01-03T00:00:00Z', now)).toBe('1 week ago');
     expect(timeAgo('nope', now)).toBe('unknown');
+  });
+});
+
+describe('sweepStaging', () => {
+  it('removes what dead processes left, keeps what live ones are writing', async () => {
+    const staging = path.join(dir, 'tmp');
+    await mkdir(path.join(staging, 'layer-abc.2147483646.0123abcd'), { recursive: true });
+    await writeFile(path.join(staging, 'layer-abc.2147483646.0123abcd', 'f'), 'x');
+    await writeFile(path.join(staging, `.tags.json.${process.pid}.89abcdef`), 'x');
+    await writeFile(path.join(staging, 'unrelated'), 'x');
+    expect(await sweepStaging(staging)).toBe(1);
+    expect((await readdir(staging)).sort()).toEqual([`.tags.json.${process.pid}.89abcdef`, 'unrelated']);
   });
 });
