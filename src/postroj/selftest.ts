@@ -4,6 +4,11 @@ import path from 'node:path';
 import type { Context } from '../cli/context.js';
 import { BootContainerRun } from '../runtime/boot-run.js';
 import type { ImageRecord } from '../store/image-store.js';
+import { RackerError } from '../errors.js';
+import { probeImage as runPackageProbe } from './pkgprobe/probe.js';
+import { probeContainerName } from './pkgprobe/prepare.js';
+import { SignalCleanup } from './pkgprobe/cleanup.js';
+import type { ProbeContainer } from './pkgprobe/probe-container.js';
 
 export interface ProbeResult {
   image: string;
@@ -54,4 +59,40 @@ export async function probeImage(ctx: Context, label: string, image: ImageRecord
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The pkgprobe self test: install the distribution's cron daemon from its own
+ * repositories and check that its unit comes up. It exercises the package
+ * tool, the repositories and unit handling, and opens no port (containers
+ * share the host's network).
+ */
+const CRON: Record<string, { pkg: string; unit: string }> = {
+  'apt-get': { pkg: 'cron', unit: 'cron.service' },
+  dnf: { pkg: 'cronie', unit: 'crond.service' },
+  dnf5: { pkg: 'cronie', unit: 'crond.service' },
+  yum: { pkg: 'cronie', unit: 'crond.service' },
+  microdnf: { pkg: 'cronie', unit: 'crond.service' },
+  zypper: { pkg: 'cronie', unit: 'cron.service' },
+  pacman: { pkg: 'cronie', unit: 'cronie.service' },
+};
+
+export async function pkgprobeSelftest(ctx: Context, label: string, image: ImageRecord, bootTimeout: number): Promise<ProbeResult> {
+  const started = Date.now();
+  const cleanup = new SignalCleanup();
+  let box: ProbeContainer | undefined;
+  const report = await runPackageProbe(ctx, { label, image, containerName: probeContainerName(label) }, {
+    packages: [], units: [], network: [], unitTimeoutMs: 60_000, installTimeoutMs: 15 * 60_000, bootTimeout, keep: false,
+    forDistribution: installer => {
+      const cron = CRON[installer.tool];
+      if (!cron) throw new RackerError(`no pkgprobe self test for ${installer.tool}`);
+      return { packages: [{ kind: 'name', spec: cron.pkg, name: cron.pkg }], units: [cron.unit] };
+    },
+  }, { started: c => { box = c; cleanup.add(c); }, progress: () => undefined }).finally(() => {
+    if (box) cleanup.delete(box);
+    cleanup.dispose();
+  });
+  const failed = report.checks.find(c => c.status === 'failed');
+  const detail = failed ? `${failed.name}: ${failed.detail}` : report.checks.slice(1).map(c => c.name).join(', ');
+  return { image: label, probe: 'pkgprobe', ok: report.status === 'passed' && report.checks.length > 1, durationMs: Date.now() - started, detail };
 }

@@ -179,4 +179,28 @@ describe('postroj pkgprobe', () => {
     }
     expect(await leftovers()).toEqual([]);
   });
+
+  it('an interrupted probe removes its containers', async () => {
+    const port = await freePort();
+    const child = execa(POSTROJ, ['--root', t.root, 'pkgprobe', '--image', 'debian-bookworm', '--check-network', `tcp://127.0.0.1:${port}`, '--network-timeout', '120'],
+      { reject: false, env, stdin: 'ignore', timeout: 180_000 });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+    for (let i = 0; i < 600 && !/boot: ok/.test(err); i++) await new Promise(r => setTimeout(r, 100));
+    expect(err).toMatch(/boot: ok/);
+    expect(await leftovers()).toHaveLength(1);
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(err).toMatch(/SIGINT: removing 1 probe container/);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('postroj selftest pkgprobe installs the distribution\'s cron from its repositories and checks its unit', async () => {
+    const r = await postroj(['selftest', 'pkgprobe', '--image', 'debian-bookworm', '--format', 'json']);
+    const results = JSON.parse(r.stdout) as { image: string; probe: string; ok: boolean; detail: string }[];
+    expect(results).toEqual([expect.objectContaining({ image: 'debian-bookworm', probe: 'pkgprobe', ok: true, detail: 'install cron, unit cron.service' })]);
+    expect(r.exitCode).toBe(0);
+    expect(await leftovers()).toEqual([]);
+  });
 });

@@ -9,6 +9,7 @@ import { parsePackageSpec } from '../../postroj/pkgprobe/package-source.js';
 import { preparePackages, probeContainerName, resolveProbeImage } from '../../postroj/pkgprobe/prepare.js';
 import { probeImage, type ProbePlan, type ProbeTarget } from '../../postroj/pkgprobe/probe.js';
 import type { ProbeContainer } from '../../postroj/pkgprobe/probe-container.js';
+import { SignalCleanup } from '../../postroj/pkgprobe/cleanup.js';
 import { summarize, toJson, toJunit, type ImageReport, type ProbeReport } from '../../postroj/pkgprobe/report.js';
 import { isValidUnitName } from '../../postroj/pkgprobe/unit-check.js';
 
@@ -89,13 +90,7 @@ Examples:
       };
 
       // containers still up when we are interrupted are removed (unless --keep)
-      const live = new Set<ProbeContainer>();
-      const onSignal = (sig: NodeJS.Signals) => {
-        process.stderr.write(`postroj: ${sig}: removing ${live.size} probe container(s)\n`);
-        void Promise.allSettled([...live].map(c => plan.keep ? undefined : c.remove())).then(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const cleanup = new SignalCleanup(plan.keep);
 
       const startedAt = new Date();
       const reports: ImageReport[] = [];
@@ -104,20 +99,19 @@ Examples:
         for (let t = queue.shift(); t; t = queue.shift()) {
           let box: ProbeContainer | undefined;
           const r = await probeImage(ctx, t, plan, {
-            started: c => { box = c; live.add(c); },
+            started: c => { box = c; cleanup.add(c); },
             progress: (label, c) => {
               const mark = c.status === 'passed' ? chalk.green('ok') : c.status === 'failed' ? chalk.red('FAIL') : chalk.dim('skip');
               process.stderr.write(`${label}: ${c.name}: ${mark} ${chalk.dim(c.detail)}\n`);
               if (c.status === 'failed' && c.output) process.stderr.write(c.output.replace(/^/gm, '    ') + '\n');
             },
           });
-          if (box) live.delete(box);
+          if (box) cleanup.delete(box);
           reports.push(r);
         }
       };
       await Promise.all(Array.from({ length: Math.min(jobs, images.length) }, worker));
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      cleanup.dispose();
       reports.sort((a, b) => labels.indexOf(a.image) - labels.indexOf(b.image));
       const report = summarize(reports, startedAt);
 

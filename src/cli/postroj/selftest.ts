@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { collect, contextFrom } from '../context.js';
 import { CATALOGUE } from '../../postroj/catalogue.js';
-import { HOSTNAMECTL_PROBE, probeImage, type ProbeResult } from '../../postroj/selftest.js';
+import { HOSTNAMECTL_PROBE, pkgprobeSelftest, probeImage, type ProbeResult } from '../../postroj/selftest.js';
 import { resolveLabels } from './pull.js';
 import { formatTable } from '../table.js';
 
-const PROBES = { hostnamectl: HOSTNAMECTL_PROBE };
+const PROBES = { hostnamectl: HOSTNAMECTL_PROBE, pkgprobe: 'pkgprobe' } as const;
 
 export function register(program: Command): void {
   program.command('selftest')
@@ -30,9 +30,10 @@ export function register(program: Command): void {
         for (let img = queue.shift(); img; img = queue.shift()) {
           const id = tags[img.storeName];
           const rec = id ? await ctx.images.readImage(id) : undefined;
+          const bootTimeout = Number(flags.bootTimeout) || 60;
           const r = rec
-            ? await probeImage(ctx, img.label, rec, probe, Number(flags.bootTimeout) || 60)
-            : { image: img.label, probe: probe.name, ok: false, durationMs: 0, detail: `not in the store (postroj pull ${img.label})` };
+            ? (probe === 'pkgprobe' ? await pkgprobeSelftest(ctx, img.label, rec, bootTimeout) : await probeImage(ctx, img.label, rec, probe, bootTimeout))
+            : { image: img.label, probe: probeName, ok: false, durationMs: 0, detail: `not in the store (postroj pull ${img.label})` };
           results.push(r);
           if (flags.format === 'table' && !process.stdout.isTTY) process.stderr.write(`${r.image}: ${r.ok ? 'ok' : 'FAIL'}\n`);
         }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Context } from '../../cli/context.js';
 import { runAllowFail } from '../../process.js';
 import type { ImageRecord } from '../../store/image-store.js';
-import { checkFormat, installerFor } from './installers.js';
+import { checkFormat, installerFor, type PackageInstaller } from './installers.js';
 import { oneLine, type NetworkCheck, type NetworkVerdict } from './network-check.js';
 import type { PackageFormat } from './package-source.js';
 import { ProbeContainer } from './probe-container.js';
@@ -23,6 +23,8 @@ export interface ProbePlan {
   installTimeoutMs: number;
   bootTimeout: number;
   keep: boolean;
+  /** packages and units chosen once the distribution is known (postroj selftest pkgprobe) */
+  forDistribution?: (installer: PackageInstaller) => Pick<ProbePlan, 'packages' | 'units'>;
 }
 
 export interface ProbeTarget { label: string; image: ImageRecord; containerName: string }
@@ -70,23 +72,26 @@ function installName(plan: ProbePlan): string {
 }
 
 /** Boot the image, install the packages, check units and ports; never throws. */
-export async function probeImage(ctx: Context, target: ProbeTarget, plan: ProbePlan, hooks: ProbeHooks): Promise<ImageReport> {
+export async function probeImage(ctx: Context, target: ProbeTarget, given: ProbePlan, hooks: ProbeHooks): Promise<ImageReport> {
   const started = Date.now();
   const checks = new Checks(target.label, hooks);
   let container: ProbeContainer | undefined;
   let os: string | undefined;
-  const later: [string, CheckResult['kind']][] = [
+  let plan = given;
+  const later = (): [string, CheckResult['kind']][] => [
     ...(plan.packages.length ? [[installName(plan), 'install'] as [string, CheckResult['kind']]] : []),
     ...plan.units.map(u => [`unit ${unitName(u)}`, 'unit'] as [string, CheckResult['kind']]),
     ...plan.network.map(n => [n.url, 'network'] as [string, CheckResult['kind']]),
   ];
-  const skipRest = (from: number, why: string) => later.slice(from).forEach(([n, k]) => checks.skip(n, k, why));
+  const skipRest = (from: number, why: string) => later().slice(from).forEach(([n, k]) => checks.skip(n, k, why));
   try {
     const booted = await checks.run('boot', 'boot', async () => {
       const t0 = Date.now();
       container = await ProbeContainer.start(ctx, { image: target.image, imageName: target.label, name: target.containerName, volumes: [], bootTimeout: plan.bootTimeout });
       hooks.started(container);
-      os = (await container.facts()).os.prettyName;
+      const facts = await container.facts();
+      os = facts.os.prettyName;
+      if (plan.forDistribution) plan = { ...plan, ...plan.forDistribution(await installerFor(facts)) };
       return { ok: true, detail: `${os} booted in ${((Date.now() - t0) / 1000).toFixed(1)}s` };
     });
     if (!booted || !container) {
