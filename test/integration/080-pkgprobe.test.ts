@@ -170,6 +170,8 @@ describe('postroj pkgprobe', () => {
     const names = report.images.map(i => i.container!);
     expect(r.stderr).toContain(`racker --root ${t.root} exec -it ${names[0]} bash`);
     try {
+      const ps = await racker(t.root, ['ps', '--format', '{{.Names}} {{.State}}']);
+      expect(ps.stdout.split('\n').sort()).toEqual(names.map(n => `${n} running`).sort());
       for (const name of names) {
         const active = await racker(t.root, ['exec', name, 'systemctl', 'is-active', 'probe-idle']);
         expect(active.stdout).toBe('active');

@@ -5,6 +5,7 @@ import { parseReference, familiarName } from '../../image/reference.js';
 import { humanSize } from '../../store/progress.js';
 import type { ImageRecord, Tags } from '../../store/image-store.js';
 import { formatTable, timeAgo } from '../table.js';
+import { renderTemplate } from '../go-template.js';
 
 export interface ImageRow { id: string; repository: string; tag: string; digest: string; created: string; size: number; names: string[] }
 
@@ -34,7 +35,7 @@ export function imageRows(images: ImageRecord[], tags: Tags): ImageRow[] {
 export function register(program: Command): void {
   program.command('images')
     .description('list images in the local store')
-    .option('--format <format>', 'table or json (one JSON object per line, as docker)', 'table')
+    .option('--format <format>', 'table, json (one JSON object per line, as docker) or a Go template such as {{.Repository}}:{{.Tag}}', 'table')
     .option('-q, --quiet', 'only image ids')
     .option('--no-trunc', 'do not shorten image ids')
     .action(async (flags: { format: string; quiet?: boolean; trunc: boolean }) => {
@@ -43,18 +44,20 @@ export function register(program: Command): void {
       const id = (r: ImageRow) => (flags.trunc ? r.id.slice(7, 19) : r.id);
       if (flags.quiet) {
         process.stdout.write([...new Set(rows.map(id))].map(i => `${i}\n`).join(''));
-      } else if (flags.format === 'json') {
+      } else if (flags.format === 'json' || flags.format.includes('{{')) {
         for (const r of rows) {
-          process.stdout.write(JSON.stringify({
+          const row = {
             Id: r.id, Repository: r.repository, Tag: r.tag, Digest: r.digest, CreatedAt: r.created,
             Size: r.size, Names: r.names,
-          }) + '\n');
+          };
+          // docker's Go templates, e.g. --format '{{.Repository}}:{{.Tag}}'
+          process.stdout.write((flags.format === 'json' ? JSON.stringify(row) : renderTemplate(flags.format, { ...row, ID: id(r), Size: humanSize(r.size) })) + '\n');
         }
       } else if (flags.format === 'table') {
         process.stdout.write(formatTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
           rows.map(r => [r.repository, r.tag, id(r), timeAgo(r.created), humanSize(r.size)])));
       } else {
-        throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use table or json' });
+        throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use table, json or a template such as {{.Repository}}:{{.Tag}}' });
       }
     });
 }

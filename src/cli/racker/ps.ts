@@ -4,6 +4,7 @@ import { contextFrom } from '../context.js';
 import { listReconciled } from '../../store/container-state.js';
 import type { ContainerRecord } from '../../store/container-store.js';
 import { formatTable, timeAgo } from '../table.js';
+import { renderTemplate } from '../go-template.js';
 
 /** docker's STATUS column: "Up 3 minutes", "Exited (0) 2 seconds ago", "Created". */
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
@@ -24,7 +25,7 @@ export function register(program: Command): void {
     .option('-a, --all', 'also stopped containers')
     .option('-q, --quiet', 'only ids')
     .option('--no-trunc', 'do not shorten ids and commands')
-    .option('--format <format>', 'table or json (one object per line)', 'table')
+    .option('--format <format>', 'table, json (one object per line) or a Go template such as {{.Names}}', 'table')
     .action(async (flags: { all?: boolean; quiet?: boolean; trunc: boolean; format: string }) => {
       const ctx = contextFrom(program);
       const list = (await listReconciled(ctx.containers))
@@ -33,18 +34,20 @@ export function register(program: Command): void {
       const id = (c: ContainerRecord) => (flags.trunc ? c.id.slice(0, 12) : c.id);
       if (flags.quiet) {
         process.stdout.write(list.map(c => `${id(c)}\n`).join(''));
-      } else if (flags.format === 'json') {
+      } else if (flags.format === 'json' || flags.format.includes('{{')) {
         for (const c of list) {
-          process.stdout.write(JSON.stringify({
+          const row = {
             ID: c.id, Names: c.name, Image: c.imageName, ImageID: c.image, Command: c.argv.join(' '), CreatedAt: c.created,
             State: c.state.status, Status: statusText(c), ExitCode: c.state.exitCode ?? null, Mode: c.spec?.mode ?? 'app',
-          }) + '\n');
+          };
+          // docker's Go templates, e.g. --format '{{.Names}}'
+          process.stdout.write((flags.format === 'json' ? JSON.stringify(row) : renderTemplate(flags.format, { ...row, ID: id(c) })) + '\n');
         }
       } else if (flags.format === 'table') {
         process.stdout.write(formatTable(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'],
           list.map(c => [id(c), c.imageName, flags.trunc ? commandText(c.argv) : `"${c.argv.join(' ')}"`, timeAgo(c.created), statusText(c), c.name])));
       } else {
-        throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use table or json' });
+        throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use table, json or a template such as {{.Names}}' });
       }
     });
 }
