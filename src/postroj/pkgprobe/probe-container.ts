@@ -1,4 +1,3 @@
-import { access, constants, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError } from '../../errors.js';
 import { runAllowFail } from '../../process.js';
@@ -8,7 +7,6 @@ import { startDetached } from '../../runtime/detach.js';
 import { containerLeader, systemdIsPid1 } from '../../runtime/host.js';
 import { MachinedExec, NsenterExec, type ContainerExec, type ExecTarget } from '../../runtime/exec/container-exec.js';
 import { buildSystemdRunArgs } from '../../runtime/exec/systemd-run-args.js';
-import { resolveInRoot } from '../../runtime/rootfs-path.js';
 import type { VolumeSpec } from '../../runtime/volumes.js';
 import type { ImageRecord } from '../../store/image-store.js';
 import { parseOsRelease, type OsRelease, type RootfsFacts } from './installers.js';
@@ -38,7 +36,6 @@ export class ProbeContainer {
     return new ProbeContainer(ctx, id, rec.name, { machine: rec.name, leader });
   }
 
-  get rootfs(): string { return path.join(this.ctx.containers.dir(this.id), 'rootfs'); }
 
   /** Run a command inside as a transient service; never throws for its exit code. */
   async run(argv: string[], opts: { env?: [string, string][]; timeoutMs?: number; inputFile?: string } = {}): Promise<CommandResult> {
@@ -66,21 +63,27 @@ export class ProbeContainer {
     return { cmd: 'nsenter', args: ['--target', String(this.target.leader), '--net', '--', ...argv] };
   }
 
-  /** Facts about the root filesystem, read from the host with paths resolved inside it. */
+  /**
+   * Facts about the distribution, read *inside* the running container: its
+   * root filesystem is the image's (untrusted) and can change under us, so the
+   * host never opens paths in it (an os-release that is a FIFO or a symlink to
+   * a host file only affects this fixed, bounded script).
+   */
   async facts(): Promise<RootfsFacts> {
-    const root = this.rootfs;
-    let text = '';
-    for (const p of ['/etc/os-release', '/usr/lib/os-release']) {
-      text = await resolveInRoot(root, p).then(f => readFile(f, 'utf8'), () => '');
-      if (text) break;
-    }
-    const os: OsRelease = parseOsRelease(text);
-    return {
-      os,
-      has: (p: string) => resolveInRoot(root, p).then(f => access(f, constants.X_OK)).then(() => true, () => false),
-      aptListsPresent: () => resolveInRoot(root, '/var/lib/apt/lists')
-        .then(d => readdir(d)).then(names => names.some(n => n.endsWith('_Packages') || n.endsWith('_Packages.lz4')), () => false),
-    };
+    const tools = ['/usr/bin/apt-get', '/usr/bin/dnf', '/usr/bin/dnf5', '/usr/bin/yum', '/usr/bin/microdnf', '/usr/bin/zypper', '/usr/bin/pacman', '/sbin/apk'];
+    const script = [
+      'for f in /etc/os-release /usr/lib/os-release; do if [ -f "$f" ]; then head -c 65536 "$f"; break; fi; done',
+      'echo; echo @@tools',
+      'for t in "$@"; do [ -x "$t" ] && echo "$t"; done',
+      'echo @@lists',
+      'ls /var/lib/apt/lists 2>/dev/null | grep -c "_Packages" || true',
+    ].join('\n');
+    const r = await this.run(['/bin/sh', '-c', script, 'sh', ...tools], { timeoutMs: 30_000 });
+    const [osText, rest = ''] = r.output.split('\n@@tools\n');
+    const [toolText, lists = '0'] = rest.split('\n@@lists\n');
+    const found = new Set(toolText.split('\n').filter(Boolean));
+    const os: OsRelease = parseOsRelease(osText);
+    return { os, has: async (p: string) => found.has(p), aptListsPresent: async () => Number(lists.trim()) > 0 };
   }
 
   /** Kill and remove the container with its writable layer. */
