@@ -314,7 +314,7 @@ class XattrQueue {
       for (const [n, v] of attrs) text += `${n}=0x${v.toString('hex')}\n`;
       text += '\n';
     }
-    await run('setfattr', ['-h', '--restore=-'], { cwd: dest, input: Buffer.from(text, 'latin1'), stdin: 'pipe', purpose: 'set extended attributes in the layer' });
+    await run('setfattr', ['-h', '--restore=-'], { cwd: dest, input: Buffer.from(text, 'latin1'), purpose: 'set extended attributes in the layer' });
   }
 }
 

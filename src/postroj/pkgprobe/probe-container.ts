@@ -42,7 +42,7 @@ export class ProbeContainer {
     const { cmd, args } = this.exec.command(this.target, buildSystemdRunArgs({ argv, env: opts.env ?? [], workdir: '/', tty: false }));
     const r = await runAllowFail(cmd, args, {
       all: true, timeout: opts.timeoutMs, stripFinalNewline: true,
-      ...(opts.inputFile ? { stdin: { file: opts.inputFile } } : {}),
+      ...(opts.inputFile ? { inputFile: opts.inputFile } : {}),
     });
     return { exitCode: r.exitCode ?? 1, output: String(r.all ?? ''), timedOut: !!r.timedOut };
   }
