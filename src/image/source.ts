@@ -2,10 +2,6 @@ import path from 'node:path';
 import { RackerError } from '../errors.js';
 import type { ImageFetcher } from './fetcher.js';
 import { formatDockerReference, parseReference, type DockerReference, type ImageReference } from './reference.js';
-import { endpointsFor, loadRegistriesConf } from './registries-conf.js';
-import { RegistryFetcher } from '../registry/registry-fetcher.js';
-import { OciLayoutFetcher } from './oci-layout-fetcher.js';
-import { ArchiveFetcher } from './archive-fetcher.js';
 
 export interface SourceOptions {
   /** false: skip TLS verification and allow plain HTTP (podman's --tls-verify=false) */
@@ -40,15 +36,22 @@ export function storeNames(ref: ImageReference): StoreNames {
 export async function fetcherFor(ref: ImageReference, opts: SourceOptions = {}): Promise<ImageFetcher> {
   switch (ref.transport) {
     case 'docker': {
+      // fetchers load on first use: `racker run` of a local image never needs them
+      const { endpointsFor, loadRegistriesConf } = await import('./registries-conf.js');
+      const { RegistryFetcher } = await import('../registry/registry-fetcher.js');
       const conf = await loadRegistriesConf();
       const endpoints = endpointsFor(conf, ref.registry, ref.repository, !!ref.digest);
       return new RegistryFetcher({ ref, endpoints, tlsVerify: opts.tlsVerify ?? true, retries: opts.retries, retryDelayMs: opts.retryDelayMs });
     }
-    case 'oci':
+    case 'oci': {
+      const { OciLayoutFetcher } = await import('./oci-layout-fetcher.js');
       return new OciLayoutFetcher({ dir: path.resolve(ref.path), tag: ref.tag });
+    }
     case 'oci-archive':
-    case 'docker-archive':
+    case 'docker-archive': {
+      const { ArchiveFetcher } = await import('./archive-fetcher.js');
       return new ArchiveFetcher({ transport: ref.transport, file: path.resolve(ref.path), tag: ref.tag });
+    }
     default:
       throw new RackerError(`unsupported image source ${(ref as { transport: string }).transport}`);
   }

@@ -4,7 +4,6 @@ import { RackerError } from '../errors.js';
 import { debug, verbose } from '../log.js';
 import { runAllowFail, spawnAttached, signalNumber, type AttachedChild } from '../process.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
-import { provisionSystemd } from './provision.js';
 import type { ContainerRecord, ContainerStore, RunSpec } from '../store/container-store.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
@@ -20,6 +19,9 @@ import { MachinedExec, NsenterExec, type ContainerExec, type ExecTarget } from '
 import { buildSystemdRunArgs } from './exec/systemd-run-args.js';
 import { lstat } from 'node:fs/promises';
 
+
+/** how often to ask systemd whether it is up: each ask is an nsenter + systemctl (a few ms) */
+const BOOT_POLL_MS = 30;
 export interface BootRunOptions {
   image: ImageRecord;
   imageName: string;
@@ -87,7 +89,7 @@ export class BootContainerRun {
     if (!opts.existing && !await hasSystemd(c.rootfs)) {
       let derived;
       try {
-        derived = await provisionSystemd(this.images, this.containers, opts.image, opts.imageName, c.rootfs);
+        derived = await (await import('./provision.js')).provisionSystemd(this.images, this.containers, opts.image, opts.imageName, c.rootfs);
       } finally {
         await c.release();
         if (!opts.autoRemove) await this.containers.remove(c.rec.id);
@@ -158,7 +160,7 @@ export class BootContainerRun {
         if (['maintenance', 'stopping'].includes(state)) break;
       }
       if (Date.now() > deadline) break;
-      await new Promise(r => setTimeout(r, 100));
+      await new Promise(r => setTimeout(r, BOOT_POLL_MS));
     }
     const leader = nspawn.pid ? await containerLeader(nspawn.pid) : undefined;
     let failed = '';

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { contextFrom, type Context } from '../context.js';
 import { fetcherFor, parseImageArg, type SourceOptions } from '../../image/source.js';
-import { pullImage, type PullResult } from '../../store/pull.js';
-import { progressFor } from '../../store/progress.js';
+import type { PullResult } from '../../store/pull.js';
 import type { ImageRecord } from '../../store/image-store.js';
 
 export interface PullFlags { force?: boolean; tlsVerify?: string; quiet?: boolean; retry?: string; retryDelay?: string }
@@ -19,6 +18,8 @@ export function sourceOptions(flags: PullFlags): SourceOptions {
 export async function pullByName(ctx: Context, input: string, flags: PullFlags): Promise<PullResult> {
   const { ref, names } = parseImageArg(input);
   const fetcher = await fetcherFor(ref, sourceOptions(flags));
+  const { pullImage } = await import('../../store/pull.js');
+  const { progressFor } = await import('../../store/progress.js');
   try {
     return await pullImage(ctx.images, fetcher, {
       force: flags.force,

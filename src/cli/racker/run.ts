@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { collect, contextFrom } from '../context.js';
-import { findImage, pullByName, type PullFlags } from './pull.js';
+import { findImage, type PullFlags } from './pull.js';
 import { AppContainerRun, commandLine } from '../../runtime/app-run.js';
 import { BootContainerRun } from '../../runtime/boot-run.js';
 import { startDetached } from '../../runtime/detach.js';
 import { findCurated } from '../../postroj/catalogue.js';
-import { pullCurated } from '../../postroj/curated-pull.js';
 import { parseEnvAssignments, readEnvFile, mergeEnv } from '../../runtime/env.js';
 import { parseVolume } from '../../runtime/volumes.js';
 import { volumeWarnings } from '../../runtime/volume-warnings.js';
@@ -86,8 +85,8 @@ export function register(program: Command): void {
         if (flags.pull === 'never') throw new RackerError(`image ${image} is not in the store`, { hint: `pull it first: racker pull ${image}` });
         if (flags.pull === 'missing') process.stderr.write(`Unable to find image '${image}' locally\n`);
         record = curated
-          ? (await pullCurated(ctx, curated, { force: flags.pull === 'always' })).record
-          : (await pullByName(ctx, image, flags)).record;
+          ? (await (await import('../../postroj/curated-pull.js')).pullCurated(ctx, curated, { force: flags.pull === 'always' })).record
+          : (await (await import('./pull.js')).pullByName(ctx, image, flags)).record;
       }
       const boot = flags.boot ?? !!curated;
       if (flags.restart && flags.restart !== 'no') {
