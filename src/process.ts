@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { RackerError, isErrno } from './errors.js';
 import { debug, displayArg } from './log.js';
@@ -52,6 +52,18 @@ export interface RunResult<T extends string | Buffer = string> {
 
 const KILL_AFTER_MS = 5000;
 
+/** Helpers still running: ended with us, so an interrupted racker leaves none behind. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('close', () => running.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => { for (const c of running) c.kill('SIGTERM'); });
+  }
+}
+
 function finish(chunks: Buffer[], encoding: 'utf8' | 'buffer', strip: boolean): string | Buffer {
   let buf = Buffer.concat(chunks);
   if (strip && buf.length && buf[buf.length - 1] === 0x0a) buf = buf.subarray(0, buf.length - (buf.length > 1 && buf[buf.length - 2] === 0x0d ? 2 : 1));
@@ -67,6 +79,7 @@ function collect(cmd: string, args: readonly string[], opts: RunOptions): Promis
   return new Promise(resolve => {
     const stdin = opts.input !== undefined || opts.inputFile !== undefined ? 'pipe' : 'ignore';
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ? { ...process.env, ...opts.env } : process.env, stdio: [stdin, 'pipe', 'pipe'] });
+    track(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const all: Buffer[] = [];

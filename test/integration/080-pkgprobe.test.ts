@@ -56,8 +56,12 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.close();
   await rm(work, { recursive: true, force: true });
-  expect(await leftovers()).toEqual([]);
+  const left = await leftovers();
+  // remove them even so, then fail: a test that leaks must not leak past the suite
+  const ids = (await racker(t.root, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  if (ids.length) await racker(t.root, ['rm', '-f', ...ids]);
   await t.remove();
+  expect(left).toEqual([]);
 });
 
 describe('postroj pkgprobe', () => {
@@ -164,12 +168,13 @@ describe('postroj pkgprobe', () => {
     expect(id).toBeTruthy();
     const r = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--image', String(id), '--jobs', '2', '--package', deb,
       '--check-unit', 'probe-idle', '--keep', '--format', 'json']);
-    const report = JSON.parse(r.stdout) as JsonReport;
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(report.images.map(i => [i.image, i.status, i.kept])).toEqual([['debian-bookworm', 'passed', true], [String(id), 'passed', true]]);
-    const names = report.images.map(i => i.container!);
-    expect(r.stderr).toContain(`racker --root ${t.root} exec -it ${names[0]} bash`);
+    const kept = (await racker(t.root, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
     try {
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as JsonReport;
+      expect(report.images.map(i => [i.image, i.status, i.kept])).toEqual([['debian-bookworm', 'passed', true], [String(id), 'passed', true]]);
+      const names = report.images.map(i => i.container!);
+      expect(r.stderr).toContain(`racker --root ${t.root} exec -it ${names[0]} bash`);
       const ps = await racker(t.root, ['ps', '--format', '{{.Names}} {{.State}}']);
       expect(ps.stdout.split('\n').sort()).toEqual(names.map(n => `${n} running`).sort());
       for (const name of names) {
@@ -177,7 +182,7 @@ describe('postroj pkgprobe', () => {
         expect(active.stdout).toBe('active');
       }
     } finally {
-      await racker(t.root, ['rm', '-f', ...names]);
+      if (kept.length) await racker(t.root, ['rm', '-f', ...kept]);
     }
     expect(await leftovers()).toEqual([]);
   });
@@ -196,6 +201,8 @@ describe('postroj pkgprobe', () => {
     expect(r.exitCode).toBe(130);
     expect(err).toMatch(/SIGINT: removing 1 probe container/);
     expect(await leftovers()).toEqual([]);
+    // nor the network check it was running
+    expect((await execa('pgrep', ['-f', `net-probe-main.js.*127.0.0.1:${port}`], { reject: false })).stdout).toBe('');
   });
 
   it('postroj selftest pkgprobe installs the distribution\'s cron from its repositories and checks its unit', async () => {
