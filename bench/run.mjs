@@ -53,193 +53,202 @@ const results = {
   scenarios: {},
 };
 
-// ---- fixtures ---------------------------------------------------------------
-const needRegistry = chosen.some(s => ['app', 'pull', 'share', 'cli'].includes(s));
-const needBoot = chosen.some(s => ['boot', 'scale'].includes(s));
-let SLIM, EXTRA, slimLayer;
-if (needRegistry) {
-  const tar = await debianTarball();
-  const layout = path.join(work, 'layout');
-  const extra = await smallTar(work);
-  console.error('bench: building OCI images and pushing them to a loopback registry…');
-  const { layers } = await ociLayout(layout, { slim: [tar], extra: [tar, extra] });
-  slimLayer = layers[0];
-  registry = await startRegistry();
-  await registry.push(layout, 'slim', 'bench/debian:slim');
-  await registry.push(layout, 'extra', 'bench/debian:extra');
-  SLIM = `${registry.host}/bench/debian:slim`;
-  EXTRA = `${registry.host}/bench/debian:extra`;
-  await rm(layout, { recursive: true, force: true });
-}
-if (needBoot) {
-  console.error('bench: acquiring debian-bookworm (built from the Debian mirror, cached)…');
-  await must(POSTROJ, ['--root', root, 'pull', 'debian-bookworm', '--source', 'mirror', '--mirror', MIRROR], { env, timeout: 30 * 60_000 });
-}
-
-async function layerDirOf(image) {
-  const tags = JSON.parse(await readFile(path.join(root, 'tags.json'), 'utf8'));
-  const id = Object.entries(tags).find(([k]) => k.includes(image))?.[1];
-  const rec = JSON.parse(await readFile(path.join(root, 'images', `${id.slice(7)}.json`), 'utf8'));
-  if (rec.layers.length !== 1) throw new Error(`${image}: expected one layer`);
-  return path.join(root, 'layers', rec.layers[0].slice(7), 'fs');
-}
-
-const ratioRow = (name, s, ref, target, limit, ratioOf) => {
-  const ratio = s.median / ref;
-  return { name, stats: s, ratio, ratioOf, target, met: limit === undefined ? undefined : ratio <= limit };
-};
-
-// ---- 1. warm app run ----------------------------------------------------------
-if (chosen.includes('app')) {
-  await racker(['pull', '-q', '--tls-verify=false', SLIM]);
-  const dir = await layerDirOf('bench/debian:slim');
-  const contenders = [
-    { name: 'racker run --rm', run: () => racker(['run', '--rm', SLIM, '/bin/true']) },
-    { name: 'systemd-nspawn (raw)', run: () => rawApp(dir, 'bench-raw-app', ['/bin/true']) },
-    { name: 'node -e 0', run: () => must(process.execPath, ['-e', '0']) },
-  ];
-  if (podman) {
-    await must('podman', ['pull', '-q', '--tls-verify=false', SLIM]);
-    contenders.push({ name: 'podman run --rm', run: () => must('podman', ['run', '--rm', '--network=host', SLIM, '/bin/true']) });
+try {
+  // ---- fixtures ---------------------------------------------------------------
+  const needRegistry = chosen.some(s => ['app', 'pull', 'share', 'cli'].includes(s));
+  const needBoot = chosen.some(s => ['boot', 'scale'].includes(s));
+  let SLIM, EXTRA, slimLayer;
+  if (needRegistry) {
+    const tar = await debianTarball();
+    const layout = path.join(work, 'layout');
+    const extra = await smallTar(work);
+    console.error('bench: building OCI images and pushing them to a loopback registry…');
+    const { layers } = await ociLayout(layout, { slim: [tar], extra: [tar, extra] });
+    slimLayer = layers[0];
+    registry = await startRegistry();
+    await registry.push(layout, 'slim', 'bench/debian:slim');
+    await registry.push(layout, 'extra', 'bench/debian:extra');
+    SLIM = `${registry.host}/bench/debian:slim`;
+    EXTRA = `${registry.host}/bench/debian:extra`;
+    await rm(layout, { recursive: true, force: true });
   }
-  const t = await alternate(contenders, RUNS);
-  const raw = t['systemd-nspawn (raw)'].median;
-  const node = t['node -e 0'].median;
-  const rows = [
-    ratioRow('racker run --rm', t['racker run --rm'], node + raw, '≤ 1.15× node+nspawn', 1.15, 'of node+nspawn'),
-    { name: 'systemd-nspawn (raw)', stats: t['systemd-nspawn (raw)'], ratio: 1, ratioOf: '(reference)' },
-    { name: 'node -e 0', stats: t['node -e 0'] },
-    { name: 'racker vs raw nspawn alone', value: `${(t['racker run --rm'].median / raw).toFixed(2)}×` },
-  ];
-  if (podman) rows.push(ratioRow('racker vs podman', t['racker run --rm'], t['podman run --rm'].median, '≤ 0.6× podman', 0.6, 'of podman'), { name: 'podman run --rm', stats: t['podman run --rm'] });
-  else rows.push({ name: 'podman run --rm', value: 'podman not installed — skipped' });
-  printTable('1. warm app run: /bin/true in Debian slim', rows);
-  results.scenarios.app = rows;
-}
+  if (needBoot) {
+    console.error('bench: acquiring debian-bookworm (built from the Debian mirror, cached)…');
+    await must(POSTROJ, ['--root', root, 'pull', 'debian-bookworm', '--source', 'mirror', '--mirror', MIRROR], { env, timeout: 30 * 60_000 });
+  }
 
-// ---- 2. boot cycle -------------------------------------------------------------
-if (chosen.includes('boot')) {
-  const dir = await layerDirOf('postroj/debian-bookworm');
-  const cmd = ['systemctl', 'is-active', 'systemd-journald'];
-  const t = await alternate([
-    { name: 'racker run --rm (boot)', run: () => racker(['run', '--rm', 'debian-bookworm', ...cmd]) },
-    { name: 'nspawn --boot + nsenter (raw)', run: () => rawBootCycle(dir, 'bench-raw-boot', cmd) },
-  ], RUNS);
-  const raw = t['nspawn --boot + nsenter (raw)'];
-  const rows = [
-    ratioRow('racker run --rm (boot)', t['racker run --rm (boot)'], raw.median, '≤ 1.1× raw', 1.1, 'of raw'),
-    { name: 'nspawn --boot + nsenter (raw)', stats: raw, ratio: 1, ratioOf: '(reference)' },
-  ];
-  printTable('2. boot cycle: boot, systemctl is-active systemd-journald, power off', rows);
-  results.scenarios.boot = rows;
-}
+  async function layerDirOf(image) {
+    const tags = JSON.parse(await readFile(path.join(root, 'tags.json'), 'utf8'));
+    const id = Object.entries(tags).find(([k]) => k.includes(image))?.[1];
+    const rec = JSON.parse(await readFile(path.join(root, 'images', `${id.slice(7)}.json`), 'utf8'));
+    if (rec.layers.length !== 1) throw new Error(`${image}: expected one layer`);
+    return path.join(root, 'layers', rec.layers[0].slice(7), 'fs');
+  }
 
-// ---- 3. cold pull ----------------------------------------------------------------
-if (chosen.includes('pull')) {
-  let dest;
-  // Each contender starts with no dirty pages (an untimed sync), and nothing is
-  // deleted until the scenario ends: on this VM's ext4 (mounted with `discard`)
-  // creating files right after deleting a tree is 10–20× slower, which would
-  // measure the disk's discards instead of the tools.
-  const made = [];
-  const fresh = async () => { dest = await mkdtemp(path.join(work, 'cold-')); made.push(dest); await must('sync', []); };
-  const drop = async () => {};
-  const contenders = [
-    { name: 'racker pull', before: fresh, after: drop, run: () => must(RACKER, ['--root', dest, 'pull', '-q', '--tls-verify=false', SLIM]) },
-    {
-      name: 'skopeo copy + umoci unpack', before: fresh, after: drop, run: async () => {
-        await must('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${SLIM}`, `oci:${dest}/oci:slim`]);
-        await must('umoci', ['unpack', '--image', `${dest}/oci:slim`, `${dest}/bundle`]);
-      },
-    },
-  ];
-  if (podman) contenders.push({ name: 'podman pull', before: () => execa('podman', ['rmi', '-f', SLIM], { reject: false }), run: () => must('podman', ['pull', '-q', '--tls-verify=false', SLIM]) });
-  const t = await alternate(contenders, RUNS);
-  for (const d of made) await rm(d, { recursive: true, force: true });
-  const ref = t['skopeo copy + umoci unpack'];
-  const rows = [
-    ratioRow('racker pull', t['racker pull'], ref.median, '≤ 0.6× skopeo+umoci', 0.6, 'of skopeo+umoci'),
-    { name: 'skopeo copy + umoci unpack', stats: ref, ratio: 1, ratioOf: '(reference)' },
-    { name: 'layer', value: `${(slimLayer.size / 1e6).toFixed(1)} MB gzip, ${(await stat(await debianTarball())).size / 1e6 | 0} MB tar` },
-  ];
-  if (podman) rows.push(ratioRow('racker vs podman pull', t['racker pull'], t['podman pull'].median, '≤ 1× podman', 1, 'of podman'));
-  else rows.push({ name: 'podman pull', value: 'podman not installed — skipped' });
-  printTable('3. cold pull of a Debian image (one ~160 MB layer) from a loopback registry', rows);
-  results.scenarios.pull = rows;
-}
+  const ratioRow = (name, s, ref, target, limit, ratioOf) => {
+    const ratio = s.median / ref;
+    return { name, stats: s, ratio, ratioOf, target, met: limit === undefined ? undefined : ratio <= limit };
+  };
 
-// ---- 4. second image on the same base --------------------------------------------
-if (chosen.includes('share')) {
-  const store = await mkdtemp(path.join(work, 'share-'));
-  await must(RACKER, ['--root', store, 'pull', '-q', '--tls-verify=false', SLIM]);
-  const layersBefore = (await readdir(path.join(store, 'layers'))).length;
-  const offset = await registry.logSize();
-  const ms = await timeIt(() => must(RACKER, ['--root', store, 'pull', '-q', '--tls-verify=false', EXTRA]));
-  const gets = blobGets(await registry.logSince(offset));
-  const base = gets.filter(g => g.digest === slimLayer.digest);
-  const unpacked = (await readdir(path.join(store, 'layers'))).length - layersBefore;
-  const rows = [
-    { name: 'base layer bytes fetched', value: String(base.reduce((a, g) => a + g.bytes, 0)), target: '0', met: base.length === 0 },
-    { name: 'layers unpacked (base)', value: String(Math.max(0, unpacked - 1)), target: '0', met: unpacked <= 1 },
-    { name: 'new layer + config fetched', value: `${gets.length} blobs, ${gets.reduce((a, g) => a + g.bytes, 0)} bytes` },
-    { name: 'racker pull (second image)', value: fmt.ms(ms) },
-  ];
-  printTable('4. second image sharing the base layer', rows);
-  results.scenarios.share = rows;
-  await rm(store, { recursive: true, force: true });
-}
-
-// ---- 5. scale ----------------------------------------------------------------------
-if (chosen.includes('scale')) {
-  const rows = [];
-  for (const n of SCALE) {
-    const names = Array.from({ length: n }, (_, i) => `bench-scale-${n}-${i}`);
-    try {
-      const ms = await timeIt(() => Promise.all(names.map(name => racker(['run', '-d', '--name', name, 'debian-bookworm'], { timeout: 10 * 60_000 }))));
-      const info = JSON.parse(String((await racker(['inspect', ...names])).stdout));
-      let pss = 0, rss = 0, sup = 0, disk = 0;
-      for (const c of info) {
-        const tree = await processTree(c.State.NspawnPid);
-        pss += tree.reduce((a, p) => a + p.pssKb, 0);
-        rss += tree.reduce((a, p) => a + p.rssKb, 0);
-        const supervisor = await processTree(await parentOf(c.State.NspawnPid)).then(t => t[0]);
-        sup += supervisor.pssKb;
-        disk += Number(String((await must('du', ['-sb', c.GraphDriver.Data.UpperDir])).stdout).split('\t')[0]);
-      }
-      rows.push({
-        name: `N=${n}: all booted`, value: `${fmt.ms(ms)} (${fmt.ms(ms / n)} per container)`,
-      }, {
-        name: `N=${n}: memory per container`, value: `${(pss / n / 1024).toFixed(1)} MiB PSS (${(rss / n / 1024).toFixed(1)} MiB RSS) + supervisor ${(sup / n / 1024).toFixed(1)} MiB PSS`,
-      }, {
-        name: `N=${n}: disk per container`, value: `${(disk / n / 1024).toFixed(0)} KiB writable layer`,
-      });
-    } finally {
-      await execa(RACKER, ['--root', root, 'rm', '-f', ...names], { reject: false, stdin: 'ignore' });
+  // ---- 1. warm app run ----------------------------------------------------------
+  if (chosen.includes('app')) {
+    await racker(['pull', '-q', '--tls-verify=false', SLIM]);
+    const dir = await layerDirOf('bench/debian:slim');
+    const contenders = [
+      { name: 'racker run --rm', run: () => racker(['run', '--rm', SLIM, '/bin/true']) },
+      { name: 'systemd-nspawn (raw)', run: () => rawApp(dir, 'bench-raw-app', ['/bin/true']) },
+      { name: 'node -e 0', run: () => must(process.execPath, ['-e', '0']) },
+    ];
+    // podman may be installed but unable to run here (on these VMs crun's setrlimit is refused)
+    let podmanWhy = podman ? '' : 'podman not installed — skipped';
+    if (podman) {
+      const pulled = await execa('podman', ['pull', '-q', '--tls-verify=false', SLIM], { reject: false });
+      const tried = pulled.exitCode === 0 ? await execa('podman', ['run', '--rm', '--network=host', SLIM, '/bin/true'], { reject: false }) : pulled;
+      if (tried.exitCode === 0) contenders.push({ name: 'podman run --rm', run: () => must('podman', ['run', '--rm', '--network=host', SLIM, '/bin/true']) });
+      else podmanWhy = `podman cannot run here — skipped: ${String(tried.stderr).trim().split('\n').pop()}`;
     }
+    const t = await alternate(contenders, RUNS);
+    const raw = t['systemd-nspawn (raw)'].median;
+    const node = t['node -e 0'].median;
+    const rows = [
+      ratioRow('racker run --rm', t['racker run --rm'], node + raw, '≤ 1.15× node+nspawn', 1.15, 'of node+nspawn'),
+      { name: 'systemd-nspawn (raw)', stats: t['systemd-nspawn (raw)'], ratio: 1, ratioOf: '(reference)' },
+      { name: 'node -e 0', stats: t['node -e 0'] },
+      { name: 'racker vs raw nspawn alone', value: `${(t['racker run --rm'].median / raw).toFixed(2)}×` },
+    ];
+    if (t['podman run --rm']) rows.push(ratioRow('racker vs podman', t['racker run --rm'], t['podman run --rm'].median, '≤ 0.6× podman', 0.6, 'of podman'), { name: 'podman run --rm', stats: t['podman run --rm'] });
+    else rows.push({ name: 'podman run --rm', value: podmanWhy });
+    printTable('1. warm app run: /bin/true in Debian slim', rows);
+    results.scenarios.app = rows;
   }
-  printTable('5. scale: N booted containers started detached at once', rows);
-  results.scenarios.scale = rows;
-}
 
-// ---- 6. CLI start-up ---------------------------------------------------------------
-if (chosen.includes('cli')) {
-  const t = await alternate([
-    { name: 'racker --version', run: () => must(RACKER, ['--version']) },
-    { name: 'racker images', run: () => racker(['images']) },
-    { name: 'node -e 0', run: () => must(process.execPath, ['-e', '0']) },
-  ], RUNS * 2);
-  const node = t['node -e 0'].median;
-  const rows = [
-    ratioRow('racker --version', t['racker --version'], node, undefined, undefined, 'of node'),
-    ratioRow('racker images', t['racker images'], node, undefined, undefined, 'of node'),
-    { name: 'node -e 0', stats: t['node -e 0'], ratio: 1, ratioOf: '(reference)' },
-  ];
-  printTable('6. CLI start-up', rows);
-  results.scenarios.cli = rows;
-}
+  // ---- 2. boot cycle -------------------------------------------------------------
+  if (chosen.includes('boot')) {
+    const dir = await layerDirOf('postroj/debian-bookworm');
+    const cmd = ['systemctl', 'is-active', 'systemd-journald'];
+    const t = await alternate([
+      { name: 'racker run --rm (boot)', run: () => racker(['run', '--rm', 'debian-bookworm', ...cmd]) },
+      { name: 'nspawn --boot + nsenter (raw)', run: () => rawBootCycle(dir, 'bench-raw-boot', cmd) },
+    ], RUNS);
+    const raw = t['nspawn --boot + nsenter (raw)'];
+    const rows = [
+      ratioRow('racker run --rm (boot)', t['racker run --rm (boot)'], raw.median, '≤ 1.1× raw', 1.1, 'of raw'),
+      { name: 'nspawn --boot + nsenter (raw)', stats: raw, ratio: 1, ratioOf: '(reference)' },
+    ];
+    printTable('2. boot cycle: boot, systemctl is-active systemd-journald, power off', rows);
+    results.scenarios.boot = rows;
+  }
 
-await mkdir(path.join(REPO, 'bench', 'results'), { recursive: true });
-await writeFile(path.join(REPO, 'bench', 'results', 'latest.json'), JSON.stringify(results, null, 2) + '\n');
-console.log(`\nmachine: ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memoryGiB} GiB, kernel ${results.machine.kernel}, node ${results.machine.node}, ${results.machine.systemd}`);
-console.log(`runs: ${RUNS} after one warm-up, contenders alternated; results in bench/results/latest.json`);
-await cleanup();
+  // ---- 3. cold pull ----------------------------------------------------------------
+  if (chosen.includes('pull')) {
+    let dest;
+    // Each contender starts with no dirty pages (an untimed sync), and nothing is
+    // deleted until the scenario ends: on this VM's ext4 (mounted with `discard`)
+    // creating files right after deleting a tree is 10–20× slower, which would
+    // measure the disk's discards instead of the tools.
+    const made = [];
+    const fresh = async () => { dest = await mkdtemp(path.join(work, 'cold-')); made.push(dest); await must('sync', []); };
+    const drop = async () => {};
+    const contenders = [
+      { name: 'racker pull', before: fresh, after: drop, run: () => must(RACKER, ['--root', dest, 'pull', '-q', '--tls-verify=false', SLIM]) },
+      {
+        name: 'skopeo copy + umoci unpack', before: fresh, after: drop, run: async () => {
+          await must('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${SLIM}`, `oci:${dest}/oci:slim`]);
+          await must('umoci', ['unpack', '--image', `${dest}/oci:slim`, `${dest}/bundle`]);
+        },
+      },
+    ];
+    if (podman) contenders.push({ name: 'podman pull', before: () => execa('podman', ['rmi', '-f', SLIM], { reject: false }), run: () => must('podman', ['pull', '-q', '--tls-verify=false', SLIM]) });
+    const t = await alternate(contenders, RUNS);
+    for (const d of made) await rm(d, { recursive: true, force: true });
+    const ref = t['skopeo copy + umoci unpack'];
+    const rows = [
+      ratioRow('racker pull', t['racker pull'], ref.median, '≤ 0.6× skopeo+umoci', 0.6, 'of skopeo+umoci'),
+      { name: 'skopeo copy + umoci unpack', stats: ref, ratio: 1, ratioOf: '(reference)' },
+      { name: 'layer', value: `${(slimLayer.size / 1e6).toFixed(1)} MB gzip, ${(await stat(await debianTarball())).size / 1e6 | 0} MB tar` },
+    ];
+    if (podman) rows.push(ratioRow('racker vs podman pull', t['racker pull'], t['podman pull'].median, '≤ 1× podman', 1, 'of podman'));
+    else rows.push({ name: 'podman pull', value: 'podman not installed — skipped' });
+    printTable('3. cold pull of a Debian image (one ~160 MB layer) from a loopback registry', rows);
+    results.scenarios.pull = rows;
+  }
+
+  // ---- 4. second image on the same base --------------------------------------------
+  if (chosen.includes('share')) {
+    const store = await mkdtemp(path.join(work, 'share-'));
+    await must(RACKER, ['--root', store, 'pull', '-q', '--tls-verify=false', SLIM]);
+    const layersBefore = (await readdir(path.join(store, 'layers'))).length;
+    const offset = await registry.logSize();
+    const ms = await timeIt(() => must(RACKER, ['--root', store, 'pull', '-q', '--tls-verify=false', EXTRA]));
+    const gets = blobGets(await registry.logSince(offset));
+    const base = gets.filter(g => g.digest === slimLayer.digest);
+    const unpacked = (await readdir(path.join(store, 'layers'))).length - layersBefore;
+    const rows = [
+      { name: 'base layer bytes fetched', value: String(base.reduce((a, g) => a + g.bytes, 0)), target: '0', met: base.length === 0 },
+      { name: 'layers unpacked (base)', value: String(Math.max(0, unpacked - 1)), target: '0', met: unpacked <= 1 },
+      { name: 'new layer + config fetched', value: `${gets.length} blobs, ${gets.reduce((a, g) => a + g.bytes, 0)} bytes` },
+      { name: 'racker pull (second image)', value: fmt.ms(ms) },
+    ];
+    printTable('4. second image sharing the base layer', rows);
+    results.scenarios.share = rows;
+    await rm(store, { recursive: true, force: true });
+  }
+
+  // ---- 5. scale ----------------------------------------------------------------------
+  if (chosen.includes('scale')) {
+    const rows = [];
+    for (const n of SCALE) {
+      const names = Array.from({ length: n }, (_, i) => `bench-scale-${n}-${i}`);
+      try {
+        const ms = await timeIt(() => Promise.all(names.map(name => racker(['run', '-d', '--name', name, 'debian-bookworm'], { timeout: 10 * 60_000 }))));
+        const info = JSON.parse(String((await racker(['inspect', ...names])).stdout));
+        let pss = 0, rss = 0, sup = 0, disk = 0;
+        for (const c of info) {
+          const tree = await processTree(c.State.NspawnPid);
+          pss += tree.reduce((a, p) => a + p.pssKb, 0);
+          rss += tree.reduce((a, p) => a + p.rssKb, 0);
+          const supervisor = await processTree(await parentOf(c.State.NspawnPid)).then(t => t[0]);
+          sup += supervisor.pssKb;
+          disk += Number(String((await must('du', ['-sb', c.GraphDriver.Data.UpperDir])).stdout).split('\t')[0]);
+        }
+        rows.push({
+          name: `N=${n}: all booted`, value: `${fmt.ms(ms)} (${fmt.ms(ms / n)} per container)`,
+        }, {
+          name: `N=${n}: memory per container`, value: `${(pss / n / 1024).toFixed(1)} MiB PSS (${(rss / n / 1024).toFixed(1)} MiB RSS) + supervisor ${(sup / n / 1024).toFixed(1)} MiB PSS`,
+        }, {
+          name: `N=${n}: disk per container`, value: `${(disk / n / 1024).toFixed(0)} KiB writable layer`,
+        });
+      } finally {
+        await execa(RACKER, ['--root', root, 'rm', '-f', ...names], { reject: false, stdin: 'ignore' });
+      }
+    }
+    printTable('5. scale: N booted containers started detached at once', rows);
+    results.scenarios.scale = rows;
+  }
+
+  // ---- 6. CLI start-up ---------------------------------------------------------------
+  if (chosen.includes('cli')) {
+    const t = await alternate([
+      { name: 'racker --version', run: () => must(RACKER, ['--version']) },
+      { name: 'racker images', run: () => racker(['images']) },
+      { name: 'node -e 0', run: () => must(process.execPath, ['-e', '0']) },
+    ], RUNS * 2);
+    const node = t['node -e 0'].median;
+    const rows = [
+      ratioRow('racker --version', t['racker --version'], node, undefined, undefined, 'of node'),
+      ratioRow('racker images', t['racker images'], node, undefined, undefined, 'of node'),
+      { name: 'node -e 0', stats: t['node -e 0'], ratio: 1, ratioOf: '(reference)' },
+    ];
+    printTable('6. CLI start-up', rows);
+    results.scenarios.cli = rows;
+  }
+
+  await mkdir(path.join(REPO, 'bench', 'results'), { recursive: true });
+  await writeFile(path.join(REPO, 'bench', 'results', 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log(`\nmachine: ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memoryGiB} GiB, kernel ${results.machine.kernel}, node ${results.machine.node}, ${results.machine.systemd}`);
+  console.log(`runs: ${RUNS} after one warm-up, contenders alternated; results in bench/results/latest.json`);
+} finally {
+  // also when a scenario fails: no container, mount, registry or file is left behind
+  cleaning ??= cleanup();
+  await cleaning;
+}
