@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -152,6 +153,18 @@ describe('postroj pkgprobe', () => {
     expect(unknown.exitCode).toBe(1);
     const u = (JSON.parse(unknown.stdout) as JsonReport).images[0].checks[1];
     expect(u).toMatchObject({ status: 'failed', detail: 'unit no-such-thing.service not found (no such unit file in the image or the installed packages)' });
+
+    // a port that already answers on the host would make the check pass whatever the package does
+    const busy = createNetServer();
+    await new Promise<void>(r => busy.listen(0, '127.0.0.1', r));
+    const busyPort = (busy.address() as { port: number }).port;
+    try {
+      const taken = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--check-network', `tcp://127.0.0.1:${busyPort}`]);
+      expect(taken.exitCode).toBe(125);
+      expect(taken.stderr).toMatch(new RegExp(`^postroj: 127\\.0\\.0\\.1:${busyPort} already answers on this host, before any container runs$`, 'm'));
+    } finally {
+      busy.close();
+    }
 
     const notDeb = path.join(work, 'fake_1.0_all.deb');
     await writeFile(notDeb, '<html>error page</html>\n');

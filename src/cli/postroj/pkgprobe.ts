@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import chalk from 'chalk';
 import { RackerError } from '../../errors.js';
 import { collect, contextFrom } from '../context.js';
 import { formatTable } from '../table.js';
 import { parseExpectStatus, parseNetworkCheck } from '../../postroj/pkgprobe/network-check.js';
+import { connectOnce } from '../../postroj/pkgprobe/net-probe.js';
 import { parsePackageSpec } from '../../postroj/pkgprobe/package-source.js';
 import { preparePackages, probeContainerName, resolveProbeImage } from '../../postroj/pkgprobe/prepare.js';
 import { probeImage, type ProbePlan, type ProbeTarget } from '../../postroj/pkgprobe/probe.js';
@@ -76,9 +78,24 @@ Examples:
       if (!sources.length && !flags.checkUnit.length && !network.length) {
         throw new RackerError('nothing to probe', { hint: 'give --package, --check-unit or --check-network' });
       }
-      const jobs = Math.floor(Number(flags.jobs));
-      if (!Number.isFinite(jobs) || jobs < 1) throw new RackerError(`invalid --jobs '${flags.jobs}'`, { hint: 'a whole number of 1 or more' });
+      const requestedJobs = Math.floor(Number(flags.jobs));
+      if (!Number.isFinite(requestedJobs) || requestedJobs < 1) throw new RackerError(`invalid --jobs '${flags.jobs}'`, { hint: 'a whole number of 1 or more' });
+      // containers share the host's network: a port that answers before any container runs
+      // would make its check pass whatever the package does, and two probes would collide on it
+      const own = new Set(['localhost', '0.0.0.0', '::', ...Object.values(networkInterfaces()).flat().map(i => i?.address)]);
+      for (const n of network) {
+        if (!own.has(n.host) && !n.host.startsWith('127.')) continue;
+        if (!(await connectOnce(n.host, n.port, 500))) {
+          throw new RackerError(`${n.host}:${n.port} already answers on this host, before any container runs`,
+            { hint: 'containers share the host network, so the check could not tell the package\'s service from it; stop what listens there or probe another port' });
+        }
+      }
       const labels = [...new Set(flags.image)];
+      let jobs = requestedJobs;
+      if (network.length && jobs > 1 && labels.length > 1) {
+        process.stderr.write('postroj: probes with network checks run one image at a time (containers share the host network)\n');
+        jobs = 1;
+      }
       const images: ProbeTarget[] = [];
       for (const label of labels) images.push({ label, image: await resolveProbeImage(ctx, label, { tlsVerify }), containerName: probeContainerName(label) });
       const plan: ProbePlan = {

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { oneLine, type NetworkCheck, type NetworkVerdict } from './network-check.js';
 
-function connectOnce(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
+export function connectOnce(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
   return new Promise(resolve => {
     const sock = net.connect({ host, port });
     const done = (err?: string) => { sock.destroy(); resolve(err); };
