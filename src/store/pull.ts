@@ -6,7 +6,7 @@ import { RackerError } from '../errors.js';
 import { HttpError } from '../registry/http.js';
 import { verbose } from '../log.js';
 import { DigestVerifier, digestOfBuffer } from '../image/digest.js';
-import type { ImageFetcher, ResolvedImage } from '../image/fetcher.js';
+import type { ImageFetcher } from '../image/fetcher.js';
 import type { Descriptor } from '../image/oci.js';
 import { decompressStream, unpackLayer } from './layer-unpacker.js';
 import { stagingName, sweepStaging, writeFileAtomic } from './atomic.js';
