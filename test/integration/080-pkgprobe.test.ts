@@ -11,6 +11,9 @@ import { POSTROJ, racker, tempRoot } from '../helpers/cli.js';
 import { MIRROR_CACHE, DEBIAN_MIRROR } from '../helpers/debian.js';
 import { freePort } from '../helpers/registry.js';
 import { brokenPackage, buildDeb, helloPackage, idlePackage } from '../helpers/deb-builder.js';
+import { writeOciLayout } from '../helpers/oci-layout.js';
+import { busyboxLayer } from '../helpers/fixture-images.js';
+import { buildLayer } from '../helpers/tar-builder.js';
 
 /** postroj pkgprobe against real .deb packages in a booted Debian container. */
 let t: Awaited<ReturnType<typeof tempRoot>>;
@@ -197,6 +200,23 @@ describe('postroj pkgprobe', () => {
     } finally {
       if (kept.length) await racker(t.root, ['rm', '-f', ...kept]);
     }
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('an image whose init fails: the boot check fails with its log, the rest is skipped, nothing is kept', async () => {
+    const dir = path.join(work, 'badinit');
+    const init = buildLayer([
+      { type: 'dir', name: 'usr/' }, { type: 'dir', name: 'usr/lib/' }, { type: 'dir', name: 'usr/lib/systemd/' },
+      { type: 'file', name: 'usr/lib/os-release', body: 'ID=racker-test\nNAME="racker test"\n' },
+      { type: 'file', name: 'usr/lib/systemd/systemd', mode: 0o755, body: '#!/bin/sh\necho init is broken >&2\nexit 1\n' },
+    ]);
+    await writeOciLayout(dir, { layers: [busyboxLayer(), init], tag: 'latest' });
+    const r = await postroj(['pkgprobe', '--image', `oci:${dir}:latest`, '--check-unit', 'anything', '--boot-timeout', '20', '--format', 'json']);
+    expect(r.exitCode, r.stderr).toBe(1);
+    const [img] = (JSON.parse(r.stdout) as JsonReport).images;
+    expect(img.checks.map(c => [c.name, c.status])).toEqual([['boot', 'failed'], ['unit anything.service', 'skipped']]);
+    expect(img.checks[0].detail).toMatch(/failed to boot|did not finish booting/);
+    expect(img.checks[0].output).toContain('init is broken');
     expect(await leftovers()).toEqual([]);
   });
 

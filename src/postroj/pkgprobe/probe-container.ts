@@ -23,10 +23,17 @@ export class ProbeContainer {
   private constructor(private readonly ctx: Context, readonly id: string, readonly name: string, private readonly target: ExecTarget) {}
 
   static async start(ctx: Context, opts: { image: ImageRecord; imageName: string; name: string; volumes: VolumeSpec[]; bootTimeout: number }): Promise<ProbeContainer> {
-    const id = await startDetached(ctx.settings.root, {
-      mode: 'boot', imageId: opts.image.id, imageName: opts.imageName, command: [], env: [], volumes: opts.volumes,
-      name: opts.name, autoRemove: false, stopTimeout: 10, bootTimeout: opts.bootTimeout,
-    }, ctx.settings.debug);
+    let id: string;
+    try {
+      id = await startDetached(ctx.settings.root, {
+        mode: 'boot', imageId: opts.image.id, imageName: opts.imageName, command: [], env: [], volumes: opts.volumes,
+        name: opts.name, autoRemove: false, stopTimeout: 10, bootTimeout: opts.bootTimeout,
+      }, ctx.settings.debug);
+    } catch (err) {
+      // a container that failed to boot is not kept either
+      await removeContainer(ctx, opts.name, true).catch(() => undefined);
+      throw err;
+    }
     const rec = await ctx.containers.read(id);
     const leader = rec?.state.nspawnPid ? await containerLeader(rec.state.nspawnPid) : undefined;
     if (!rec || !leader) {
