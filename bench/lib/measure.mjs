@@ -7,8 +7,12 @@ export async function timeIt(fn) {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+/** Set on Ctrl-C / SIGTERM: no new command starts while the benchmark cleans up. */
+export const abort = { requested: false };
+
 /** Run a command; fail loudly (a benchmark of a failing command measures nothing). */
 export async function must(cmd, args, opts = {}) {
+  if (abort.requested) throw new Error('bench: interrupted');
   const r = await execa(cmd, args, { stdin: 'ignore', reject: false, ...opts });
   if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.exitCode}: ${String(r.stderr).trim().split('\n').slice(-3).join(' | ')}`);
   return r;

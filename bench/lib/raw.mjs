@@ -8,12 +8,25 @@ const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
 export function rawAppArgs(dir, name, argv) {
   return ['--quiet', `--directory=${dir}`, '--volatile=overlay', `--machine=${name}`, '--resolv-conf=off', '--timezone=off',
     '--link-journal=no', '--console=pipe', '--register=no', '--keep-unit', '--kill-signal=SIGTERM', `--hostname=${name}`,
-    '--chdir=/', `--setenv=${PATH_ENV}`, '--', ...argv];
+    '--chdir=/', `--setenv=${PATH_ENV}`, `--setenv=HOSTNAME=${name}`, '--', ...argv];
 }
 
 export async function rawApp(dir, name, argv) {
   const r = await execa('systemd-nspawn', rawAppArgs(dir, name, argv), { stdin: 'ignore', reject: false });
   if (r.exitCode !== 0) throw new Error(`raw nspawn exited ${r.exitCode}: ${r.stderr}`);
+}
+
+/**
+ * The same with the overlay racker mounts itself (lower = the image's layer,
+ * upper and work dirs on disk), as a shell script: mkdir, mount, nspawn, umount, rm.
+ */
+export async function rawAppOverlay(lower, scratch, name, argv) {
+  const script = 'set -e; d=$(mktemp -d "$1/ov.XXXXXX"); mkdir "$d/upper" "$d/work" "$d/rootfs"; ' +
+    'mount -t overlay overlay -o "lowerdir=$2,upperdir=$d/upper,workdir=$d/work" "$d/rootfs"; shift 2; ' +
+    'st=0; systemd-nspawn "--directory=$d/rootfs" "$@" || st=$?; umount "$d/rootfs"; rm -rf "$d"; exit $st';
+  const flags = rawAppArgs('X', name, argv).filter(a => !a.startsWith('--directory=') && a !== '--volatile=overlay');
+  const r = await execa('sh', ['-c', script, 'sh', scratch, lower, ...flags], { stdin: 'ignore', reject: false });
+  if (r.exitCode !== 0) throw new Error(`raw overlay + nspawn exited ${r.exitCode}: ${r.stderr}`);
 }
 
 async function leaderOf(pid) {
