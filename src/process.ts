@@ -193,3 +193,13 @@ import { constants as osConstants } from 'node:os';
 export function signalNumber(sig: string): number | undefined {
   return (osConstants.signals as Record<string, number>)[sig];
 }
+
+/**
+ * The argv to start one of racker's own Node scripts (the detached supervisor,
+ * the network probe). "--" ends Node's options: Node 20 reads `--env-file` even
+ * after the script name, so an argument meant for a container could otherwise
+ * make Node load a file into racker's own environment (NODE_OPTIONS=--require …).
+ */
+export function nodeScript(script: string, args: readonly string[]): { cmd: string; args: string[] } {
+  return { cmd: process.execPath, args: ['--', script, ...args] };
+}

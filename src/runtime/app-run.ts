@@ -1,5 +1,5 @@
 import { RackerError } from '../errors.js';
-import { verbose } from '../log.js';
+import { verbose, warn } from '../log.js';
 import { spawnAttached, signalNumber } from '../process.js';
 import type { ImageRecord } from '../store/image-store.js';
 import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
@@ -15,6 +15,7 @@ import path from 'node:path';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { mergeEnv, imageEnv } from './env.js';
 import { resolveUser } from './user.js';
+import { containerWorkdir } from './workdir.js';
 import { checkVolumeSource, type VolumeSpec } from './volumes.js';
 
 export interface AppRunOptions {
@@ -58,6 +59,7 @@ export class AppContainerRun {
     if (argv.length === 0) {
       throw new RackerError('no command specified', { hint: 'the image has no Entrypoint or Cmd: give a command after the image name' });
     }
+    containerWorkdir(opts.workdir, opts.image.config.config?.WorkingDir);
     for (const v of opts.volumes) await checkVolumeSource(v);
     const c = opts.existing ? await remountContainer(this.layout, this.containers, opts.existing) : await mountContainer(this.layout, this.containers, { ...opts, argv, spec: {
       mode: 'app', env: opts.env, workdir: opts.workdir, user: opts.user, hostname: opts.hostname,
@@ -73,8 +75,8 @@ export class AppContainerRun {
   private async start(rec: ContainerRecord, rootfs: string, argv: string[], opts: AppRunOptions): Promise<number> {
     const cfg = opts.image.config.config ?? {};
     const hostname = opts.hostname ?? rec.id.slice(0, 12);
-    const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg.Env), [['HOSTNAME', hostname]], opts.env);
-    const workdir = opts.workdir ?? (cfg.WorkingDir || '/');
+    const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg.Env, name => warn(`the image's Env entry ${JSON.stringify(name.slice(0, 80))} cannot be passed on by systemd-nspawn (names are letters, digits and _): left out`)), [['HOSTNAME', hostname]], opts.env);
+    const workdir = containerWorkdir(opts.workdir, cfg.WorkingDir);
     await mkdirInRoot(rootfs, workdir);
     await writeIdentityFiles(rootfs, hostname);
     for (const v of opts.volumes) await mkdirInRoot(rootfs, v.target);

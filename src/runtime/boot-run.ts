@@ -1,6 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
+import { containerWorkdir } from './workdir.js';
 import { debug, verbose } from '../log.js';
 import { runAllowFail, spawnAttached, signalNumber, type AttachedChild } from '../process.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
@@ -82,6 +83,7 @@ export class BootContainerRun {
 
   async run(opts: BootRunOptions): Promise<number> {
     if (opts.argv.length === 0 && !opts.captureLog) throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
+    containerWorkdir(opts.workdir, opts.image.config.config?.WorkingDir);
     for (const v of opts.volumes) await checkVolumeSource(v);
     let c = opts.existing
       ? await remountContainer(this.layout, this.containers, opts.existing)
@@ -104,7 +106,7 @@ export class BootContainerRun {
       // a persistent journal in the writable layer, so `racker logs` can read it after the run
       await mkdirInRoot(c.rootfs, '/var/log/journal');
       for (const v of opts.volumes) await mkdirInRoot(c.rootfs, v.target);
-      const workdir = opts.workdir ?? (opts.image.config.config?.WorkingDir || '/');
+      const workdir = containerWorkdir(opts.workdir, opts.image.config.config?.WorkingDir);
       if (opts.argv.length) await checkCommand(c.rootfs, opts.argv[0], DEFAULT_PATH, workdir);
 
       const bootLog = path.join(c.dir, 'boot.log');

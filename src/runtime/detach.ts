@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { RackerError } from '../errors.js';
 import { debug } from '../log.js';
+import { nodeScript } from '../process.js';
 import type { VolumeSpec } from './volumes.js';
 
 /** Everything a detached container needs, handed from the CLI to its supervisor. */
@@ -34,9 +35,9 @@ export interface DetachedRequest {
 export async function startDetached(root: string, req: DetachedRequest, debugFlag: boolean): Promise<string> {
   // racker's own entry, also when the caller is postroj
   const entry = fileURLToPath(new URL('../cli/racker/main.js', import.meta.url));
-  const args = [entry, '--root', root, ...(debugFlag ? ['--debug'] : []), '__supervise'];
-  debug(`supervisor: ${process.execPath} ${args.join(' ')}`);
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
+  const self = nodeScript(entry, ['--root', root, ...(debugFlag ? ['--debug'] : []), '__supervise']);
+  debug(`supervisor: ${self.cmd} ${self.args.join(' ')}`);
+  const child = spawn(self.cmd, self.args, { detached: true, stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
   child.stdin!.end(JSON.stringify(req));
   const report = child.stdio[3] as NodeJS.ReadableStream;
   let text = '';

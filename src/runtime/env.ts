@@ -1,7 +1,17 @@
-import { readFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { RackerError } from '../errors.js';
 
-const KEY = /^[^=\0]+$/;
+/**
+ * The names systemd-nspawn (--setenv) and systemd-run (-E) accept: letters,
+ * digits and '_', not starting with a digit. docker passes any name through;
+ * racker cannot, so a name outside this rule is refused up front rather than
+ * reported as the command's exit code 1 by nspawn.
+ */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function isValidEnvName(name: string): boolean {
+  return ENV_NAME.test(name);
+}
 
 /** Parse `-e` values as docker does: K=V sets, a bare K copies the host's value (or nothing). */
 export function parseEnvAssignments(values: string[], hostEnv: NodeJS.ProcessEnv, origin = '-e'): [string, string][] {
@@ -10,21 +20,58 @@ export function parseEnvAssignments(values: string[], hostEnv: NodeJS.ProcessEnv
     if (v.includes('\0')) throw new RackerError(`invalid ${origin} value: contains a NUL byte`);
     const eq = v.indexOf('=');
     const key = eq < 0 ? v : v.slice(0, eq);
-    if (!KEY.test(key) || /\s/.test(key)) throw new RackerError(`invalid ${origin} value '${v.slice(0, 80)}'`, { hint: 'use KEY=VALUE, or KEY to copy it from your environment' });
+    if (key === '') throw new RackerError(`invalid ${origin} value '${v.slice(0, 80)}': no variable name`, { hint: 'use KEY=VALUE, or KEY to copy it from your environment' });
+    if (!isValidEnvName(key)) {
+      throw new RackerError(`invalid ${origin} variable name ${JSON.stringify(key.slice(0, 80))}`, { hint: 'names are letters, digits and _ and do not start with a digit (systemd-nspawn refuses others)' });
+    }
     if (eq >= 0) out.push([key, v.slice(eq + 1)]);
     else if (hostEnv[key] !== undefined) out.push([key, hostEnv[key]!]);
   }
   return out;
 }
 
+/** An env file larger than this is refused (docker has no limit; nobody writes 1 MiB of variables). */
+export const ENV_FILE_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Read an env file once: a regular file or a pipe (`--env-file <(…)`), at most
+ * ENV_FILE_MAX_BYTES. Devices, directories and sockets are refused before a byte is read.
+ */
+async function readEnvFileText(file: string): Promise<string> {
+  const fail = (what: string, err?: unknown) => new RackerError(`cannot read env file ${file}: ${what}`,
+    { hint: 'give a regular file (or a pipe) of KEY=VALUE lines', cause: err });
+  let handle;
+  try {
+    const st = await stat(file);
+    if (st.isDirectory()) throw fail('it is a directory');
+    if (!st.isFile() && !st.isFIFO()) throw fail('not a regular file or a pipe');
+    if (st.isFile() && st.size > ENV_FILE_MAX_BYTES) throw fail(`larger than ${ENV_FILE_MAX_BYTES} bytes`);
+    handle = await open(file, 'r');
+    // the type again on what was opened (the path may have been swapped in between)
+    const opened = await handle.stat();
+    if (!opened.isFile() && !opened.isFIFO()) throw fail('not a regular file or a pipe');
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > ENV_FILE_MAX_BYTES) throw fail(`larger than ${ENV_FILE_MAX_BYTES} bytes`);
+      chunks.push(buf.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } catch (err) {
+    if (err instanceof RackerError) throw err;
+    throw fail((err as NodeJS.ErrnoException).code ?? (err as Error).message, err);
+  } finally {
+    await handle?.close();
+  }
+}
+
 /** docker's --env-file: one KEY=VALUE per line, # comments and blank lines ignored, no quoting. */
 export async function readEnvFile(file: string, hostEnv: NodeJS.ProcessEnv): Promise<[string, string][]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new RackerError(`cannot read env file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-  }
+  const text = await readEnvFileText(file);
   const lines = text.split(/\r?\n/).map(l => l.replace(/^\s+/, '')).filter(l => l !== '' && !l.startsWith('#'));
   return parseEnvAssignments(lines, hostEnv, `--env-file ${file}`);
 }
@@ -36,9 +83,16 @@ export function mergeEnv(...lists: [string, string][][]): [string, string][] {
   return [...map.entries()];
 }
 
-export function imageEnv(env: string[] | null | undefined): [string, string][] {
+/** The image's Env; an entry systemd cannot pass on (odd name, NUL byte) is dropped with a warning (docker would pass it). */
+export function imageEnv(env: string[] | null | undefined, onDropped: (name: string) => void = () => {}): [string, string][] {
   return (env ?? []).flatMap(e => {
     const eq = e.indexOf('=');
-    return eq > 0 ? [[e.slice(0, eq), e.slice(eq + 1)] as [string, string]] : [];
+    if (eq <= 0) return [];
+    const key = e.slice(0, eq);
+    if (!isValidEnvName(key) || e.includes('\0')) {
+      onDropped(key);
+      return [];
+    }
+    return [[key, e.slice(eq + 1)] as [string, string]];
   });
 }

@@ -8,6 +8,7 @@ import { checkCommand, DEFAULT_PATH } from '../../runtime/command-lookup.js';
 import { mergeEnv, parseEnvAssignments } from '../../runtime/env.js';
 import { resolveInRoot } from '../../runtime/rootfs-path.js';
 import { lookupIds } from '../../runtime/user.js';
+import { containerWorkdir } from '../../runtime/workdir.js';
 import { MachinedExec, NsenterExec } from '../../runtime/exec/container-exec.js';
 import { buildSystemdRunArgs } from '../../runtime/exec/systemd-run-args.js';
 import { spawnAttached } from '../../process.js';
@@ -34,7 +35,7 @@ export function register(program: Command): void {
       if (!leader) throw new RackerError(`container ${rec.name} has no main process yet`, { hint: 'try again in a moment' });
       const rootfs = path.join(ctx.containers.dir(rec.id), 'rootfs');
       const env = mergeEnv(rec.spec?.env ?? [], parseEnvAssignments(flags.env, process.env));
-      const workdir = flags.workdir ?? rec.spec?.workdir ?? '/';
+      const workdir = containerWorkdir(flags.workdir ?? rec.spec?.workdir, undefined);
       const searchPath = env.find(([k]) => k === 'PATH')?.[1] ?? DEFAULT_PATH;
       await checkCommand(rootfs, argv[0], searchPath, workdir);
       const stdin = flags.interactive || flags.tty ? 'inherit' : 'ignore';

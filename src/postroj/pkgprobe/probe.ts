@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../../cli/context.js';
-import { runAllowFail } from '../../process.js';
+import { nodeScript, runAllowFail } from '../../process.js';
 import type { ImageRecord } from '../../store/image-store.js';
 import { checkFormat, installerFor, type PackageInstaller } from './installers.js';
 import { oneLine, type NetworkCheck, type NetworkVerdict } from './network-check.js';
@@ -150,7 +150,8 @@ async function install(c: ProbeContainer, plan: ProbePlan): Promise<{ ok: boolea
 }
 
 async function checkNetwork(c: ProbeContainer, check: NetworkCheck): Promise<NetworkVerdict> {
-  const { cmd, args } = c.networkCommand([process.execPath, NET_PROBE, JSON.stringify(check)]);
+  const probe = nodeScript(NET_PROBE, [JSON.stringify(check)]);
+  const { cmd, args } = c.networkCommand([probe.cmd, ...probe.args]);
   const r = await runAllowFail(cmd, args, {
     timeout: check.timeoutMs + 20_000,
   });

@@ -1,0 +1,22 @@
+import path from 'node:path';
+import { RackerError } from '../errors.js';
+
+/**
+ * The working directory of a container's command, decided before anything is
+ * mounted: `-w` wins over the image's WorkingDir, both must be absolute (as
+ * docker demands; nspawn's own refusal would otherwise look like the
+ * command's exit code 1). `..` is folded away, so `/a/../b` is `/b`.
+ */
+export function containerWorkdir(flag: string | undefined, image: string | null | undefined): string {
+  if (flag !== undefined) {
+    if (!path.posix.isAbsolute(flag)) {
+      throw new RackerError(`the working directory '${flag.slice(0, 200)}' is invalid, it needs to be an absolute path`, { hint: 'give -w an absolute path inside the container, e.g. -w /app' });
+    }
+    return path.posix.normalize(flag);
+  }
+  if (image === undefined || image === null || image === '') return '/';
+  if (!path.posix.isAbsolute(image)) {
+    throw new RackerError(`the image's WorkingDir ${JSON.stringify(image.slice(0, 200))} is not an absolute path`, { hint: 'give -w an absolute path to run this image anyway' });
+  }
+  return path.posix.normalize(image);
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { imageEnv, isValidEnvName, mergeEnv, parseEnvAssignments } from '../../src/runtime/env.js';
+
+describe('environment names', () => {
+  it('accepts what systemd-nspawn accepts, nothing else', () => {
+    for (const ok of ['A', '_', 'a_1', 'PATH', '_X9']) expect(isValidEnvName(ok), ok).toBe(true);
+    for (const bad of ['', '1A', 'SP ACE', 'A.B', 'A-B', 'É', 'A=B', 'A\0']) expect(isValidEnvName(bad), bad).toBe(false);
+  });
+
+  it('-e values: KEY=VALUE, bare KEY from the host, bad names refused with 125', () => {
+    expect(parseEnvAssignments(['A=1', 'B', 'C', 'D='], { B: 'host' })).toEqual([['A', '1'], ['B', 'host'], ['D', '']]);
+    expect(() => parseEnvAssignments(['SP ACE=x'], {})).toThrow(expect.objectContaining({ exitCode: 125 }));
+    expect(() => parseEnvAssignments(['=x'], {})).toThrow(/no variable name/);
+    expect(() => parseEnvAssignments(['A=x\0y'], {})).toThrow(/NUL/);
+  });
+
+  it('image Env: odd entries are dropped and reported, the rest kept in order', () => {
+    const dropped: string[] = [];
+    expect(imageEnv(['A=1', 'SP ACE=2', 'noequals', '=x', 'B=a=b', 'N=x\0y'], n => dropped.push(n))).toEqual([['A', '1'], ['B', 'a=b']]);
+    expect(dropped).toEqual(['SP ACE', 'N']);
+    expect(imageEnv(null)).toEqual([]);
+  });
+
+  it('merge: later wins, first position kept', () => {
+    expect(mergeEnv([['A', '1'], ['B', '2']], [['A', '3']])).toEqual([['A', '3'], ['B', '2']]);
+  });
+});
