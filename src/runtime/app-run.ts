@@ -13,7 +13,7 @@ import { mountContainer, remountContainer, writeIdentityFiles } from './containe
 import { LogWriter, LOG_FILE } from './container-log.js';
 import path from 'node:path';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
-import { mergeEnv, imageEnv } from './env.js';
+import { checkEnvSize, mergeEnv, imageEnv } from './env.js';
 import { resolveUser } from './user.js';
 import { containerWorkdir } from './workdir.js';
 import { checkVolumeSource, type VolumeSpec } from './volumes.js';
@@ -76,6 +76,7 @@ export class AppContainerRun {
     const cfg = opts.image.config.config ?? {};
     const hostname = opts.hostname ?? rec.id.slice(0, 12);
     const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg.Env, name => warn(`the image's Env entry ${JSON.stringify(name.slice(0, 80))} cannot be passed on by systemd-nspawn (names are letters, digits and _): left out`)), [['HOSTNAME', hostname]], opts.env);
+    checkEnvSize(env);
     const workdir = containerWorkdir(opts.workdir, cfg.WorkingDir);
     await mkdirInRoot(rootfs, workdir);
     await writeIdentityFiles(rootfs, hostname);

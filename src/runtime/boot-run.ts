@@ -2,6 +2,7 @@ import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { containerWorkdir } from './workdir.js';
+import { checkEnvSize } from './env.js';
 import { debug, verbose } from '../log.js';
 import { runAllowFail, spawnAttached, signalNumber, type AttachedChild } from '../process.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
@@ -84,6 +85,7 @@ export class BootContainerRun {
   async run(opts: BootRunOptions): Promise<number> {
     if (opts.argv.length === 0 && !opts.captureLog) throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
     containerWorkdir(opts.workdir, opts.image.config.config?.WorkingDir);
+    checkEnvSize(opts.env);
     for (const v of opts.volumes) await checkVolumeSource(v);
     let c = opts.existing
       ? await remountContainer(this.layout, this.containers, opts.existing)

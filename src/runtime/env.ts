@@ -13,6 +13,24 @@ export function isValidEnvName(name: string): boolean {
   return ENV_NAME.test(name);
 }
 
+/** The kernel's limit for one argument (MAX_ARG_STRLEN), less `--setenv=`: one variable's K=V. */
+export const ENV_VAR_MAX_BYTES = 128 * 1024 - 16;
+/** All variables together, well inside the kernel's ARG_MAX for nspawn's whole command line. */
+export const ENV_TOTAL_MAX_BYTES = 1024 * 1024;
+
+function assignmentBytes(key: string, value: string): number {
+  return Buffer.byteLength(key) + 1 + Buffer.byteLength(value);
+}
+
+/** Refuse an environment nspawn could not even be started with (spawn E2BIG). */
+export function checkEnvSize(env: [string, string][]): void {
+  let total = 0;
+  for (const [k, v] of env) total += assignmentBytes(k, v);
+  if (total > ENV_TOTAL_MAX_BYTES) {
+    throw new RackerError(`the container's environment is too large (${total} bytes, at most ${ENV_TOTAL_MAX_BYTES})`, { hint: 'pass large data in a file with -v instead of in variables' });
+  }
+}
+
 /** Parse `-e` values as docker does: K=V sets, a bare K copies the host's value (or nothing). */
 export function parseEnvAssignments(values: string[], hostEnv: NodeJS.ProcessEnv, origin = '-e'): [string, string][] {
   const out: [string, string][] = [];
@@ -24,8 +42,12 @@ export function parseEnvAssignments(values: string[], hostEnv: NodeJS.ProcessEnv
     if (!isValidEnvName(key)) {
       throw new RackerError(`invalid ${origin} variable name ${JSON.stringify(key.slice(0, 80))}`, { hint: 'names are letters, digits and _ and do not start with a digit (systemd-nspawn refuses others)' });
     }
-    if (eq >= 0) out.push([key, v.slice(eq + 1)]);
-    else if (hostEnv[key] !== undefined) out.push([key, hostEnv[key]!]);
+    const value = eq >= 0 ? v.slice(eq + 1) : hostEnv[key];
+    if (value === undefined) continue;
+    if (assignmentBytes(key, value) > ENV_VAR_MAX_BYTES) {
+      throw new RackerError(`${origin} variable ${key} is too long (${assignmentBytes(key, value)} bytes, at most ${ENV_VAR_MAX_BYTES})`, { hint: 'pass large data in a file with -v instead of in a variable' });
+    }
+    out.push([key, value]);
   }
   return out;
 }
@@ -83,13 +105,13 @@ export function mergeEnv(...lists: [string, string][][]): [string, string][] {
   return [...map.entries()];
 }
 
-/** The image's Env; an entry systemd cannot pass on (odd name, NUL byte) is dropped with a warning (docker would pass it). */
+/** The image's Env; an entry systemd cannot pass on (odd name, NUL byte, over 128 KiB) is dropped with a warning (docker would pass it). */
 export function imageEnv(env: string[] | null | undefined, onDropped: (name: string) => void = () => {}): [string, string][] {
   return (env ?? []).flatMap(e => {
     const eq = e.indexOf('=');
     if (eq <= 0) return [];
     const key = e.slice(0, eq);
-    if (!isValidEnvName(key) || e.includes('\0')) {
+    if (!isValidEnvName(key) || e.includes('\0') || Buffer.byteLength(e) > ENV_VAR_MAX_BYTES) {
       onDropped(key);
       return [];
     }

@@ -12,11 +12,21 @@ export function containerWorkdir(flag: string | undefined, image: string | null 
     if (!path.posix.isAbsolute(flag)) {
       throw new RackerError(`the working directory '${flag.slice(0, 200)}' is invalid, it needs to be an absolute path`, { hint: 'give -w an absolute path inside the container, e.g. -w /app' });
     }
-    return path.posix.normalize(flag);
+    return checkLength(path.posix.normalize(flag), 'the working directory', '-w');
   }
   if (image === undefined || image === null || image === '') return '/';
   if (!path.posix.isAbsolute(image)) {
     throw new RackerError(`the image's WorkingDir ${JSON.stringify(image.slice(0, 200))} is not an absolute path`, { hint: 'give -w an absolute path to run this image anyway' });
   }
-  return path.posix.normalize(image);
+  return checkLength(path.posix.normalize(image), "the image's WorkingDir", 'the image');
+}
+
+/** Linux's limits: 255 bytes a name, 4095 bytes a path. */
+function checkLength(p: string, what: string, fix: string): string {
+  if (Buffer.byteLength(p) > 4095) throw new RackerError(`${what} is longer than 4095 bytes`, { hint: `shorten ${fix}'s path` });
+  if (p.split('/').some(part => Buffer.byteLength(part) > 255)) {
+    throw new RackerError(`${what} has a name longer than 255 bytes`, { hint: `shorten ${fix}'s path` });
+  }
+  if (p.includes('\0')) throw new RackerError(`${what} contains a NUL byte`, { hint: `fix ${fix}'s path` });
+  return p;
 }

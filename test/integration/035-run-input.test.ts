@@ -122,6 +122,21 @@ describe('what systemd-nspawn would refuse is refused with 125', () => {
     expect(r.exitCode).toBe(0);
   });
 
+  it('a host name nspawn would refuse, a 200 KB variable, a 300-byte directory name', async () => {
+    const h = await racker(t.root, ['run', '--rm', '--hostname', 'a..b', img, 'true']);
+    expect(h.exitCode).toBe(125);
+    expect(h.stderr).toMatch(/invalid hostname 'a\.\.b'/);
+    const big = path.join(files, 'huge-var.env');
+    await writeFile(big, `A=${'x'.repeat(200_000)}\n`);
+    const v = await racker(t.root, ['run', '--rm', '--env-file', big, img, 'true']);
+    expect(v.exitCode).toBe(125);
+    expect(v.stderr).toMatch(/variable A is too long/);
+    expect(v.stderr).not.toMatch(/E2BIG/);
+    const w = await racker(t.root, ['run', '--rm', '-w', '/' + 'd'.repeat(300), img, 'true']);
+    expect(w.exitCode).toBe(125);
+    expect(w.stderr).toMatch(/name longer than 255 bytes/);
+  });
+
   it('-w must be absolute, as docker demands; "/a/../b" is /b', async () => {
     for (const w of ['rel', '../x', './']) {
       const r = await racker(t.root, ['run', '--rm', '-w', w, img, 'pwd']);

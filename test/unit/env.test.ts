@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { imageEnv, isValidEnvName, mergeEnv, parseEnvAssignments } from '../../src/runtime/env.js';
+import { checkEnvSize, ENV_VAR_MAX_BYTES, imageEnv, isValidEnvName, mergeEnv, parseEnvAssignments } from '../../src/runtime/env.js';
 
 describe('environment names', () => {
   it('accepts what systemd-nspawn accepts, nothing else', () => {
@@ -23,5 +23,15 @@ describe('environment names', () => {
 
   it('merge: later wins, first position kept', () => {
     expect(mergeEnv([['A', '1'], ['B', '2']], [['A', '3']])).toEqual([['A', '3'], ['B', '2']]);
+  });
+});
+
+describe('environment size', () => {
+  it('one variable over 128 KiB or a whole environment over 1 MiB is refused with 125, naming it', () => {
+    expect(() => parseEnvAssignments([`BIG=${'x'.repeat(ENV_VAR_MAX_BYTES)}`], {})).toThrow(/variable BIG is too long/);
+    expect(parseEnvAssignments([`OK=${'x'.repeat(ENV_VAR_MAX_BYTES - 3)}`], {})).toHaveLength(1);
+    const many: [string, string][] = Array.from({ length: 9 }, (_, i) => [`V${i}`, 'x'.repeat(120_000)]);
+    expect(() => checkEnvSize(many)).toThrow(expect.objectContaining({ exitCode: 125, message: expect.stringMatching(/environment is too large/) }));
+    expect(() => checkEnvSize(many.slice(0, 8))).not.toThrow();
   });
 });

@@ -20,3 +20,11 @@ describe('containerWorkdir', () => {
     expect(() => containerWorkdir(undefined, 'srv')).toThrow(/image's WorkingDir "srv"/);
   });
 });
+
+describe('containerWorkdir limits', () => {
+  it('names over 255 bytes and paths over 4095 bytes are refused with 125 (not ENAMETOOLONG)', () => {
+    expect(() => containerWorkdir('/' + 'a'.repeat(256), undefined)).toThrow(/name longer than 255 bytes/);
+    expect(() => containerWorkdir(('/' + 'a'.repeat(200)).repeat(21), undefined)).toThrow(/longer than 4095 bytes/);
+    expect(containerWorkdir('/' + 'a'.repeat(255), undefined)).toHaveLength(256);
+  });
+});

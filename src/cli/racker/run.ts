@@ -6,6 +6,7 @@ import { AppContainerRun, commandLine } from '../../runtime/app-run.js';
 import { BootContainerRun } from '../../runtime/boot-run.js';
 import { startDetached } from '../../runtime/detach.js';
 import { findCurated } from '../../postroj/catalogue.js';
+import { isValidHostname } from '../../runtime/hostname.js';
 import { parseEnvAssignments, readEnvFile, mergeEnv } from '../../runtime/env.js';
 import { parseVolume } from '../../runtime/volumes.js';
 import { volumeWarnings } from '../../runtime/volume-warnings.js';
@@ -70,8 +71,8 @@ export function register(program: Command): void {
         ...(await Promise.all(flags.envFile.map(f => readEnvFile(f, process.env)))),
         parseEnvAssignments(flags.env, process.env),
       );
-      if (flags.hostname !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9.-]{0,62}$/.test(flags.hostname)) {
-        throw new RackerError(`invalid hostname '${flags.hostname}'`, { hint: 'letters, digits, dots and dashes, at most 63 characters' });
+      if (flags.hostname !== undefined && !isValidHostname(flags.hostname)) {
+        throw new RackerError(`invalid hostname '${flags.hostname}'`, { hint: 'dot-separated labels of letters, digits and dashes (no label starts or ends with a dash), at most 63 characters' });
       }
       const stopTimeout = Number(flags.stopTimeout);
       if (!Number.isFinite(stopTimeout) || stopTimeout < 0) throw new RackerError(`invalid --stop-timeout '${flags.stopTimeout}'`);
