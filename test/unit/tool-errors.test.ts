@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { errorLines, toRackerError } from '../../src/process.js';
 import { cleanText, describeCause, logLevel } from '../../src/log.js';
-import { RackerError } from '../../src/errors.js';
 import { reportError } from '../../src/cli/context.js';
 
 /** What mmdebstrap 1.3 prints when the archive host cannot be resolved (as with archive.debian.org here). */
@@ -69,8 +68,8 @@ describe('toRackerError', () => {
     expect(e.exitCode).toBe(125);
   });
 
-  it('stays one line for a one-line complaint (skopeo)', () => {
-    const e = toRackerError('skopeo', { exitCode: 1, stderr: 'time="x" level=fatal msg="no such image"\n' });
+  it('stays one line for a one-line complaint, cleaned of terminal escapes (skopeo)', () => {
+    const e = toRackerError('skopeo', { exitCode: 1, stderr: 'time="x" level=fatal msg="no such \u001b[2Jimage"\n' });
     expect(e.message).toBe('skopeo returned exit code 1: time="x" level=fatal msg="no such image"');
   });
 });
@@ -102,16 +101,9 @@ describe('--debug after a failed tool', () => {
     const err = toRackerError('mmdebstrap', { command: 'mmdebstrap stretch', exitCode: 25, stderr: MMDEBSTRAP_DNS });
     expect(reportError('racker', err)).toBe(125);
     const out = cleanText(written.join(''));
+    expect(out).toMatch(/^racker: mmdebstrap returned exit code 25: E: Failed to fetch .*Temporary failure resolving 'archive.debian.org'\n  E: Some index/);
     expect(out).not.toContain('[object Object]');
     expect(out).toContain('command: mmdebstrap stretch');
     expect(out).toContain('I: removing tempdir');
-  });
-
-  it('reportError prints a RackerError without cause as before', () => {
-    const written: string[] = [];
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { written.push(String(chunk)); return true; });
-    logLevel.debug = true;
-    expect(reportError('racker', new RackerError('bad', { hint: 'do this', exitCode: 127 }))).toBe(127);
-    expect(cleanText(written.join(''))).toMatch(/^racker: bad\nhint: do this\n$/);
   });
 });
