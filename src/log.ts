@@ -19,3 +19,55 @@ export function warn(msg: string): void {
 export function displayArg(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * Text from outside (a tool's stderr) made safe to print: terminal escape
+ * sequences dropped, other control bytes and bidi overrides turned into spaces,
+ * line breaks kept as '\n'.
+ */
+export function cleanText(text: string): string {
+  return text
+    // eslint-disable-next-line no-control-regex
+    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)?|\u001b[@-_]?/g, '')
+    .replace(/\r\n?/g, '\n')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ' ');
+}
+
+/** The last `max` lines of a tool's output, cleaned, for --debug. */
+function tail(text: string, max: number): string {
+  const lines = cleanText(text).split('\n');
+  return (lines.length > max ? [`… (${lines.length - max} earlier lines)`, ...lines.slice(-max)] : lines).join('\n');
+}
+
+/**
+ * What --debug prints about an error's cause: the stack of an Error (and of its
+ * causes), or for a failed external command its command line, exit status and
+ * output, never "[object Object]".
+ */
+export function describeCause(cause: unknown, depth = 0): string {
+  if (cause instanceof Error) {
+    const own = cleanText(cause.stack ?? `${cause.name}: ${cause.message}`);
+    return cause.cause !== undefined && depth < 3 ? `${own}\ncaused by: ${describeCause(cause.cause, depth + 1)}` : own;
+  }
+  if (cause && typeof cause === 'object') {
+    const c = cause as { command?: unknown; exitCode?: unknown; signal?: unknown; shortMessage?: unknown; stderr?: unknown; stdout?: unknown };
+    if (typeof c.command === 'string') {
+      const lines = [`command: ${cleanText(c.command)}`];
+      if (c.exitCode !== undefined) lines.push(`exit code: ${String(c.exitCode)}`);
+      if (c.signal) lines.push(`signal: ${String(c.signal)}`);
+      if (typeof c.shortMessage === 'string') lines.push(cleanText(c.shortMessage));
+      for (const stream of ['stderr', 'stdout'] as const) {
+        const text = c[stream];
+        if (typeof text === 'string' && text.trim()) lines.push(`${stream}:`, tail(text.trimEnd(), 60));
+      }
+      return lines.join('\n');
+    }
+    try {
+      return cleanText(JSON.stringify(cause)).slice(0, 2000);
+    } catch {
+      // a cyclic object: fall through
+    }
+  }
+  return cleanText(String(cause));
+}

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { RackerError, isErrno } from './errors.js';
-import { debug, displayArg } from './log.js';
+import { cleanText, debug, displayArg } from './log.js';
 
 /** Which Debian package provides each external tool, for "not found" hints. */
 const PACKAGE_OF: Record<string, string> = {
@@ -138,6 +138,27 @@ export async function runAllowFail(cmd: string, args: readonly string[], opts: R
   return r;
 }
 
+/** A line tagged as an error or warning by the tool: apt's and mmdebstrap's "E:"/"W:", "error: …", skopeo's level=fatal. */
+const TAGGED = /^(?:[EWF]:|(?:error|fatal|warning)\b)|\blevel=(?:fatal|error)\b/i;
+/** An untagged line that still sounds like the cause. */
+const ERRORISH = /\b(?:errors?|fatal|fail(?:s|ed|ure)?|cannot|can't|could ?not|couldn't|unable|denied|refused|not found|no such|invalid|timed out)\b/i;
+
+/**
+ * The lines of a failed tool's stderr worth showing: the first few tagged as
+ * errors (or, if none is, that sound like one) and the last line, in their
+ * order, cleaned of control bytes and capped. A tool's last line is often only
+ * "failed to run"; the cause is earlier.
+ */
+export function errorLines(stderr: string, maxLines = 5, maxWidth = 300): string[] {
+  const lines = [...new Set(cleanText(stderr).split('\n').map(l => l.replace(/ {2,}/g, ' ').trim()).filter(Boolean))];
+  if (lines.length === 0) return [];
+  const last = lines.length - 1;
+  const earlier = lines.slice(0, last);
+  const tagged = earlier.filter(l => TAGGED.test(l));
+  const picked = (tagged.length ? tagged : earlier.filter(l => ERRORISH.test(l) && !/^I:/.test(l))).slice(0, maxLines - 1);
+  return [...picked, lines[last]].map(l => (l.length > maxWidth ? `${l.slice(0, maxWidth)}…` : l));
+}
+
 export function toRackerError(cmd: string, err: unknown, purpose?: string): RackerError {
   const e = err as { code?: string; exitCode?: number; stderr?: unknown; shortMessage?: string; cause?: unknown };
   if (e.code === 'ENOENT' || isErrno(e.cause, 'ENOENT')) {
@@ -147,10 +168,12 @@ export function toRackerError(cmd: string, err: unknown, purpose?: string): Rack
       cause: err,
     });
   }
-  const stderr = typeof e.stderr === 'string' ? e.stderr.trim().split('\n').filter(Boolean).pop() : undefined;
+  // the first line says what failed and the tool's first complaint; the others follow indented
+  const [first, ...more] = typeof e.stderr === 'string' ? errorLines(e.stderr) : [];
   const what = purpose ? `${purpose}: ` : '';
   const code = e.exitCode !== undefined ? `exit code ${e.exitCode}` : (e.shortMessage ?? 'failed');
-  return new RackerError(`${what}${cmd} returned ${code}${stderr ? `: ${stderr}` : ''}`, { cause: err });
+  const message = [`${what}${cmd} returned ${code}${first ? `: ${first}` : ''}`, ...more.map(l => `  ${l}`)].join('\n');
+  return new RackerError(message, { cause: err });
 }
 
 export interface AttachedChild {

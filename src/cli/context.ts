@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import chalk from 'chalk';
 import { RackerError, EXIT } from '../errors.js';
-import { logLevel } from '../log.js';
+import { describeCause, logLevel } from '../log.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import { ImageStore } from '../store/image-store.js';
 import { ContainerStore } from '../store/container-store.js';
@@ -64,13 +64,13 @@ export function reportError(name: string, err: unknown): number {
   if (err instanceof RackerError) {
     process.stderr.write(chalk.red(`${name}: ${err.message}`) + '\n');
     if (err.hint) process.stderr.write(chalk.dim(`hint: ${err.hint}`) + '\n');
-    if (logLevel.debug && err.cause) process.stderr.write(String((err.cause as Error).stack ?? err.cause) + '\n');
+    if (logLevel.debug && err.cause !== undefined) process.stderr.write(describeCause(err.cause) + '\n');
     return err.exitCode;
   }
   const e = err as NodeJS.ErrnoException;
   process.stderr.write(chalk.red(`${name}: ${e?.message ?? String(err)}`) + '\n');
   if (e?.code === 'EACCES' || e?.code === 'EPERM') process.stderr.write(chalk.dim('hint: racker needs root (try sudo)') + '\n');
-  if (logLevel.debug && e?.stack) process.stderr.write(e.stack + '\n');
+  if (logLevel.debug && err !== undefined) process.stderr.write(describeCause(err) + '\n');
   return EXIT.RACKER;
 }
 

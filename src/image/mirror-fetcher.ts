@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { RackerError } from '../errors.js';
+import { EXIT, RackerError } from '../errors.js';
 import { run } from '../process.js';
 import { verbose } from '../log.js';
 import { withLock } from '../store/lock.js';
@@ -13,6 +13,8 @@ export interface MirrorBuild {
   suite: string;
   url: string;
   keyring?: string;
+  /** the Debian package that installs `keyring`, for the hint when it is missing */
+  keyringPackage?: string;
   components?: string[];
   /** extra packages besides the minimal base */
   packages: string[];
@@ -59,11 +61,22 @@ export class MirrorFetcher implements ImageFetcher {
     });
   }
 
+  /** mmdebstrap's own complaint about a missing keyring is one line lost above its usage text */
+  private async checkKeyring(): Promise<void> {
+    const { keyring, keyringPackage: pkg, suite, url } = this.build;
+    if (!keyring || await stat(keyring).then(s => s.isFile(), () => false)) return;
+    throw new RackerError(`keyring ${keyring} not found: it is needed to verify ${suite} from ${url}`, {
+      exitCode: EXIT.RACKER,
+      hint: pkg ? `install it: apt-get install ${pkg} (if apt cannot find ${pkg}, see "Keyrings" in docs/postroj.md)` : `install ${keyring}`,
+    });
+  }
+
   private async buildOnce(final: string): Promise<string> {
     if (await stat(final).then(s => s.size > 0, () => false)) {
       verbose(`using cached ${final}`);
       return final;
     }
+    await this.checkKeyring();
     const partial = `${final}.${process.pid}.partial`;
     process.stderr.write(`Building ${this.build.suite} from ${this.build.url} (mmdebstrap)…\n`);
     const args = ['--variant=minbase', '--mode=root', '--format=tar', `--include=${this.build.packages.join(',')}`];

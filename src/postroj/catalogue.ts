@@ -6,7 +6,7 @@ export interface CuratedImage {
   /** the vendor's OCI image */
   registry: string;
   /** how to build it from the distribution's package mirror instead (Debian and Ubuntu) */
-  mirror?: { suite: string; url: string; keyring?: string; components?: string[] };
+  mirror?: { suite: string; url: string; keyring?: string; keyringPackage?: string; components?: string[] };
   /** the name the image gets in the store */
   storeName: string;
 }
@@ -21,11 +21,11 @@ function entry(label: string, distribution: string, version: string, registry: s
 
 const debian = (codename: string, version: string, archived = false) =>
   entry(`debian-${codename}`, 'debian', version, `docker.io/library/debian:${codename}`,
-    { suite: codename, url: archived ? DEBIAN_ARCHIVE : DEBIAN_MIRROR, keyring: '/usr/share/keyrings/debian-archive-keyring.gpg' });
+    { suite: codename, url: archived ? DEBIAN_ARCHIVE : DEBIAN_MIRROR, keyring: '/usr/share/keyrings/debian-archive-keyring.gpg', keyringPackage: 'debian-archive-keyring' });
 
 const ubuntu = (codename: string, version: string) =>
   entry(`ubuntu-${codename}`, 'ubuntu', version, `docker.io/library/ubuntu:${codename}`,
-    { suite: codename, url: UBUNTU_MIRROR, keyring: '/usr/share/keyrings/ubuntu-archive-keyring.gpg', components: ['main', 'universe'] });
+    { suite: codename, url: UBUNTU_MIRROR, keyring: '/usr/share/keyrings/ubuntu-archive-keyring.gpg', keyringPackage: 'ubuntu-keyring', components: ['main', 'universe'] });
 
 export const CATALOGUE: readonly CuratedImage[] = [
   debian('stretch', '9', true),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
+import { describeCause, logLevel } from '../../log.js';
 import { contextFrom } from '../context.js';
 import { CATALOGUE, findCurated, type CuratedImage } from '../../postroj/catalogue.js';
 import { pullCurated, type CuratedSource } from '../../postroj/curated-pull.js';
@@ -38,7 +39,11 @@ export function register(program: Command): void {
             process.stdout.write(`${img.label}: ready ${r.record.id.slice(7, 19)} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
           } catch (err) {
             failed++;
-            process.stdout.write(`${img.label}: failed: ${(err as Error).message.split('\n')[0]}\n`);
+            // every line of the message: a failed build's cause is on the lines after the first
+            process.stdout.write(`${img.label}: failed: ${(err as Error).message}\n`);
+            const hint = (err as RackerError).hint;
+            if (hint) process.stdout.write(`  hint: ${hint}\n`);
+            if (logLevel.debug && (err as Error).cause !== undefined) process.stderr.write(describeCause((err as Error).cause) + '\n');
           }
         }
       };
