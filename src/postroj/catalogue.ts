@@ -21,7 +21,9 @@ function entry(label: string, distribution: string, version: string, registry: s
 
 const debian = (codename: string, version: string, archived = false) =>
   entry(`debian-${codename}`, 'debian', version, `docker.io/library/debian:${codename}`,
-    { suite: codename, url: archived ? DEBIAN_ARCHIVE : DEBIAN_MIRROR, keyring: '/usr/share/keyrings/debian-archive-keyring.gpg', keyringPackage: 'debian-archive-keyring' });
+    // releases moved to the archive are signed by keys Debian 12 keeps in its "removed" keyring
+    { suite: codename, url: archived ? DEBIAN_ARCHIVE : DEBIAN_MIRROR,
+      keyring: `/usr/share/keyrings/debian-archive-${archived ? 'removed-keys' : 'keyring'}.gpg`, keyringPackage: 'debian-archive-keyring' });
 
 const ubuntu = (codename: string, version: string) =>
   entry(`ubuntu-${codename}`, 'ubuntu', version, `docker.io/library/ubuntu:${codename}`,
