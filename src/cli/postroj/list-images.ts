@@ -4,6 +4,7 @@ import { contextFrom } from '../context.js';
 import { CATALOGUE } from '../../postroj/catalogue.js';
 import { humanSize } from '../../store/progress.js';
 import { formatTable } from '../table.js';
+import { printableJson } from '../../untrusted.js';
 
 export function register(program: Command): void {
   program.command('list-images')
@@ -19,7 +20,7 @@ export function register(program: Command): void {
         return { label: c.label, distribution: c.distribution, version: c.version, source, cached: !!rec, size: rec?.size ?? null, image: rec?.id ?? null, registry: c.registry, mirror: c.mirror?.url ?? null };
       }));
       if (flags.format === 'json') {
-        process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        process.stdout.write(printableJson(rows, 2) + '\n');
       } else if (flags.format === 'table') {
         process.stdout.write(formatTable(['LABEL', 'DISTRIBUTION', 'VERSION', 'SOURCE', 'CACHED', 'SIZE'],
           rows.map(r => [r.label, r.distribution, r.version, r.source, r.cached ? 'yes' : 'no', r.size === null ? '-' : humanSize(r.size)])));

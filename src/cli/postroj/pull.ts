@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { contextFrom } from '../context.js';
+import { printable } from '../../untrusted.js';
 import { CATALOGUE, findCurated, type CuratedImage } from '../../postroj/catalogue.js';
 import { pullCurated, type CuratedSource } from '../../postroj/curated-pull.js';
 
@@ -38,7 +39,7 @@ export function register(program: Command): void {
             process.stdout.write(`${img.label}: ready ${r.record.id.slice(7, 19)} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
           } catch (err) {
             failed++;
-            process.stdout.write(`${img.label}: failed: ${(err as Error).message.split('\n')[0]}\n`);
+            process.stdout.write(`${img.label}: failed: ${printable((err as Error).message.split('\n')[0])}\n`);
           }
         }
       };

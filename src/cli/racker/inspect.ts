@@ -8,6 +8,7 @@ import type { ContainerRecord } from '../../store/container-store.js';
 import type { ImageRecord } from '../../store/image-store.js';
 import { findImage } from './pull.js';
 import { renderTemplate } from '../go-template.js';
+import { printableJson } from '../../untrusted.js';
 
 export async function containerJson(ctx: Context, rec: ContainerRecord): Promise<Record<string, unknown>> {
   const dir = ctx.containers.dir(rec.id);
@@ -87,6 +88,6 @@ export function register(program: Command): void {
         throw new RackerError(`No such object: ${n}`, { hint: 'racker ps -a and racker images list what exists' });
       }
       if (flags.format) process.stdout.write(out.map(o => renderTemplate(flags.format!, o)).join('\n') + '\n');
-      else process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      else process.stdout.write(printableJson(out, 2) + '\n');
     });
 }

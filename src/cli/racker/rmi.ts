@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { contextFrom, type Context } from '../context.js';
+import { printable } from '../../untrusted.js';
 import { parseImageArg } from '../../image/source.js';
 import { shortId } from '../../store/digest-name.js';
 import { findImage } from './pull.js';
@@ -54,7 +55,7 @@ export function register(program: Command): void {
         } catch (err) {
           if (images.length === 1) throw err;
           failed = err;
-          process.stderr.write(`racker: ${(err as Error).message}\n`);
+          process.stderr.write(`racker: ${printable((err as Error).message)}\n`);
         }
       }
       if (failed) process.exitCode = 1;
