@@ -74,7 +74,7 @@ export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: 
     const manifestBlob = digestOfBuffer(resolved.manifestBytes);
     await writeBlob(store, manifestBlob, resolved.manifestBytes);
     await writeBlob(store, resolved.configDigest, resolved.configBytes);
-    const old = await store.readImage(resolved.configDigest);
+    const old = await store.readImage(resolved.configDigest, { check: false });
     const layerSizes = await Promise.all(manifest.layers.map(async l => (await store.readLayer(l.digest))?.size ?? 0));
     const repoDigest = opts.repoDigest?.(resolved.manifestDigest);
     const rec: ImageRecord = {

@@ -15,7 +15,7 @@ export function register(program: Command): void {
       const tags = await ctx.images.readTags();
       const rows = await Promise.all(CATALOGUE.map(async c => {
         const id = tags[c.storeName];
-        const rec = id ? await ctx.images.readImage(id) : undefined;
+        const rec = id ? await ctx.images.readImage(id, { check: false }) : undefined;
         const source = rec ? (rec.config.config?.Labels?.['org.racker.source'] === 'mirror' ? 'mirror' : 'registry') : (c.mirror ? 'registry|mirror' : 'registry');
         return { label: c.label, distribution: c.distribution, version: c.version, source, cached: !!rec, size: rec?.size ?? null, image: rec?.id ?? null, registry: c.registry, mirror: c.mirror?.url ?? null };
       }));

@@ -83,7 +83,7 @@ export function register(program: Command): void {
       for (const n of names) {
         const c = flags.type === 'image' ? undefined : await ctx.containers.find(n);
         if (c) { out.push(await containerJson(ctx, await reconcile(ctx.containers, c))); continue; }
-        const img = flags.type === 'container' ? undefined : await findImage(ctx, n);
+        const img = flags.type === 'container' ? undefined : await findImage(ctx, n, { check: false });
         if (img) { out.push(imageJson(ctx, img, ctx.images.namesOf(await ctx.images.readTags(), img.id))); continue; }
         throw new RackerError(`No such object: ${n}`, { hint: 'racker ps -a and racker images list what exists' });
       }

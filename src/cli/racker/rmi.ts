@@ -12,7 +12,7 @@ import { findImage } from './pull.js';
  * point at it; an image used by a container needs --force.
  */
 export async function removeImage(ctx: Context, input: string, force: boolean, out: (line: string) => void): Promise<void> {
-  const record = await findImage(ctx, input);
+  const record = await findImage(ctx, input, { check: false });
   if (!record) throw new RackerError(`No such image: ${input}`, { hint: 'racker images lists what is in the store' });
   const tags = await ctx.images.readTags();
   const names = ctx.images.namesOf(tags, record.id);
