@@ -1,37 +1,24 @@
 import chalk from 'chalk';
+import { cleanText, printable } from './untrusted.js';
 
 /** Global verbosity, set once by the entry point from --verbose / --debug. */
 export const logLevel = { verbose: false, debug: false };
 
 export function verbose(msg: string): void {
-  if (logLevel.verbose || logLevel.debug) process.stderr.write(chalk.dim(msg) + '\n');
+  if (logLevel.verbose || logLevel.debug) process.stderr.write(chalk.dim(printable(msg)) + '\n');
 }
 
 export function debug(msg: string): void {
-  if (logLevel.debug) process.stderr.write(chalk.dim('[debug] ' + msg) + '\n');
+  if (logLevel.debug) process.stderr.write(chalk.dim('[debug] ' + printable(msg)) + '\n');
 }
 
 export function warn(msg: string): void {
-  process.stderr.write(chalk.yellow('warning: ') + msg + '\n');
+  process.stderr.write(chalk.yellow('warning: ') + printable(msg) + '\n');
 }
 
 /** Quote one argument for display only (never for execution). */
 export function displayArg(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * Text from outside (a tool's stderr) made safe to print: terminal escape
- * sequences dropped, other control bytes and bidi overrides turned into spaces,
- * line breaks kept as '\n'.
- */
-export function cleanText(text: string): string {
-  return text
-    // eslint-disable-next-line no-control-regex
-    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(\u0007|\u001b\\)?|\u001b[@-_]?/g, '')
-    .replace(/\r\n?/g, '\n')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, ' ');
 }
 
 /** The last `max` lines of a tool's output, cleaned, for --debug. */

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { RackerError, isErrno } from './errors.js';
-import { cleanText, debug, displayArg } from './log.js';
+import { debug, displayArg } from './log.js';
+import { cleanText } from './untrusted.js';
 
 /** Which Debian package provides each external tool, for "not found" hints. */
 const PACKAGE_OF: Record<string, string> = {

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import chalk from 'chalk';
 import { RackerError, EXIT } from '../errors.js';
 import { describeCause, logLevel } from '../log.js';
+import { printable } from '../untrusted.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import { ImageStore } from '../store/image-store.js';
 import { ContainerStore } from '../store/container-store.js';
@@ -62,15 +63,16 @@ export function reportError(name: string, err: unknown): number {
     return err.exitCode === 0 ? 0 : EXIT.RACKER;
   }
   if (err instanceof RackerError) {
-    process.stderr.write(chalk.red(`${name}: ${err.message}`) + '\n');
-    if (err.hint) process.stderr.write(chalk.dim(`hint: ${err.hint}`) + '\n');
-    if (logLevel.debug && err.cause !== undefined) process.stderr.write(describeCause(err.cause) + '\n');
+    // messages carry strings from images and registries: nothing raw reaches the terminal
+    process.stderr.write(chalk.red(`${name}: ${printable(err.message)}`) + '\n');
+    if (err.hint) process.stderr.write(chalk.dim(`hint: ${printable(err.hint)}`) + '\n');
+    if (logLevel.debug && err.cause !== undefined) process.stderr.write(printable(describeCause(err.cause)) + '\n');
     return err.exitCode;
   }
   const e = err as NodeJS.ErrnoException;
-  process.stderr.write(chalk.red(`${name}: ${e?.message ?? String(err)}`) + '\n');
+  process.stderr.write(chalk.red(`${name}: ${printable(e?.message ?? String(err))}`) + '\n');
   if (e?.code === 'EACCES' || e?.code === 'EPERM') process.stderr.write(chalk.dim('hint: racker needs root (try sudo)') + '\n');
-  if (logLevel.debug && err !== undefined) process.stderr.write(describeCause(err) + '\n');
+  if (logLevel.debug && err !== undefined) process.stderr.write(printable(describeCause(err)) + '\n');
   return EXIT.RACKER;
 }
 

@@ -1,4 +1,5 @@
 import { RackerError } from '../errors.js';
+import { printableJson, shown } from '../untrusted.js';
 
 /**
  * The part of Go's text/template that `--format` users reach for:
@@ -13,9 +14,10 @@ export function renderTemplate(template: string, data: unknown): string {
       }
       v = (v as Record<string, unknown>)[key];
     }
-    if (json) return JSON.stringify(v);
-    if (Array.isArray(v)) return `[${v.join(' ')}]`;
-    if (v !== null && typeof v === 'object') return `map[${Object.entries(v).map(([k, x]) => `${k}:${String(x)}`).join(' ')}]`;
-    return v === null || v === undefined ? '<no value>' : String(v);
+    // values come from images (labels, env, entrypoints): escaped, never raw
+    if (json) return printableJson(v);
+    if (Array.isArray(v)) return shown(`[${v.join(' ')}]`, Infinity);
+    if (v !== null && typeof v === 'object') return shown(`map[${Object.entries(v).map(([k, x]) => `${k}:${String(x)}`).join(' ')}]`, Infinity);
+    return v === null || v === undefined ? '<no value>' : shown(String(v), Infinity);
   }).replace(/\\n/g, '\n');
 }

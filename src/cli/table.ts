@@ -1,5 +1,8 @@
-/** Left-aligned columns separated by three spaces, as docker prints them. */
-export function formatTable(header: string[], rows: string[][]): string {
+import { shown } from '../untrusted.js';
+
+/** Left-aligned columns separated by three spaces, as docker prints them; cells may hold image-provided text, shown escaped. */
+export function formatTable(header: string[], cells: string[][]): string {
+  const rows = cells.map(r => r.map(c => shown(c, Infinity)));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('   ').trimEnd() + '\n';
   return line(header) + rows.map(line).join('');

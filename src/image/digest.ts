@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { RackerError } from '../errors.js';
+import { shown as shownUntrusted } from '../untrusted.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha512';
 
@@ -12,10 +13,7 @@ export interface ParsedDigest {
 
 const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
-function shown(value: unknown): string {
-  const s = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
-  return s.length > 80 ? `${s.slice(0, 80)}…` : s;
-}
+const shown = (value: unknown) => shownUntrusted(value, 80);
 
 /**
  * Split a digest into algorithm and hex, refusing anything else. Every digest

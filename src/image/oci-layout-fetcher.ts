@@ -6,6 +6,8 @@ import { RackerError, isErrno } from '../errors.js';
 import { parseDigest, parseSize, verifyBuffer } from './digest.js';
 import type { ImageFetcher, ResolvedImage } from './fetcher.js';
 import { MAX_MANIFEST_BYTES, MEDIA, hostPlatform, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from './oci.js';
+import { imageConfigProblem } from './image-config.js';
+import { shown, someOf } from '../untrusted.js';
 
 // ---------------------------------------------------------------------------
 // Manifest documents, shared with the registry fetcher: what is an index,
@@ -28,18 +30,26 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A descriptor from an untrusted document, with digest and size checked. */
+const isStringMap = (v: unknown) => isObject(v) && Object.values(v).every(x => typeof x === 'string');
+const isStringList = (v: unknown) => Array.isArray(v) && v.every(x => typeof x === 'string');
+
+/** A descriptor from an untrusted document, with digest, size and every field racker reads checked. */
 export function checkDescriptor(value: unknown, where: string): Descriptor {
   if (!isObject(value)) throw new RackerError(`${where}: a descriptor is not an object`);
   const digest = value.digest;
   parseDigest(digest);
   const size = parseSize(value.size, digest as string);
   if (typeof value.mediaType !== 'string') throw new RackerError(`${where}: descriptor ${digest as string} has no media type`);
-  const platform = value.platform;
-  if (platform !== undefined && !(isObject(platform) && typeof platform.os === 'string' && typeof platform.architecture === 'string')) {
+  const platform = value.platform ?? undefined;
+  if (platform !== undefined && !(isObject(platform) && typeof platform.os === 'string' && typeof platform.architecture === 'string'
+    && (platform.variant === undefined || platform.variant === null || typeof platform.variant === 'string'))) {
     throw new RackerError(`${where}: descriptor ${digest as string} has a malformed platform`);
   }
-  return { ...(value as unknown as Descriptor), size };
+  if (value.annotations != null && !isStringMap(value.annotations)) {
+    throw new RackerError(`${where}: descriptor ${digest as string} has annotations that are not an object of strings`);
+  }
+  if (value.urls != null && !isStringList(value.urls)) throw new RackerError(`${where}: descriptor ${digest as string} has urls that are not a list of strings`);
+  return { ...(value as unknown as Descriptor), size, platform: platform as Platform | undefined, annotations: (value.annotations ?? undefined) as Descriptor['annotations'], urls: (value.urls ?? undefined) as string[] | undefined };
 }
 
 /**
@@ -61,7 +71,8 @@ export function parseManifestDocument(bytes: Buffer, source: string, contentType
   if (doc.schemaVersion === 1) {
     throw new RackerError(`unsupported manifest schema 1 from ${source}`, { hint: 'the image is too old; re-push it with a current tool' });
   }
-  if (doc.schemaVersion !== 2) throw new RackerError(`the manifest from ${source} has schema version ${JSON.stringify(doc.schemaVersion)}, not 2`);
+  if (doc.schemaVersion !== 2) throw new RackerError(`the manifest from ${source} has schema version ${shown(doc.schemaVersion, 40)}, not 2`);
+  if (doc.mediaType != null && typeof doc.mediaType !== 'string') throw new RackerError(`the manifest from ${source} has a mediaType that is not a string`);
   const mediaType = typeof doc.mediaType === 'string' ? doc.mediaType
     : headerType && [...INDEX_TYPES, ...MANIFEST_TYPES].includes(headerType) ? headerType : undefined;
   const isIndex = mediaType ? INDEX_TYPES.includes(mediaType) : Array.isArray(doc.manifests);
@@ -73,11 +84,12 @@ export function parseManifestDocument(bytes: Buffer, source: string, contentType
   }
   if (isManifest) {
     if (!Array.isArray(doc.layers)) throw new RackerError(`the manifest from ${source} has no layers list`);
+    if (doc.annotations != null && !isStringMap(doc.annotations)) throw new RackerError(`the manifest from ${source} has annotations that are not an object of strings`);
     const config = checkDescriptor(doc.config, `manifest from ${source}`);
     const layers = doc.layers.map(d => checkDescriptor(d, `manifest from ${source}`));
     return { kind: 'manifest', manifest: { ...(doc as unknown as ImageManifest), config, layers } };
   }
-  throw new RackerError(`unsupported manifest type '${mediaType ?? 'unknown'}' from ${source}`);
+  throw new RackerError(`unsupported manifest type '${mediaType === undefined ? 'unknown' : shown(mediaType, 100)}' from ${source}`);
 }
 
 export function formatPlatform(p: Platform): string {
@@ -100,7 +112,7 @@ export function selectPlatform(manifests: Descriptor[], wanted: Platform, source
   const best = matching.find(m => normalVariant(m.platform as Platform) === normalVariant(wanted)) ?? matching[0];
   if (best) return best;
   const offered = [...new Set(manifests.filter(m => m.platform && m.platform.os !== 'unknown').map(m => formatPlatform(m.platform as Platform)))];
-  throw new RackerError(`no image for ${formatPlatform(wanted)} in ${source}; available: ${offered.length ? offered.join(', ') : 'none'}`, {
+  throw new RackerError(`no image for ${formatPlatform(wanted)} in ${source}; available: ${offered.length ? someOf(offered) : 'none'}`, {
     hint: 'the image is not built for this platform',
   });
 }
@@ -112,8 +124,9 @@ export function parseImageConfig(bytes: Buffer, source: string): ImageConfig {
   } catch {
     throw new RackerError(`the image config from ${source} is not valid JSON`);
   }
-  if (!isObject(doc)) throw new RackerError(`the image config from ${source} is not a JSON object`);
-  return doc as unknown as ImageConfig;
+  const problem = imageConfigProblem(doc);
+  if (problem) throw new RackerError(`the image config from ${source} is malformed: ${problem}`, { hint: 'the image is broken; ask its publisher to rebuild it' });
+  return doc as ImageConfig;
 }
 
 /** Walk from a resolved top-level document down to an image manifest, picking the platform. */
@@ -219,11 +232,11 @@ export class OciLayoutFetcher implements ImageFetcher {
   /** The entry of index.json the user asked for. */
   private pickEntry(index: ImageIndex): Descriptor {
     const tags = [...new Set(index.manifests.map(m => m.annotations?.[REF_NAME]).filter((t): t is string => !!t))];
-    const tagList = tags.length ? tags.join(', ') : 'none';
+    const tagList = tags.length ? someOf(tags) : 'none';
     if (this.tag !== undefined) {
       const tagged = index.manifests.filter(m => m.annotations?.[REF_NAME] === this.tag);
       if (tagged.length === 0) {
-        throw new RackerError(`no image tagged '${this.tag}' in ${this.dir}; tags: ${tagList}`, { hint: `use oci:${this.dir}:<tag>` });
+        throw new RackerError(`no image tagged '${shown(this.tag)}' in ${this.dir}; tags: ${tagList}`, { hint: `use oci:${this.dir}:<tag>` });
       }
       return tagged.length === 1 ? tagged[0] : selectPlatform(tagged, this.platform, this.description);
     }

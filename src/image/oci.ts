@@ -47,22 +47,24 @@ export interface ImageManifest {
   annotations?: Record<string, string>;
 }
 
+/** An image config as src/image/image-config.ts has checked it: absent or null fields are allowed, others have these types. */
 export interface ImageConfig {
-  created?: string;
-  architecture?: string;
-  os?: string;
+  created?: string | null;
+  architecture?: string | null;
+  os?: string | null;
   config?: {
-    User?: string;
+    User?: string | null;
     Env?: string[] | null;
     Entrypoint?: string[] | null;
     Cmd?: string[] | null;
-    WorkingDir?: string;
+    WorkingDir?: string | null;
     Labels?: Record<string, string> | null;
-    StopSignal?: string;
+    StopSignal?: string | null;
     ExposedPorts?: Record<string, object> | null;
     Volumes?: Record<string, object> | null;
-  };
-  rootfs: { type: 'layers'; diff_ids: string[] };
+    Healthcheck?: Record<string, unknown> | null;
+  } | null;
+  rootfs?: { type: 'layers'; diff_ids?: string[] | null } | null;
   history?: unknown[];
 }
 

@@ -3,6 +3,7 @@ import { registryApiHost } from '../image/reference.js';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { RackerError } from '../errors.js';
 import { debug, verbose } from '../log.js';
+import { shown } from '../untrusted.js';
 import { digestOfBuffer, parseDigest, verifyBuffer } from '../image/digest.js';
 import type { ImageFetcher, ResolvedImage } from '../image/fetcher.js';
 import { MAX_MANIFEST_BYTES, MEDIA, hostPlatform, type Descriptor, type Platform } from '../image/oci.js';
@@ -161,7 +162,7 @@ export class RegistryFetcher implements ImageFetcher {
       digest = expected.digest;
     }
     const claimed = res.headers.get('docker-content-digest');
-    if (claimed && claimed !== digest) debug(`${s.name} claims ${claimed} for ${name}; the bytes say ${digest}`);
+    if (claimed && claimed !== digest) debug(`${s.name} claims ${shown(claimed, 80)} for ${name}; the bytes say ${digest}`);
     return { doc: parseManifestDocument(bytes, `${s.name}/${name}`, res.headers.get('content-type') ?? undefined), bytes, digest };
   }
 
@@ -211,7 +212,7 @@ export class RegistryFetcher implements ImageFetcher {
         const m = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
         if (!m || Number(m[1]) !== offset) {
           await res.body?.cancel().catch(() => undefined);
-          throw new RackerError(`${s.name} answered a range request for ${desc.digest} with the wrong range (${res.headers.get('content-range') ?? 'none'})`);
+          throw new RackerError(`${s.name} answered a range request for ${desc.digest} with the wrong range (${shown(res.headers.get('content-range') ?? 'none', 80)})`);
         }
         startsAt = offset;
       } else if (res.status === 416) {

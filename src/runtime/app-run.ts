@@ -81,7 +81,7 @@ export class AppContainerRun {
     await mkdirInRoot(rootfs, workdir);
     await writeIdentityFiles(rootfs, hostname);
     for (const v of opts.volumes) await mkdirInRoot(rootfs, v.target);
-    const user = await resolveUser(rootfs, opts.user ?? cfg.User);
+    const user = await resolveUser(rootfs, opts.user ?? cfg.User ?? undefined);
     await checkCommand(rootfs, argv[0], env.find(([k]) => k === 'PATH')?.[1] ?? DEFAULT_PATH, workdir);
 
     const args = buildNspawnArgs({

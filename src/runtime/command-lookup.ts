@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EXIT, RackerError } from '../errors.js';
+import { shown } from '../untrusted.js';
 import { resolveInRoot } from './rootfs-path.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -26,8 +27,8 @@ export async function checkCommand(root: string, argv0: string, searchPath: stri
   if (argv0.includes('/')) {
     const abs = argv0.startsWith('/') ? argv0 : path.posix.join(workdir, argv0);
     const st = await statInRoot(root, abs);
-    if (!st) throw new RackerError(`exec: "${argv0}": stat ${argv0}: no such file or directory`, { exitCode: EXIT.NOT_FOUND });
-    if (!isExecutable(st)) throw new RackerError(`exec: "${argv0}": permission denied`, { exitCode: EXIT.CANNOT_INVOKE });
+    if (!st) throw new RackerError(`exec: "${shown(argv0)}": stat ${shown(argv0)}: no such file or directory`, { exitCode: EXIT.NOT_FOUND });
+    if (!isExecutable(st)) throw new RackerError(`exec: "${shown(argv0)}": permission denied`, { exitCode: EXIT.CANNOT_INVOKE });
     return;
   }
   let sawNonExecutable = false;
@@ -37,6 +38,6 @@ export async function checkCommand(root: string, argv0: string, searchPath: stri
     if (isExecutable(st)) return;
     if (st.isFile()) sawNonExecutable = true;
   }
-  if (sawNonExecutable) throw new RackerError(`exec: "${argv0}": permission denied`, { exitCode: EXIT.CANNOT_INVOKE });
-  throw new RackerError(`exec: "${argv0}": executable file not found in $PATH`, { exitCode: EXIT.NOT_FOUND });
+  if (sawNonExecutable) throw new RackerError(`exec: "${shown(argv0)}": permission denied`, { exitCode: EXIT.CANNOT_INVOKE });
+  throw new RackerError(`exec: "${shown(argv0)}": executable file not found in $PATH`, { exitCode: EXIT.NOT_FOUND });
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readFile, rename, rm, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
+import { shown } from '../untrusted.js';
 import { run, spawnAttached } from '../process.js';
 import { verbose } from '../log.js';
 import type { ImageRecord, ImageStore, LayerRecord } from '../store/image-store.js';
@@ -64,14 +65,14 @@ export async function provisionSystemd(images: ImageStore, containers: Container
   for (const candidate of PACKAGE_MANAGERS) {
     if (await existsInRoot(rootfsOfBase, candidate.binary)) { pm = candidate; break; }
   }
-  if (!pm) throw new RackerError(`image ${baseName} (${os}) has no systemd and no supported package manager to install it`, { hint: `supported: ${PACKAGE_MANAGERS.map(p => p.name).join(', ')}` });
+  if (!pm) throw new RackerError(`image ${baseName} (${shown(os)}) has no systemd and no supported package manager to install it`, { hint: `supported: ${PACKAGE_MANAGERS.map(p => p.name).join(', ')}` });
 
   const key = createHash('sha256').update(`${base.id}\n${pm.script}`).digest('hex');
   const name = derivedName(key);
   return withLock(images.layout.lock(`provision-${key.slice(0, 16)}`), async () => {
     const existing = await images.find(name);
     if (existing) return existing;
-    process.stderr.write(`Provisioning ${baseName} (${os}): installing systemd with ${pm!.name}…\n`);
+    process.stderr.write(`Provisioning ${baseName} (${shown(os)}): installing systemd with ${pm!.name}…\n`);
     const c = await mountContainer(images.layout, containers, { image: base, imageName: baseName, argv: ['/bin/sh', '-c', pm!.script], autoRemove: true });
     try {
       await writeIdentityFiles(c.rootfs, 'provision');

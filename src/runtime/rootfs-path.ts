@@ -2,6 +2,7 @@ import { lstat, readlink, mkdir, open, unlink, rm } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
+import { shown } from '../untrusted.js';
 
 const MAX_LINKS = 40;
 
@@ -36,7 +37,7 @@ export async function resolveInRoot(root: string, p: string, opts: { followFinal
       throw err;
     }
     if (st.isSymbolicLink() && (pending.length > 0 || followFinal)) {
-      if (++links > MAX_LINKS) throw new RackerError(`too many levels of symbolic links resolving ${p} in the image`);
+      if (++links > MAX_LINKS) throw new RackerError(`too many levels of symbolic links resolving ${shown(p)} in the image`);
       const target = await readlink(here);
       if (target.startsWith('/')) done.length = 0;
       pending.unshift(...target.split('/').filter(c => c !== '' && c !== '.'));
@@ -57,7 +58,7 @@ export async function mkdirInRoot(root: string, p: string, mode = 0o755): Promis
     if (!isErrno(err, 'ENOENT')) throw err;
   }
   if (st?.isDirectory()) return target;
-  if (st) throw new RackerError(`${p} exists in the image and is not a directory`);
+  if (st) throw new RackerError(`${shown(p)} exists in the image and is not a directory`);
   const parent = path.dirname(target);
   if (parent !== root && parent.startsWith(root)) await mkdirInRoot(root, path.relative(root, parent), mode);
   await mkdir(target, { mode }).catch(err => { if (!isErrno(err, 'EEXIST')) throw err; });

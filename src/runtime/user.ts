@@ -1,5 +1,6 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { RackerError } from '../errors.js';
+import { shown } from '../untrusted.js';
 import { resolveInRoot } from './rootfs-path.js';
 
 interface PasswdEntry { name: string; uid: number; gid: number }
@@ -29,24 +30,24 @@ function parsePasswd(text: string): PasswdEntry[] {
 export async function resolveUser(root: string, spec: string | undefined): Promise<string | undefined> {
   if (!spec) return undefined;
   const [user, group] = spec.split(':');
-  if (!user || spec.split(':').length > 2) throw new RackerError(`invalid user '${spec}'`, { hint: 'use -u NAME, -u UID, or NAME:GROUP' });
+  if (!user || spec.split(':').length > 2) throw new RackerError(`invalid user '${shown(spec)}'`, { hint: 'use -u NAME, -u UID, or NAME:GROUP' });
   if ((user === 'root' || user === '0') && (!group || group === '0' || group === 'root')) return undefined;
   const entries = parsePasswd(await readSmallFileInRoot(root, '/etc/passwd') ?? '');
   const entry = /^\d+$/.test(user) ? entries.find(e => e.uid === Number(user)) : entries.find(e => e.name === user);
   if (!entry) {
-    throw new RackerError(`unable to find user ${user}: no matching entries in the image's /etc/passwd`, { hint: 'systemd-nspawn can only switch to users the image knows; add the user to the image' });
+    throw new RackerError(`unable to find user ${shown(user)}: no matching entries in the image's /etc/passwd`, { hint: 'systemd-nspawn can only switch to users the image knows; add the user to the image' });
   }
   if (group && group !== String(entry.gid)) {
     const groups = (await readSmallFileInRoot(root, '/etc/group') ?? '').split('\n').map(l => l.split(':'));
     const g = groups.find(f => f[0] === group);
     if (!g || Number(g[2]) !== entry.gid) {
-      throw new RackerError(`group ${group} is not the primary group of ${entry.name}`, { hint: 'systemd-nspawn runs the command with the user\'s own primary group; drop ":GROUP"' });
+      throw new RackerError(`group ${shown(group)} is not the primary group of ${shown(entry.name)}`, { hint: 'systemd-nspawn runs the command with the user\'s own primary group; drop ":GROUP"' });
     }
   }
   const hasGetent = (await Promise.all(['/usr/bin/getent', '/bin/getent'].map(p =>
     resolveInRoot(root, p).then(f => lstat(f)).then(st => st.isFile(), () => false)))).some(Boolean);
   if (!hasGetent) {
-    throw new RackerError(`cannot switch to user ${entry.name}: the image has no getent`, { hint: 'systemd-nspawn resolves users with the image\'s getent; run as root or use an image that ships getent (glibc or musl-utils)' });
+    throw new RackerError(`cannot switch to user ${shown(entry.name)}: the image has no getent`, { hint: 'systemd-nspawn resolves users with the image\'s getent; run as root or use an image that ships getent (glibc or musl-utils)' });
   }
   return entry.name;
 }
@@ -59,14 +60,14 @@ export async function lookupIds(root: string, spec: string): Promise<{ uid: numb
   const [user, group] = spec.split(':');
   const entries = parsePasswd(await readSmallFileInRoot(root, '/etc/passwd') ?? '');
   const entry = /^\d+$/.test(user) ? entries.find(e => e.uid === Number(user)) : entries.find(e => e.name === user);
-  if (!entry && !/^\d+$/.test(user)) throw new RackerError(`unable to find user ${user}: no matching entries in the image's /etc/passwd`);
+  if (!entry && !/^\d+$/.test(user)) throw new RackerError(`unable to find user ${shown(user)}: no matching entries in the image's /etc/passwd`);
   const uid = entry?.uid ?? Number(user);
   let gid = entry?.gid ?? uid;
   if (group !== undefined) {
     if (/^\d+$/.test(group)) gid = Number(group);
     else {
       const g = (await readSmallFileInRoot(root, '/etc/group') ?? '').split('\n').map(l => l.split(':')).find(f => f[0] === group);
-      if (!g) throw new RackerError(`unable to find group ${group} in the image's /etc/group`);
+      if (!g) throw new RackerError(`unable to find group ${shown(group)} in the image's /etc/group`);
       gid = Number(g[2]);
     }
   }

@@ -1,6 +1,7 @@
 import { readFile, readdir, rm, rename } from 'node:fs/promises';
 import { RackerError, isErrno } from '../errors.js';
 import type { ImageConfig } from '../image/oci.js';
+import { imageConfigProblem } from '../image/image-config.js';
 import { writeFileAtomic, stagingName } from './atomic.js';
 import { withLock } from './lock.js';
 import { StoreLayout } from './layout.js';
@@ -69,13 +70,24 @@ export class ImageStore {
     });
   }
 
-  async readImage(id: string): Promise<ImageRecord | undefined> {
+  /**
+   * The record of image `id`. Its config is checked as a pull checks it (an
+   * image stored by an older racker may have an Env that is a string); pass
+   * `{ check: false }` where the config is not used: listing, removing.
+   */
+  async readImage(id: string, opts: { check?: boolean } = {}): Promise<ImageRecord | undefined> {
+    let rec: ImageRecord;
     try {
-      return JSON.parse(await readFile(this.layout.imageRecord(id), 'utf8')) as ImageRecord;
+      rec = JSON.parse(await readFile(this.layout.imageRecord(id), 'utf8')) as ImageRecord;
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw err;
     }
+    const problem = opts.check === false ? undefined : imageConfigProblem(rec.config);
+    if (problem) {
+      throw new RackerError(`the config of image ${id.slice(7, 19)} is malformed: ${problem}`, { hint: `remove the image (racker rmi ${id.slice(7, 19)}) and pull it again` });
+    }
+    return rec;
   }
 
   async writeImage(rec: ImageRecord): Promise<void> {
@@ -93,7 +105,8 @@ export class ImageStore {
     const out: ImageRecord[] = [];
     for (const n of names) {
       if (!/^[a-f0-9]{64}\.json$/.test(n)) continue;
-      const rec = await this.readImage(`sha256:${n.slice(0, 64)}`);
+      // unchecked: a malformed image must still be listed, kept from garbage collection and removable
+      const rec = await this.readImage(`sha256:${n.slice(0, 64)}`, { check: false });
       if (rec) out.push(rec);
     }
     return out;
@@ -112,18 +125,19 @@ export class ImageStore {
    * Find an image by a name from tags.json, a full id, or an id prefix of at
    * least 4 hex digits (docker accepts short ids).
    */
-  async find(nameOrId: string, canonicalName?: string): Promise<ImageRecord | undefined> {
+  async find(nameOrId: string, canonicalName?: string, opts: { check?: boolean } = {}): Promise<ImageRecord | undefined> {
     const tags = await this.readTags();
     const byName = tags[canonicalName ?? nameOrId] ?? tags[nameOrId];
-    if (byName) return this.readImage(byName);
+    if (byName) return this.readImage(byName, opts);
     const hex = nameOrId.replace(/^sha256:/, '');
     if (/^[a-f0-9]{4,64}$/.test(hex)) {
       const matches = (await this.listImages()).filter(r => r.id.slice(7).startsWith(hex));
       if (matches.length > 1) throw new RackerError(`image id prefix '${hex}' is ambiguous`, { hint: 'give more digits' });
-      return matches[0];
+      return matches[0] && this.readImage(matches[0].id, opts);
     }
     // a pull by digest is remembered as repository@digest
-    return (await this.listImages()).find(r => r.repoDigests.includes(canonicalName ?? nameOrId));
+    const byDigest = (await this.listImages()).find(r => r.repoDigests.includes(canonicalName ?? nameOrId));
+    return byDigest && this.readImage(byDigest.id, opts);
   }
 
   namesOf(tags: Tags, id: string): string[] {

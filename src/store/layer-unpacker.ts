@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Transform } from 'node:stream';
 import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { RackerError, isErrno } from '../errors.js';
+import { shown } from '../untrusted.js';
 import { verbose } from '../log.js';
 import { run } from '../process.js';
 import { MEDIA } from '../image/oci.js';
@@ -106,18 +107,17 @@ export function decompressStream(mediaType: string): Transform | null {
       return null;
     case MEDIA.ociLayerZstd:
     case 'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd':
-      throw new RackerError(`layer compression zstd (${mediaType}) is not supported`, {
+      throw new RackerError(`layer compression zstd (${shown(mediaType)}) is not supported`, {
         hint: 'pull a gzip variant of the image, or convert it: skopeo copy --dest-compress-format=gzip …',
       });
     default:
-      throw new RackerError(`unsupported layer media type ${mediaType}`, { hint: 'racker unpacks tar and tar+gzip layers' });
+      throw new RackerError(`unsupported layer media type ${shown(mediaType)}`, { hint: 'racker unpacks tar and tar+gzip layers' });
   }
 }
 
 /** For messages: control characters escaped, very long names cut. */
 function show(name: string): string {
-  const s = /[\x00-\x1f\x7f]/.test(name) ? JSON.stringify(name).slice(1, -1) : name;
-  return s.length > 300 ? `${s.slice(0, 300)}…` : s;
+  return shown(name, 300);
 }
 
 /**

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { HttpError } from '../registry/http.js';
 import { verbose } from '../log.js';
+import { shown } from '../untrusted.js';
 import { DigestVerifier, digestOfBuffer } from '../image/digest.js';
 import type { ImageFetcher } from '../image/fetcher.js';
 import type { Descriptor } from '../image/oci.js';
@@ -49,7 +50,7 @@ export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: 
   }
   for (const l of manifest.layers) {
     parseDigestHex(l.digest);
-    if (isForeign(l)) throw new RackerError(`layer ${l.digest} is a foreign layer (${l.mediaType})`, { hint: 'racker does not fetch foreign layers' });
+    if (isForeign(l)) throw new RackerError(`layer ${l.digest} is a foreign layer (${shown(l.mediaType)})`, { hint: 'racker does not fetch foreign layers' });
   }
 
   let fetchedLayers = 0;
@@ -73,7 +74,7 @@ export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: 
     const manifestBlob = digestOfBuffer(resolved.manifestBytes);
     await writeBlob(store, manifestBlob, resolved.manifestBytes);
     await writeBlob(store, resolved.configDigest, resolved.configBytes);
-    const old = await store.readImage(resolved.configDigest);
+    const old = await store.readImage(resolved.configDigest, { check: false });
     const layerSizes = await Promise.all(manifest.layers.map(async l => (await store.readLayer(l.digest))?.size ?? 0));
     const repoDigest = opts.repoDigest?.(resolved.manifestDigest);
     const rec: ImageRecord = {
@@ -121,7 +122,7 @@ async function ensureLayer(store: ImageStore, fetcher: ImageFetcher, desc: Descr
       opts.progress.layerStart(desc.digest, desc.size);
       const stats = await fetchAndUnpack(fetcher, desc, path.join(staging, 'fs'), lowerDirs, opts.progress);
       if (stats.diffId !== diffId) {
-        throw new RackerError(`layer ${shortId(desc.digest)}: uncompressed content ${stats.diffId} does not match the config's ${diffId}`, { hint: 'the image is corrupt or was tampered with; nothing was stored' });
+        throw new RackerError(`layer ${shortId(desc.digest)}: uncompressed content ${stats.diffId} does not match the config's ${shown(diffId)}`, { hint: 'the image is corrupt or was tampered with; nothing was stored' });
       }
       const rec: LayerRecord = { digest: desc.digest, diffId, mediaType: desc.mediaType, size: stats.bytes, unpackedAt: new Date().toISOString() };
       await writeFileAtomic(path.join(staging, 'layer.json'), JSON.stringify(rec, null, 2));

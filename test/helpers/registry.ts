@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -161,4 +162,27 @@ export async function tamperBlob(reg: Pick<TestRegistry, 'storageDir'>, digest: 
   const file = blobDataPath(reg, digest);
   const data = await readFile(file);
   await writeFile(file, Buffer.from(data.map(b => b ^ 0xff)));
+}
+
+/** Upload one blob to `HOST/repository` through the distribution API (monolithic upload). */
+export async function putBlob(reg: Pick<TestRegistry, 'host'>, repository: string, bytes: Buffer): Promise<string> {
+  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const start = await fetch(`http://${reg.host}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+  await start.body?.cancel();
+  const location = start.headers.get('location');
+  if (start.status !== 202 || !location) throw new Error(`blob upload to ${reg.host}/${repository} not accepted: ${start.status}`);
+  const url = new URL(location, `http://${reg.host}`);
+  url.searchParams.set('digest', digest);
+  const put = await fetch(url, { method: 'PUT', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
+  if (put.status !== 201) throw new Error(`blob upload to ${reg.host}/${repository} failed: ${put.status} ${await put.text()}`);
+  return digest;
+}
+
+/** Store a manifest or index document as `HOST/repository:reference`, as a pushing client would. */
+export async function putManifest(reg: Pick<TestRegistry, 'host'>, repository: string, reference: string, doc: unknown, mediaType: string): Promise<string> {
+  const bytes = Buffer.from(JSON.stringify(doc));
+  const res = await fetch(`http://${reg.host}/v2/${repository}/manifests/${reference}`, { method: 'PUT', body: bytes, headers: { 'content-type': mediaType } });
+  if (res.status !== 201) throw new Error(`manifest push to ${reg.host}/${repository}:${reference} failed: ${res.status} ${await res.text()}`);
+  await res.body?.cancel();
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }

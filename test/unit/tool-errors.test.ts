@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { errorLines, toRackerError } from '../../src/process.js';
-import { cleanText, describeCause, logLevel } from '../../src/log.js';
+import { describeCause, logLevel } from '../../src/log.js';
+import { cleanText } from '../../src/untrusted.js';
 import { reportError } from '../../src/cli/context.js';
 
 /** What mmdebstrap 1.3 prints when the archive host cannot be resolved (as with archive.debian.org here). */

@@ -4,6 +4,7 @@ import { contextFrom } from '../context.js';
 import { CATALOGUE } from '../../postroj/catalogue.js';
 import { humanSize } from '../../store/progress.js';
 import { formatTable } from '../table.js';
+import { printableJson } from '../../untrusted.js';
 
 export function register(program: Command): void {
   program.command('list-images')
@@ -14,12 +15,12 @@ export function register(program: Command): void {
       const tags = await ctx.images.readTags();
       const rows = await Promise.all(CATALOGUE.map(async c => {
         const id = tags[c.storeName];
-        const rec = id ? await ctx.images.readImage(id) : undefined;
+        const rec = id ? await ctx.images.readImage(id, { check: false }) : undefined;
         const source = rec ? (rec.config.config?.Labels?.['org.racker.source'] === 'mirror' ? 'mirror' : 'registry') : (c.mirror ? 'registry|mirror' : 'registry');
         return { label: c.label, distribution: c.distribution, version: c.version, source, cached: !!rec, size: rec?.size ?? null, image: rec?.id ?? null, registry: c.registry, mirror: c.mirror?.url ?? null };
       }));
       if (flags.format === 'json') {
-        process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        process.stdout.write(printableJson(rows, 2) + '\n');
       } else if (flags.format === 'table') {
         process.stdout.write(formatTable(['LABEL', 'DISTRIBUTION', 'VERSION', 'SOURCE', 'CACHED', 'SIZE'],
           rows.map(r => [r.label, r.distribution, r.version, r.source, r.cached ? 'yes' : 'no', r.size === null ? '-' : humanSize(r.size)])));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { describeCause, logLevel } from '../../log.js';
 import { contextFrom } from '../context.js';
+import { printable } from '../../untrusted.js';
 import { CATALOGUE, findCurated, type CuratedImage } from '../../postroj/catalogue.js';
 import { pullCurated, type CuratedSource } from '../../postroj/curated-pull.js';
 
@@ -40,10 +41,10 @@ export function register(program: Command): void {
           } catch (err) {
             failed++;
             // every line of the message: a failed build's cause is on the lines after the first
-            process.stdout.write(`${img.label}: failed: ${(err as Error).message}\n`);
+            process.stdout.write(`${img.label}: failed: ${printable((err as Error).message)}\n`);
             const hint = (err as RackerError).hint;
-            if (hint) process.stdout.write(`  hint: ${hint}\n`);
-            if (logLevel.debug && (err as Error).cause !== undefined) process.stderr.write(describeCause((err as Error).cause) + '\n');
+            if (hint) process.stdout.write(`  hint: ${printable(hint)}\n`);
+            if (logLevel.debug && (err as Error).cause !== undefined) process.stderr.write(printable(describeCause((err as Error).cause)) + '\n');
           }
         }
       };

@@ -5,6 +5,7 @@ import { CATALOGUE } from '../../postroj/catalogue.js';
 import { HOSTNAMECTL_PROBE, pkgprobeSelftest, probeImage, type ProbeResult } from '../../postroj/selftest.js';
 import { resolveLabels } from './pull.js';
 import { formatTable } from '../table.js';
+import { printableJson } from '../../untrusted.js';
 
 const PROBES = { hostnamectl: HOSTNAMECTL_PROBE, pkgprobe: 'pkgprobe' } as const;
 
@@ -40,7 +41,7 @@ export function register(program: Command): void {
       };
       await Promise.all(Array.from({ length: Math.min(Math.max(1, Number(flags.jobs) || 1), images.length) }, worker));
       results.sort((a, b) => images.findIndex(i => i.label === a.image) - images.findIndex(i => i.label === b.image));
-      if (flags.format === 'json') process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+      if (flags.format === 'json') process.stdout.write(printableJson(results, 2) + '\n');
       else {
         process.stdout.write(formatTable(['IMAGE', 'PROBE', 'RESULT', 'DURATION', 'DETAIL'],
           results.map(r => [r.image, r.probe, r.ok ? 'ok' : 'FAIL', `${(r.durationMs / 1000).toFixed(1)}s`, r.detail])));

@@ -6,6 +6,7 @@ import { humanSize } from '../../store/progress.js';
 import type { ImageRecord, Tags } from '../../store/image-store.js';
 import { formatTable, timeAgo } from '../table.js';
 import { renderTemplate } from '../go-template.js';
+import { printableJson } from '../../untrusted.js';
 
 export interface ImageRow { id: string; repository: string; tag: string; digest: string; created: string; size: number; names: string[] }
 
@@ -51,7 +52,7 @@ export function register(program: Command): void {
             Size: r.size, Names: r.names,
           };
           // docker's Go templates, e.g. --format '{{.Repository}}:{{.Tag}}'
-          process.stdout.write((flags.format === 'json' ? JSON.stringify(row) : renderTemplate(flags.format, { ...row, ID: id(r), Size: humanSize(r.size) })) + '\n');
+          process.stdout.write((flags.format === 'json' ? printableJson(row) : renderTemplate(flags.format, { ...row, ID: id(r), Size: humanSize(r.size) })) + '\n');
         }
       } else if (flags.format === 'table') {
         process.stdout.write(formatTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],

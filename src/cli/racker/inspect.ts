@@ -8,6 +8,7 @@ import type { ContainerRecord } from '../../store/container-store.js';
 import type { ImageRecord } from '../../store/image-store.js';
 import { findImage } from './pull.js';
 import { renderTemplate } from '../go-template.js';
+import { printableJson } from '../../untrusted.js';
 
 export async function containerJson(ctx: Context, rec: ContainerRecord): Promise<Record<string, unknown>> {
   const dir = ctx.containers.dir(rec.id);
@@ -82,11 +83,11 @@ export function register(program: Command): void {
       for (const n of names) {
         const c = flags.type === 'image' ? undefined : await ctx.containers.find(n);
         if (c) { out.push(await containerJson(ctx, await reconcile(ctx.containers, c))); continue; }
-        const img = flags.type === 'container' ? undefined : await findImage(ctx, n);
+        const img = flags.type === 'container' ? undefined : await findImage(ctx, n, { check: false });
         if (img) { out.push(imageJson(ctx, img, ctx.images.namesOf(await ctx.images.readTags(), img.id))); continue; }
         throw new RackerError(`No such object: ${n}`, { hint: 'racker ps -a and racker images list what exists' });
       }
       if (flags.format) process.stdout.write(out.map(o => renderTemplate(flags.format!, o)).join('\n') + '\n');
-      else process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      else process.stdout.write(printableJson(out, 2) + '\n');
     });
 }

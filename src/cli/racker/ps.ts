@@ -5,6 +5,7 @@ import { listReconciled } from '../../store/container-state.js';
 import type { ContainerRecord } from '../../store/container-store.js';
 import { formatTable, timeAgo } from '../table.js';
 import { renderTemplate } from '../go-template.js';
+import { printableJson } from '../../untrusted.js';
 
 /** docker's STATUS column: "Up 3 minutes", "Exited (0) 2 seconds ago", "Created". */
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
@@ -41,7 +42,7 @@ export function register(program: Command): void {
             State: c.state.status, Status: statusText(c), ExitCode: c.state.exitCode ?? null, Mode: c.spec?.mode ?? 'app',
           };
           // docker's Go templates, e.g. --format '{{.Names}}'
-          process.stdout.write((flags.format === 'json' ? JSON.stringify(row) : renderTemplate(flags.format, { ...row, ID: id(c) })) + '\n');
+          process.stdout.write((flags.format === 'json' ? printableJson(row) : renderTemplate(flags.format, { ...row, ID: id(c) })) + '\n');
         }
       } else if (flags.format === 'table') {
         process.stdout.write(formatTable(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'],

@@ -32,15 +32,15 @@ export async function pullByName(ctx: Context, input: string, flags: PullFlags):
   }
 }
 
-/** Find an image locally, by name or id. */
-export async function findImage(ctx: Context, input: string): Promise<ImageRecord | undefined> {
+/** Find an image locally, by name or id; `check: false` also finds one whose stored config is malformed (rmi, inspect). */
+export async function findImage(ctx: Context, input: string, opts: { check?: boolean } = {}): Promise<ImageRecord | undefined> {
   let canonical: string | undefined;
   try {
     canonical = parseImageArg(input).names.canonical;
   } catch {
     // not a valid reference: it can still be an image id
   }
-  return ctx.images.find(input, canonical);
+  return ctx.images.find(input, canonical, opts);
 }
 
 export function register(program: Command): void {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import path from 'node:path';
 import { RackerError } from '../../errors.js';
 import { contextFrom, type Context } from '../context.js';
+import { printable } from '../../untrusted.js';
 import { reconcile, isMounted } from '../../store/container-state.js';
 import { unmount } from '../../runtime/overlay.js';
 import { containerLeader } from '../../runtime/host.js';
@@ -53,7 +54,7 @@ export function register(program: Command): void {
         } catch (err) {
           if (names.length === 1) throw err;
           failed = true;
-          process.stderr.write(`racker: ${(err as Error).message}\n`);
+          process.stderr.write(`racker: ${printable((err as Error).message)}\n`);
         }
       }
       if (failed) process.exitCode = 1;

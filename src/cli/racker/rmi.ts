@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { contextFrom, type Context } from '../context.js';
+import { printable } from '../../untrusted.js';
 import { parseImageArg } from '../../image/source.js';
 import { shortId } from '../../store/digest-name.js';
 import { findImage } from './pull.js';
@@ -11,7 +12,7 @@ import { findImage } from './pull.js';
  * point at it; an image used by a container needs --force.
  */
 export async function removeImage(ctx: Context, input: string, force: boolean, out: (line: string) => void): Promise<void> {
-  const record = await findImage(ctx, input);
+  const record = await findImage(ctx, input, { check: false });
   if (!record) throw new RackerError(`No such image: ${input}`, { hint: 'racker images lists what is in the store' });
   const tags = await ctx.images.readTags();
   const names = ctx.images.namesOf(tags, record.id);
@@ -54,7 +55,7 @@ export function register(program: Command): void {
         } catch (err) {
           if (images.length === 1) throw err;
           failed = err;
-          process.stderr.write(`racker: ${(err as Error).message}\n`);
+          process.stderr.write(`racker: ${printable((err as Error).message)}\n`);
         }
       }
       if (failed) process.exitCode = 1;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { contextFrom, type Context } from '../context.js';
+import { printable } from '../../untrusted.js';
 import { reconcile } from '../../store/container-state.js';
 import { containerLeader } from '../../runtime/host.js';
 import { startDetached } from '../../runtime/detach.js';
@@ -55,7 +56,7 @@ function forEach(program: Command, fn: (ctx: Context, rec: ContainerRecord) => P
       } catch (err) {
         if (names.length === 1) throw err;
         failed = true;
-        process.stderr.write(`racker: ${(err as Error).message}\n`);
+        process.stderr.write(`racker: ${printable((err as Error).message)}\n`);
       }
     }
     if (failed) process.exitCode = 1;
