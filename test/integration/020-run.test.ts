@@ -92,6 +92,17 @@ describe('racker run (app mode)', () => {
     expect(lines[6]).toBe('4755 0:0');
   });
 
+  it('a layer the manifest lists twice is applied twice, in order', async () => {
+    // busybox, A, B, A: the second A re-adds what B deleted, whites out what B added, hides B's od/ files
+    const REPEATED = `${reg}/fixtures/repeated:latest`;
+    expect((await racker(t.root, ['pull', '-q', '--tls-verify=false', REPEATED])).exitCode).toBe(0);
+    const r = await run([REPEATED, 'sh', '-c', 'cat /a.txt /shared.txt /b-only.txt; ls /od; test -e /from-b.txt && echo from-b-visible; echo end']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(['from A', 'shared from A', 'b only', 'a.txt', 'end']);
+    expect(r.exitCode).toBe(0);
+    expect(await mountsUnder(t.root)).toEqual([]);
+  });
+
   it('gives each run a throwaway layer and never modifies the image', async () => {
     const w = await run([MULTI, 'sh', '-c', 'echo changed > /data/keep.txt; rm /data/linked.txt; cat /data/keep.txt']);
     expect(w.stdout).toBe('changed');
