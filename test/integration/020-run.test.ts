@@ -145,6 +145,27 @@ describe('racker run (app mode)', () => {
     await expect(stat(path.join(host, 'nope.txt'))).rejects.toThrow();
   });
 
+  it('bind-mounts a host file or directory onto a path the image lacks; a file onto a directory is refused', async () => {
+    const file = path.join(t.root, 'vol-file.conf');
+    await writeFile(file, 'file from host\n');
+    const dir = path.join(t.root, 'vol-dir');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'x.txt'), 'x\n');
+    const r = await run(['-v', `${file}:/new/deep/app.conf:ro`, '-v', `${dir}:/new/dir`, '-v', `${file}:/etc/passwd-copy`, BUSYBOX,
+      'sh', '-c', 'cat /new/deep/app.conf /new/dir/x.txt /etc/passwd-copy; test -f /new/deep/app.conf && echo is-file']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(['file from host', 'x', 'file from host', 'is-file']);
+    expect(r.exitCode).toBe(0);
+    const onDir = await run(['-v', `${file}:/home`, BUSYBOX, 'true']);
+    expect(onDir.exitCode).toBe(125);
+    expect(onDir.stderr).toMatch(/cannot mount file .*vol-file\.conf on \/home: the image has a directory there/);
+    expect(onDir.stderr.split('\n').filter(Boolean).length).toBeLessThanOrEqual(2);
+    const dirOnFile = await run(['-v', `${dir}:/etc/group`, BUSYBOX, 'true']);
+    expect(dirOnFile.exitCode).toBe(125);
+    expect(dirOnFile.stderr).toMatch(/cannot mount directory .*vol-dir on \/etc\/group: the image has a file there/);
+    expect(await mountsUnder(t.root)).toEqual([]);
+  });
+
   it('refuses bad volumes, names and users with one clear line', async () => {
     const cases: [string[], RegExp][] = [
       [['-v', 'relative:/x'], /not an absolute path/],
