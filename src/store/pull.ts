@@ -75,7 +75,6 @@ export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: 
 
   const digests = manifest.layers.map(l => l.digest);
   const keys = layerStoreKeys(digests);
-  const repeated = new Set(digests.filter((d, i) => digests.indexOf(d) !== i));
   const spools: Spools = new Map();
   let fetchedLayers = 0;
   let fetchedBytes = 0;
@@ -83,7 +82,8 @@ export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: 
     for (let i = 0; i < manifest.layers.length; i++) {
       const desc = manifest.layers[i];
       const lowers = keys.slice(0, i).reverse().map(k => store.layout.layerFs(k));
-      const fetched = await ensureLayer(store, fetcher, desc, keys[i], diffIds[i], lowers, opts, repeated.has(desc.digest) ? spools : undefined);
+      const again = digests.indexOf(desc.digest, i + 1) >= 0 || spools.has(desc.digest);
+      const fetched = await ensureLayer(store, fetcher, desc, keys[i], diffIds[i], lowers, opts, again ? spools : undefined);
       if (fetched) fetchedLayers++;
       if (fetched === 'downloaded') fetchedBytes += desc.size;
     }

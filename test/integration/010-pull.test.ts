@@ -129,6 +129,11 @@ describe('racker pull from a registry', () => {
       expect(await readdir(path.join(fresh.root, 'tmp'))).toEqual([]);
       const again = await racker(fresh.root, ['pull', '--tls-verify=false', image]);
       expect(again.stderr).toContain('0 layers fetched, 4 reused');
+      const forced = await racker(fresh.root, ['pull', '--force', '--tls-verify=false', image]);
+      expect(forced.stderr).toContain('4 layers fetched, 0 reused');
+      expect(proxy.requests.filter(q => q.method === 'GET' && q.url.includes(a.digest)).length).toBe(2);
+      expect((await readdir(path.join(fresh.root, 'layers'))).sort()).toEqual([...layers].sort());
+      expect(await readdir(path.join(fresh.root, 'tmp'))).toEqual([]);
       expect((await racker(fresh.root, ['run', '--name', name, image, 'true'])).exitCode).toBe(0);
       const busy = await racker(fresh.root, ['rmi', image]);
       expect(busy.exitCode).toBe(125);
