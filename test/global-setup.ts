@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import type { TestProject } from 'vitest/node';
 import type { TestRegistry } from './helpers/registry.js';
 import { writeOciLayout } from './helpers/oci-layout.js';
-import { busyboxImage, multiLayerImage } from './helpers/fixture-images.js';
+import { busyboxImage, multiLayerImage, repeatedLayerImage } from './helpers/fixture-images.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -38,7 +38,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
   registry = await startRegistry();
   const work = await mkdtemp(path.join(tmpdir(), 'racker-fixtures-'));
   try {
-    for (const [name, spec] of [['busybox', busyboxImage()], ['multi', multiLayerImage()]] as const) {
+    for (const [name, spec] of [['busybox', busyboxImage()], ['multi', multiLayerImage()], ['repeated', repeatedLayerImage()]] as const) {
       const dir = path.join(work, name);
       await writeOciLayout(dir, spec);
       await pushLayout(registry, dir, spec.tag ?? 'latest', `fixtures/${name}:latest`);

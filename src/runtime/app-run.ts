@@ -16,7 +16,7 @@ import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { checkEnvSize, mergeEnv, imageEnv } from './env.js';
 import { resolveUser } from './user.js';
 import { containerWorkdir } from './workdir.js';
-import { checkVolumeSource, type VolumeSpec } from './volumes.js';
+import { checkVolumeSource, makeMountPoint, type VolumeSpec } from './volumes.js';
 
 export interface AppRunOptions {
   image: ImageRecord;
@@ -80,7 +80,7 @@ export class AppContainerRun {
     const workdir = containerWorkdir(opts.workdir, cfg.WorkingDir);
     await mkdirInRoot(rootfs, workdir);
     await writeIdentityFiles(rootfs, hostname);
-    for (const v of opts.volumes) await mkdirInRoot(rootfs, v.target);
+    for (const v of opts.volumes) await makeMountPoint(rootfs, v);
     const user = await resolveUser(rootfs, opts.user ?? cfg.User ?? undefined);
     await checkCommand(rootfs, argv[0], env.find(([k]) => k === 'PATH')?.[1] ?? DEFAULT_PATH, workdir);
 

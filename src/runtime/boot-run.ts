@@ -16,7 +16,7 @@ import { LogWriter, LOG_FILE } from './container-log.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { SignalForwarder } from './signal-forwarder.js';
 import { ownToken } from '../store/lock.js';
-import { checkVolumeSource, type VolumeSpec } from './volumes.js';
+import { checkVolumeSource, makeMountPoint, type VolumeSpec } from './volumes.js';
 import { MachinedExec, NsenterExec, type ContainerExec, type ExecTarget } from './exec/container-exec.js';
 import { buildSystemdRunArgs } from './exec/systemd-run-args.js';
 import { lstat } from 'node:fs/promises';
@@ -107,7 +107,7 @@ export class BootContainerRun {
       await writeIdentityFiles(c.rootfs, hostname);
       // a persistent journal in the writable layer, so `racker logs` can read it after the run
       await mkdirInRoot(c.rootfs, '/var/log/journal');
-      for (const v of opts.volumes) await mkdirInRoot(c.rootfs, v.target);
+      for (const v of opts.volumes) await makeMountPoint(c.rootfs, v);
       const workdir = containerWorkdir(opts.workdir, opts.image.config.config?.WorkingDir);
       if (opts.argv.length) await checkCommand(c.rootfs, opts.argv[0], DEFAULT_PATH, workdir);
 

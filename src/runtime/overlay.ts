@@ -16,6 +16,10 @@ export interface OverlaySpec {
 
 export async function mountOverlay(spec: OverlaySpec): Promise<void> {
   if (spec.lowers.length === 0) throw new RackerError('an overlay needs at least one lower layer');
+  if (new Set(spec.lowers).size !== spec.lowers.length) {
+    // racker keeps a layer listed twice in a directory per use; older stores recorded one
+    throw new RackerError('the image uses one layer directory twice (it lists a layer twice and was pulled by an older racker)', { hint: 'pull the image again' });
+  }
   await mkdir(spec.upper, { recursive: true, mode: 0o755 });
   await mkdir(spec.work, { recursive: true, mode: 0o700 });
   await mkdir(spec.target, { recursive: true, mode: 0o755 });

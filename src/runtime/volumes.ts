@@ -1,6 +1,8 @@
-import { stat } from 'node:fs/promises';
+import { lstat, open, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import path from 'node:path';
-import { RackerError } from '../errors.js';
+import { RackerError, isErrno } from '../errors.js';
+import { mkdirInRoot, resolveInRoot } from './rootfs-path.js';
 
 export interface VolumeSpec { source: string; target: string; readOnly: boolean }
 
@@ -39,4 +41,35 @@ export async function checkVolumeSource(v: VolumeSpec): Promise<void> {
   } catch {
     throw new RackerError(`volume source ${v.source} does not exist`, { hint: 'create it first; racker does not create host directories' });
   }
+}
+
+/**
+ * The mount point for `v` in the rootfs, as docker makes it: a directory for a
+ * directory source, an empty file (parents created) for anything else. The
+ * path is resolved inside the root, and the file is created without following
+ * a symlink, so nothing outside the rootfs is touched.
+ */
+export async function makeMountPoint(root: string, v: VolumeSpec): Promise<void> {
+  const isDir = (await stat(v.source)).isDirectory();
+  const target = await resolveInRoot(root, v.target);
+  let st;
+  try {
+    st = await lstat(target);
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+  }
+  if (st && isDir && !st.isDirectory()) {
+    throw new RackerError(`cannot mount directory ${v.source} on ${v.target}: the image has a file there`, { hint: 'choose another container path for the directory' });
+  }
+  if (st && !isDir && st.isDirectory()) {
+    throw new RackerError(`cannot mount file ${v.source} on ${v.target}: the image has a directory there`, { hint: `name the file inside it, e.g. -v ${v.source}:${path.posix.join(v.target, path.basename(v.source))}` });
+  }
+  if (st) return;
+  if (isDir) {
+    await mkdirInRoot(root, v.target);
+    return;
+  }
+  const dir = await mkdirInRoot(root, `/${path.relative(root, path.dirname(target))}`);
+  const fh = await open(path.join(dir, path.basename(target)), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  await fh.close();
 }

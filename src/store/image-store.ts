@@ -122,12 +122,14 @@ export class ImageStore {
   }
 
   /**
-   * Find an image by a name from tags.json, a full id, or an id prefix of at
-   * least 4 hex digits (docker accepts short ids).
+   * Find an image by a name from tags.json (`names` first, in order, then
+   * `nameOrId` itself), a full id, or an id prefix of at least 4 hex digits
+   * (docker accepts short ids).
    */
-  async find(nameOrId: string, canonicalName?: string, opts: { check?: boolean } = {}): Promise<ImageRecord | undefined> {
+  async find(nameOrId: string, names: string | string[] = [], opts: { check?: boolean } = {}): Promise<ImageRecord | undefined> {
     const tags = await this.readTags();
-    const byName = tags[canonicalName ?? nameOrId] ?? tags[nameOrId];
+    const candidates = [...(typeof names === 'string' ? [names] : names), nameOrId];
+    const byName = candidates.map(n => tags[n]).find(id => id !== undefined);
     if (byName) return this.readImage(byName, opts);
     const hex = nameOrId.replace(/^sha256:/, '');
     if (/^[a-f0-9]{4,64}$/.test(hex)) {
@@ -136,7 +138,7 @@ export class ImageStore {
       return matches[0] && this.readImage(matches[0].id, opts);
     }
     // a pull by digest is remembered as repository@digest
-    const byDigest = (await this.listImages()).find(r => r.repoDigests.includes(canonicalName ?? nameOrId));
+    const byDigest = (await this.listImages()).find(r => candidates.some(n => r.repoDigests.includes(n)));
     return byDigest && this.readImage(byDigest.id, opts);
   }
 

@@ -1,4 +1,6 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import path from 'node:path';
@@ -38,6 +40,25 @@ function isForeign(desc: Descriptor): boolean {
   return /foreign|nondistributable/.test(desc.mediaType) && !!desc.urls?.length;
 }
 
+/**
+ * Where each layer of a manifest is kept in the store, bottom first. A layer is
+ * unpacked over the layers below it (its whiteouts hide only what those have,
+ * the parents it does not list take their metadata), so a layer the manifest
+ * lists again, over other layers, gets a directory of its own, named after the
+ * digests up to it; overlayfs would refuse one directory twice anyway. The
+ * first use keeps the layer's digest, shared with other images.
+ */
+export function layerStoreKeys(digests: string[]): string[] {
+  const seen = new Set<string>();
+  return digests.map((d, i) => {
+    if (!seen.has(d)) { seen.add(d); return d; }
+    return `sha256:${createHash('sha256').update(`repeated-layer\n${digests.slice(0, i + 1).join('\n')}`).digest('hex')}`;
+  });
+}
+
+/** Downloaded blobs of layers the manifest lists more than once: digest → file in tmp/. */
+type Spools = Map<string, string>;
+
 export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: PullOptions): Promise<PullResult> {
   await store.layout.ensure();
   const swept = await sweepStaging(store.layout.tmpDir);
@@ -53,21 +74,30 @@ export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: 
     if (isForeign(l)) throw new RackerError(`layer ${l.digest} is a foreign layer (${shown(l.mediaType)})`, { hint: 'racker does not fetch foreign layers' });
   }
 
+  const digests = manifest.layers.map(l => l.digest);
+  const keys = layerStoreKeys(digests);
+  const spools: Spools = new Map();
   let fetchedLayers = 0;
   let fetchedBytes = 0;
-  for (let i = 0; i < manifest.layers.length; i++) {
-    const desc = manifest.layers[i];
-    const lowers = manifest.layers.slice(0, i).reverse().map(l => store.layout.layerFs(l.digest));
-    const fetched = await ensureLayer(store, fetcher, desc, diffIds[i], lowers, opts);
-    if (fetched) { fetchedLayers++; fetchedBytes += desc.size; }
+  try {
+    for (let i = 0; i < manifest.layers.length; i++) {
+      const desc = manifest.layers[i];
+      const lowers = keys.slice(0, i).reverse().map(k => store.layout.layerFs(k));
+      const again = digests.indexOf(desc.digest, i + 1) >= 0 || spools.has(desc.digest);
+      const fetched = await ensureLayer(store, fetcher, desc, keys[i], diffIds[i], lowers, opts, again ? spools : undefined);
+      if (fetched) fetchedLayers++;
+      if (fetched === 'downloaded') fetchedBytes += desc.size;
+    }
+  } finally {
+    for (const file of spools.values()) await rm(file, { force: true });
   }
   opts.progress.finish();
 
   const record = await store.withGcLock(async () => {
     // a concurrent rmi may have collected a layer we found present: check before publishing
-    for (const l of manifest.layers) {
-      if (!await store.readLayer(l.digest)) {
-        throw new RackerError(`layer ${shortId(l.digest)} vanished during the pull (removed by a concurrent rmi?)`, { hint: 'run the pull again' });
+    for (const [i, key] of keys.entries()) {
+      if (!await store.readLayer(key)) {
+        throw new RackerError(`layer ${shortId(digests[i])} vanished during the pull (removed by a concurrent rmi?)`, { hint: 'run the pull again' });
       }
     }
     // stored under the digest of its own bytes: for an index pull manifestDigest names the index
@@ -75,14 +105,14 @@ export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: 
     await writeBlob(store, manifestBlob, resolved.manifestBytes);
     await writeBlob(store, resolved.configDigest, resolved.configBytes);
     const old = await store.readImage(resolved.configDigest, { check: false });
-    const layerSizes = await Promise.all(manifest.layers.map(async l => (await store.readLayer(l.digest))?.size ?? 0));
+    const layerSizes = await Promise.all(keys.map(async k => (await store.readLayer(k))?.size ?? 0));
     const repoDigest = opts.repoDigest?.(resolved.manifestDigest);
     const rec: ImageRecord = {
       id: resolved.configDigest,
       manifestDigest: resolved.manifestDigest,
       manifestBlob,
       repoDigests: [...new Set([...(old?.repoDigests ?? []), ...(repoDigest ? [repoDigest] : [])])],
-      layers: manifest.layers.map(l => l.digest),
+      layers: keys,
       diffIds,
       config,
       size: layerSizes.reduce((a, b) => a + b, 0),
@@ -102,31 +132,37 @@ async function writeBlob(store: ImageStore, digest: string, bytes: Buffer): Prom
   await writeFileAtomic(file, bytes, store.layout.tmpDir);
 }
 
-/** Fetch and unpack one layer unless the store has it. Returns true when it was fetched. */
-async function ensureLayer(store: ImageStore, fetcher: ImageFetcher, desc: Descriptor, diffId: string,
-  lowerDirs: string[], opts: PullOptions): Promise<boolean> {
-  const hex = parseDigestHex(desc.digest);
-  if (!opts.force && await store.readLayer(desc.digest)) {
+/**
+ * Fetch and unpack one layer into the store's directory `key` unless the store
+ * has it. With `spools`, the blob is kept in tmp/ for the layer's next use
+ * (or read from there), so a layer listed twice is downloaded once.
+ * Returns false when the store had it.
+ */
+async function ensureLayer(store: ImageStore, fetcher: ImageFetcher, desc: Descriptor, key: string, diffId: string,
+  lowerDirs: string[], opts: PullOptions, spools?: Spools): Promise<false | 'downloaded' | 'spooled'> {
+  const hex = parseDigestHex(key);
+  if (!opts.force && await store.readLayer(key)) {
     opts.progress.layerDone(desc.digest, 'exists');
     return false;
   }
   return withLock(store.layout.lock(`layer-${hex}`), async () => {
     // another racker may have finished it while we waited for the lock
-    if (!opts.force && await store.readLayer(desc.digest)) {
+    if (!opts.force && await store.readLayer(key)) {
       opts.progress.layerDone(desc.digest, 'exists');
       return false;
     }
+    const spooled = spools?.has(desc.digest);
     const staging = stagingName(store.layout.tmpDir, `layer-${hex.slice(0, 12)}`);
     try {
       await mkdir(path.join(staging, 'fs'), { recursive: true, mode: 0o755 });
       opts.progress.layerStart(desc.digest, desc.size);
-      const stats = await fetchAndUnpack(fetcher, desc, path.join(staging, 'fs'), lowerDirs, opts.progress);
+      const stats = await fetchAndUnpack(store, fetcher, desc, path.join(staging, 'fs'), lowerDirs, opts.progress, spools);
       if (stats.diffId !== diffId) {
         throw new RackerError(`layer ${shortId(desc.digest)}: uncompressed content ${stats.diffId} does not match the config's ${shown(diffId)}`, { hint: 'the image is corrupt or was tampered with; nothing was stored' });
       }
       const rec: LayerRecord = { digest: desc.digest, diffId, mediaType: desc.mediaType, size: stats.bytes, unpackedAt: new Date().toISOString() };
       await writeFileAtomic(path.join(staging, 'layer.json'), JSON.stringify(rec, null, 2));
-      const final = store.layout.layerDir(desc.digest);
+      const final = store.layout.layerDir(key);
       if (opts.force) {
         const trash = stagingName(store.layout.tmpDir, `trash-${hex.slice(0, 12)}`);
         await rename(final, trash).catch(() => undefined);
@@ -137,7 +173,7 @@ async function ensureLayer(store: ImageStore, fetcher: ImageFetcher, desc: Descr
       }
       verbose(`layer ${shortId(desc.digest)}: ${stats.entries} entries, ${stats.bytes} bytes unpacked`);
       opts.progress.layerDone(desc.digest, 'pulled');
-      return true;
+      return spooled ? 'spooled' : 'downloaded';
     } catch (err) {
       await rm(staging, { recursive: true, force: true });
       throw err;
@@ -179,11 +215,38 @@ async function* resumableBlob(fetcher: ImageFetcher, desc: Descriptor): AsyncGen
   }
 }
 
-async function fetchAndUnpack(fetcher: ImageFetcher, desc: Descriptor, dest: string, lowerDirs: string[], progress: PullProgress) {
-  const stream = Readable.from(resumableBlob(fetcher, desc), { objectMode: false });
+async function fetchAndUnpack(store: ImageStore, fetcher: ImageFetcher, desc: Descriptor, dest: string, lowerDirs: string[],
+  progress: PullProgress, spools?: Spools) {
+  const spooled = spools?.get(desc.digest);
+  const stream = spooled ? createReadStream(spooled) : Readable.from(resumableBlob(fetcher, desc), { objectMode: false });
+  // the layer is listed again: keep the blob's bytes (verified below, as they stream) for that use
+  const keepFile = spools && !spooled ? stagingName(store.layout.tmpDir, `blob-${parseDigestHex(desc.digest).slice(0, 12)}`) : undefined;
+  let keep: FileHandle | undefined;
+  if (keepFile) keep = await open(keepFile, 'wx', 0o600);
   const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) { progress.layerBytes(desc.digest, chunk.length); cb(null, chunk); },
+    transform(chunk: Buffer, _enc, cb) {
+      progress.layerBytes(desc.digest, chunk.length);
+      if (!keep) return cb(null, chunk);
+      keep.writeFile(chunk).then(() => cb(null, chunk), cb);
+    },
   });
+  try {
+    const stats = await verifyAndUnpack(stream, counter, desc, dest, lowerDirs);
+    if (keep && keepFile) {
+      await keep.close();
+      keep = undefined;
+      spools!.set(desc.digest, keepFile);
+    }
+    return stats;
+  } finally {
+    if (keep) {
+      await keep.close();
+      await rm(keepFile!, { force: true });
+    }
+  }
+}
+
+async function verifyAndUnpack(stream: Readable, counter: Transform, desc: Descriptor, dest: string, lowerDirs: string[]) {
   const verifier = new DigestVerifier({ digest: desc.digest, size: desc.size });
   const decompress = decompressStream(desc.mediaType);
   let stats: Awaited<ReturnType<typeof unpackLayer>> | undefined;

@@ -58,3 +58,29 @@ export function multiLayerImage(): ImageSpec {
     tag: 'latest',
   };
 }
+
+/**
+ * busybox, then A, B and A again: the manifest lists layer A twice. Applied in
+ * order, the second A re-adds what B deleted, deletes (by whiteout) what B
+ * added, and makes a directory opaque over B's files; unpacked only once over
+ * what lies below its first use, A's whiteouts would hide nothing.
+ */
+export function repeatedLayerImage(): ImageSpec {
+  const a = buildLayer([
+    { type: 'file', name: 'a.txt', body: 'from A\n' },
+    { type: 'file', name: 'shared.txt', body: 'shared from A\n' },
+    { type: 'file', name: '.wh.from-b.txt' },
+    { type: 'dir', name: 'od/' },
+    { type: 'file', name: 'od/.wh..wh..opq' },
+    { type: 'file', name: 'od/a.txt', body: 'od a\n' },
+  ]);
+  const b = buildLayer([
+    { type: 'file', name: '.wh.a.txt' },
+    { type: 'file', name: 'shared.txt', body: 'shared from B\n' },
+    { type: 'file', name: 'from-b.txt', body: 'from B\n' },
+    { type: 'file', name: 'b-only.txt', body: 'b only\n' },
+    { type: 'dir', name: 'od/' },
+    { type: 'file', name: 'od/b.txt', body: 'od b\n' },
+  ]);
+  return { layers: [busyboxLayer(), a, b, a], config: { Cmd: ['sh'], Env: ['PATH=/bin'] }, tag: 'latest' };
+}

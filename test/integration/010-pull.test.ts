@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readdir, writeFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { racker, tempRoot } from '../helpers/cli.js';
+import { racker, tempRoot, uniqueName } from '../helpers/cli.js';
 import { writeOciLayout } from '../helpers/oci-layout.js';
-import { busyboxImage, multiLayerImage } from '../helpers/fixture-images.js';
+import { busyboxImage, multiLayerImage, repeatedLayerImage } from '../helpers/fixture-images.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 
 const reg = inject('registry');
 const BUSYBOX = `${reg}/fixtures/busybox:latest`;
@@ -106,6 +107,44 @@ describe('racker pull from a registry', () => {
       expect(completes).toBe(3);
       expect((await readdir(path.join(fresh.root, 'tmp')))).toEqual([]);
     } finally {
+      await fresh.remove();
+    }
+  });
+
+  it('a layer listed twice: downloaded once, kept per use, removed with the image', async () => {
+    const fresh = await tempRoot('repeated');
+    const proxy = await startFaultProxy(reg, () => ({ kind: 'pass' }));
+    const name = uniqueName('repeated');
+    try {
+      const a = repeatedLayerImage().layers[1];
+      const image = `${proxy.host}/fixtures/repeated:latest`;
+      const r = await racker(fresh.root, ['pull', '--tls-verify=false', image]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).toContain('4 layers fetched, 0 reused');
+      expect(proxy.requests.filter(q => q.method === 'GET' && q.url.includes(a.digest)).length).toBe(1);
+      // the second A is unpacked over B (its whiteouts hide B's files): a directory of its own
+      const layers = await readdir(path.join(fresh.root, 'layers'));
+      expect(layers).toHaveLength(4);
+      expect(layers).toContain(a.digest.slice(7));
+      expect(await readdir(path.join(fresh.root, 'tmp'))).toEqual([]);
+      const again = await racker(fresh.root, ['pull', '--tls-verify=false', image]);
+      expect(again.stderr).toContain('0 layers fetched, 4 reused');
+      const forced = await racker(fresh.root, ['pull', '--force', '--tls-verify=false', image]);
+      expect(forced.stderr).toContain('4 layers fetched, 0 reused');
+      expect(proxy.requests.filter(q => q.method === 'GET' && q.url.includes(a.digest)).length).toBe(2);
+      expect((await readdir(path.join(fresh.root, 'layers'))).sort()).toEqual([...layers].sort());
+      expect(await readdir(path.join(fresh.root, 'tmp'))).toEqual([]);
+      expect((await racker(fresh.root, ['run', '--name', name, image, 'true'])).exitCode).toBe(0);
+      const busy = await racker(fresh.root, ['rmi', image]);
+      expect(busy.exitCode).toBe(125);
+      expect((await racker(fresh.root, ['rm', name])).exitCode).toBe(0);
+      const rmi = await racker(fresh.root, ['rmi', image]);
+      expect(rmi.exitCode, rmi.stderr).toBe(0);
+      expect(rmi.stdout.match(/^Deleted: sha256:/gm)).toHaveLength(5);
+      expect(await readdir(path.join(fresh.root, 'layers'))).toEqual([]);
+    } finally {
+      await proxy.close();
+      await racker(fresh.root, ['rm', '-f', name]);
       await fresh.remove();
     }
   });

@@ -92,6 +92,17 @@ describe('racker run (app mode)', () => {
     expect(lines[6]).toBe('4755 0:0');
   });
 
+  it('a layer the manifest lists twice is applied twice, in order', async () => {
+    // busybox, A, B, A: the second A re-adds what B deleted, whites out what B added, hides B's od/ files
+    const REPEATED = `${reg}/fixtures/repeated:latest`;
+    expect((await racker(t.root, ['pull', '-q', '--tls-verify=false', REPEATED])).exitCode).toBe(0);
+    const r = await run([REPEATED, 'sh', '-c', 'cat /a.txt /shared.txt /b-only.txt; ls /od; test -e /from-b.txt && echo from-b-visible; echo end']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(['from A', 'shared from A', 'b only', 'a.txt', 'end']);
+    expect(r.exitCode).toBe(0);
+    expect(await mountsUnder(t.root)).toEqual([]);
+  });
+
   it('gives each run a throwaway layer and never modifies the image', async () => {
     const w = await run([MULTI, 'sh', '-c', 'echo changed > /data/keep.txt; rm /data/linked.txt; cat /data/keep.txt']);
     expect(w.stdout).toBe('changed');
@@ -132,6 +143,27 @@ describe('racker run (app mode)', () => {
     const ro = await run(['-v', `${host}:/mnt/vol:ro`, BUSYBOX, 'sh', '-c', 'echo x > /mnt/vol/nope.txt']);
     expect(ro.exitCode).not.toBe(0);
     await expect(stat(path.join(host, 'nope.txt'))).rejects.toThrow();
+  });
+
+  it('bind-mounts a host file or directory onto a path the image lacks; a file onto a directory is refused', async () => {
+    const file = path.join(t.root, 'vol-file.conf');
+    await writeFile(file, 'file from host\n');
+    const dir = path.join(t.root, 'vol-dir');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'x.txt'), 'x\n');
+    const r = await run(['-v', `${file}:/new/deep/app.conf:ro`, '-v', `${dir}:/new/dir`, '-v', `${file}:/etc/passwd-copy`, BUSYBOX,
+      'sh', '-c', 'cat /new/deep/app.conf /new/dir/x.txt /etc/passwd-copy; test -f /new/deep/app.conf && echo is-file']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(['file from host', 'x', 'file from host', 'is-file']);
+    expect(r.exitCode).toBe(0);
+    const onDir = await run(['-v', `${file}:/home`, BUSYBOX, 'true']);
+    expect(onDir.exitCode).toBe(125);
+    expect(onDir.stderr).toMatch(/cannot mount file .*vol-file\.conf on \/home: the image has a directory there/);
+    expect(onDir.stderr.split('\n').filter(Boolean).length).toBeLessThanOrEqual(2);
+    const dirOnFile = await run(['-v', `${dir}:/etc/group`, BUSYBOX, 'true']);
+    expect(dirOnFile.exitCode).toBe(125);
+    expect(dirOnFile.stderr).toMatch(/cannot mount directory .*vol-dir on \/etc\/group: the image has a file there/);
+    expect(await mountsUnder(t.root)).toEqual([]);
   });
 
   it('refuses bad volumes, names and users with one clear line', async () => {

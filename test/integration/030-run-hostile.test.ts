@@ -84,4 +84,15 @@ describe('host-side writes resolve inside the rootfs', () => {
     await victimUntouched();
     await expect(stat(path.join(victim, 'usr'))).rejects.toThrow();
   });
+
+  it('a file volume whose target is under a symlink to a host directory', async () => {
+    const img = await imageWith('file-vol-link', [{ type: 'symlink', name: 'cfg', target: victim }]);
+    const src = path.join(t.root, 'file-vol.conf');
+    await writeFile(src, 'conf\n');
+    const r = await racker(t.root, ['run', '--rm', '-v', `${src}:/cfg/sub/app.conf`, img, 'sh', '-c', `cat ${victim}/sub/app.conf`]);
+    // the mount point is made inside the rootfs, under the link's target there
+    expect(r.stdout).toBe('conf');
+    expect(r.exitCode).toBe(0);
+    await victimUntouched();
+  });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { RACKER, racker, tempRoot, uniqueName } from '../helpers/cli.js';
+import { ImageStore } from '../../src/store/image-store.js';
 
 /** Detached containers, managed without a daemon: ps, logs, exec, stop, kill, start, rm, inspect. */
 const reg = inject('registry');
@@ -168,6 +169,37 @@ describe('detached app containers', () => {
     const r = await rk(['run', '-d', '--restart', 'always', BUSYBOX, 'true']);
     expect(r.exitCode).toBe(125);
     expect(r.stderr).toContain('--restart always is not supported');
+  });
+});
+
+describe('image names without a tag mean :latest', () => {
+  it('inspect, images and rmi find postroj/… and other names stored as given', async () => {
+    const store = await tempRoot('default-tag');
+    try {
+      const pulled = await racker(store.root, ['pull', '-q', '--tls-verify=false', BUSYBOX]);
+      expect(pulled.exitCode).toBe(0);
+      const id = pulled.stdout.trim();
+      // postroj keeps its curated images under names such as postroj/debian-bookworm:latest
+      await new ImageStore(store.root).tag(['postroj/fixture-busybox:latest', 'fixtures/busybox:latest'], id);
+      for (const n of ['postroj/fixture-busybox', 'fixtures/busybox', `${reg}/fixtures/busybox`]) {
+        const r = await racker(store.root, ['inspect', '-f', '{{.Id}}', n]);
+        expect(r.stderr, n).toBe('');
+        expect(r.stdout, n).toBe(id);
+      }
+      const listed = async (ref: string) => (await racker(store.root, ['images', '--format', '{{.Repository}}:{{.Tag}}', ref])).stdout.split('\n').filter(Boolean);
+      expect(await listed('postroj/fixture-busybox')).toEqual(['postroj/fixture-busybox:latest']);
+      expect(await listed(`${reg}/fixtures/busybox`)).toEqual([`${reg}/fixtures/busybox:latest`]);
+      expect(await listed('fixtures/busybox:other')).toEqual([]);
+      const bad = await racker(store.root, ['images', 'Bad/Name']);
+      expect(bad.exitCode).toBe(125);
+      const untag = await racker(store.root, ['rmi', 'postroj/fixture-busybox']);
+      expect(untag.stdout, untag.stderr).toBe('Untagged: postroj/fixture-busybox:latest');
+      expect(untag.exitCode).toBe(0);
+      expect(Object.keys(JSON.parse(await readFile(`${store.root}/tags.json`, 'utf8')) as object).sort())
+        .toEqual([`${reg}/fixtures/busybox:latest`, 'fixtures/busybox:latest']);
+    } finally {
+      await store.remove();
+    }
   });
 });
 

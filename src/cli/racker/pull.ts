@@ -32,15 +32,27 @@ export async function pullByName(ctx: Context, input: string, flags: PullFlags):
   }
 }
 
-/** Find an image locally, by name or id; `check: false` also finds one whose stored config is malformed (rmi, inspect). */
-export async function findImage(ctx: Context, input: string, opts: { check?: boolean } = {}): Promise<ImageRecord | undefined> {
-  let canonical: string | undefined;
+/**
+ * The names tags.json may hold for an image name as the user gave it, most
+ * specific first: its canonical form, the input itself and, with docker's
+ * default tag, the input plus :latest when it names no tag or digest (so
+ * postroj/debian-bookworm finds the stored postroj/debian-bookworm:latest).
+ */
+export function storedNameCandidates(input: string): string[] {
+  const out: string[] = [];
   try {
-    canonical = parseImageArg(input).names.canonical;
+    const { ref, names } = parseImageArg(input);
+    out.push(names.canonical);
+    if (ref.transport === 'docker' && !input.includes('@') && !/:[^/]*$/.test(input)) out.push(input, `${input}:latest`);
   } catch {
     // not a valid reference: it can still be an image id
   }
-  return ctx.images.find(input, canonical, opts);
+  return [...new Set([...out, input])];
+}
+
+/** Find an image locally, by name or id; `check: false` also finds one whose stored config is malformed (rmi, inspect). */
+export async function findImage(ctx: Context, input: string, opts: { check?: boolean } = {}): Promise<ImageRecord | undefined> {
+  return ctx.images.find(input, storedNameCandidates(input), opts);
 }
 
 export function register(program: Command): void {

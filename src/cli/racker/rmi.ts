@@ -2,9 +2,8 @@ import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { contextFrom, type Context } from '../context.js';
 import { printable } from '../../untrusted.js';
-import { parseImageArg } from '../../image/source.js';
 import { shortId } from '../../store/digest-name.js';
-import { findImage } from './pull.js';
+import { findImage, storedNameCandidates } from './pull.js';
 
 /**
  * docker's rules: removing by name untags that name and deletes the image
@@ -16,9 +15,7 @@ export async function removeImage(ctx: Context, input: string, force: boolean, o
   if (!record) throw new RackerError(`No such image: ${input}`, { hint: 'racker images lists what is in the store' });
   const tags = await ctx.images.readTags();
   const names = ctx.images.namesOf(tags, record.id);
-  let canonical: string | undefined;
-  try { canonical = parseImageArg(input).names.canonical; } catch { /* an id */ }
-  const byName = canonical !== undefined && names.includes(canonical) ? canonical : names.includes(input) ? input : undefined;
+  const byName = storedNameCandidates(input).find(n => names.includes(n));
 
   const users = (await ctx.containers.list()).filter(c => c.image === record.id);
   if (users.length && !force) {
