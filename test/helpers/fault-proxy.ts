@@ -8,7 +8,9 @@ export type Fault =
   /** forward the headers and this many body bytes, then cut the connection */
   | { kind: 'cut'; afterBytes: number }
   /** forward slowly: this many bytes per 10 ms */
-  | { kind: 'throttle'; bytesPer10ms: number };
+  | { kind: 'throttle'; bytesPer10ms: number }
+  /** forward the headers at once, then the body one byte every `everyMs` */
+  | { kind: 'trickle'; everyMs: number };
 
 export interface FaultProxy {
   host: string;
@@ -43,6 +45,18 @@ export async function startFaultProxy(upstream: string, decide: (req: http.Incom
           res.write(chunk.subarray(0, room));
           sent += Math.min(room, chunk.length);
           if (sent >= fault.afterBytes) { upRes.destroy(); setTimeout(() => res.socket?.destroy(), 20); }
+          return;
+        }
+        if (fault.kind === 'trickle') {
+          upRes.pause();
+          let off = 0;
+          const step = () => {
+            if (res.destroyed) { upRes.destroy(); return; }
+            if (off >= chunk.length) { upRes.resume(); return; }
+            res.write(chunk.subarray(off, ++off));
+            setTimeout(step, fault.everyMs).unref();
+          };
+          step();
           return;
         }
         if (fault.kind === 'throttle') {

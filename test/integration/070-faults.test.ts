@@ -85,6 +85,30 @@ describe('registry faults', () => {
     }
   });
 
+  it('a registry that trickles its manifest (one byte every 3 s) fails at RACKER_REGISTRY_TIMEOUT, not never', async () => {
+    const proxy = await startFaultProxy(reg, req => (req.url?.includes('/manifests/') ? { kind: 'trickle', everyMs: 3000 } : { kind: 'pass' }));
+    try {
+      const started = Date.now();
+      // without a deadline the idle timer restarts with every byte: execa's timeout ends that
+      const r = await racker(path.join(t.root, 'trickle'), ['pull', '--tls-verify=false', `${proxy.host}/fixtures/busybox:latest`],
+        { env: { RACKER_REGISTRY_TIMEOUT: '2' }, timeout: 20_000 });
+      const took = Date.now() - started;
+      expect(r.exitCode).toBe(125);
+      expect(r.stderr).toMatch(new RegExp(`${proxy.host} took more than 2 s to send manifest fixtures/busybox:latest`));
+      expect(r.stderr).toMatch(/hint: wait longer with --registry-timeout SECONDS or RACKER_REGISTRY_TIMEOUT/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(2);
+      expect(took).toBeLessThan(10_000);
+      expect(proxy.requests.filter(q => q.url.includes('/manifests/'))).toHaveLength(1);
+
+      const bad = await racker(path.join(t.root, 'trickle'), ['--registry-timeout', 'soon', 'pull', `${proxy.host}/fixtures/busybox:latest`]);
+      expect(bad.exitCode).toBe(125);
+      expect(bad.stderr).toMatch(/invalid --registry-timeout \/ RACKER_REGISTRY_TIMEOUT value 'soon': expected a number of seconds greater than 0/);
+      expect(proxy.requests.filter(q => q.url.includes('/manifests/'))).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('a registry that is stopped fails clearly; once started again the pull works', async () => {
     const own: TestRegistry = await startRegistry();
     try {
