@@ -38,6 +38,7 @@ export async function startFaultProxy(upstream: string, decide: (req: http.Incom
       if (headers.location) headers.location = headers.location.replace(upstream, `127.0.0.1:${(server.address() as AddressInfo).port}`);
       res.writeHead(upRes.statusCode ?? 502, headers);
       let sent = 0;
+      const trickled: number[] = [];
       upRes.on('data', (chunk: Buffer) => {
         if (fault.kind === 'cut') {
           const room = fault.afterBytes - sent;
@@ -48,15 +49,8 @@ export async function startFaultProxy(upstream: string, decide: (req: http.Incom
           return;
         }
         if (fault.kind === 'trickle') {
-          upRes.pause();
-          let off = 0;
-          const step = () => {
-            if (res.destroyed) { upRes.destroy(); return; }
-            if (off >= chunk.length) { upRes.resume(); return; }
-            res.write(chunk.subarray(off, ++off));
-            setTimeout(step, fault.everyMs).unref();
-          };
-          step();
+          // buffered here, so the upstream connection finishes and cannot time out behind us
+          trickled.push(...chunk);
           return;
         }
         if (fault.kind === 'throttle') {
@@ -73,7 +67,19 @@ export async function startFaultProxy(upstream: string, decide: (req: http.Incom
         }
         res.write(chunk);
       });
-      upRes.on('end', () => { if (fault.kind !== 'cut') res.end(); });
+      upRes.on('end', () => {
+        if (fault.kind === 'trickle') {
+          const step = () => {
+            if (res.destroyed) return;
+            if (!trickled.length) { res.end(); return; }
+            res.write(Buffer.from([trickled.shift() as number]));
+            setTimeout(step, fault.everyMs).unref();
+          };
+          step();
+        } else if (fault.kind !== 'cut') {
+          res.end();
+        }
+      });
     });
     up.on('error', () => res.destroy());
     req.pipe(up);

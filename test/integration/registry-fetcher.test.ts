@@ -517,12 +517,14 @@ describe('credentials stay with their registry across redirects', () => {
       expect((await readAll((await f.openBlob(layerDesc(small))).stream)).equals(small.gz)).toBe(true);
       // B wants auth of its own: that is B's business, A's credentials do not answer it
       const err = await failure(f.openBlob(layerDesc(big)));
-      expect(err.message).toMatch(new RegExp(`${b.host} refused access to blob ${big.digest}: 401 Unauthorized \\(redirected there by ${a.host}\\)`));
-      expect(err.hint).toMatch(new RegExp(`credentials for ${a.host} go only to ${a.host} and its token service`));
-      expect(b.seen.map(s => s.url)).toEqual([`/v2/test/single/blobs/${small.digest}`, `/v2/test/single/blobs/${big.digest}`]);
-      expect(b.seen.map(s => s.authorization)).toEqual([undefined, undefined]);
+      // B was asked for the two layers, without credentials, and its token realm never
+      expect(b.seen.map(s => [s.url, s.authorization])).toEqual([
+        [`/v2/test/single/blobs/${small.digest}`, undefined], [`/v2/test/single/blobs/${big.digest}`, undefined],
+      ]);
       expect(realm.seen.length).toBeGreaterThan(0);
       expect(realm.seen.every(s => s.authorization === basicAlice)).toBe(true);
+      expect(err.message).toMatch(new RegExp(`${b.host} refused access to blob ${big.digest}: 401 Unauthorized \\(redirected there by ${a.host}\\)`));
+      expect(err.hint).toMatch(new RegExp(`credentials for ${a.host} go only to ${a.host} and its token service`));
     } finally {
       await a.close();
       await b.close();
@@ -542,11 +544,11 @@ describe('credentials stay with their registry across redirects', () => {
       expect((await f.resolve()).manifestDigest).toBe(single.manifestDigest);
       expect((await readAll((await f.openBlob(layerDesc(small))).stream)).equals(small.gz)).toBe(true);
       const err = await failure(f.openBlob(layerDesc(big)));
-      expect(err.message).toMatch(new RegExp(`${b.host} refused access to blob ${big.digest}: 401 Unauthorized \\(redirected there by ${a.host}\\)`));
       expect(b.seen).toHaveLength(2);
       expect(b.seen.every(s => s.authorization === undefined)).toBe(true);
-      // A itself was asked once per layer: no second round with a challenge that was B's
+      // A itself was asked once for the layer: no second round with a challenge that was B's
       expect(a.requests.filter(r => r.includes(big.digest))).toHaveLength(1);
+      expect(err.message).toMatch(new RegExp(`${b.host} refused access to blob ${big.digest}: 401 Unauthorized \\(redirected there by ${a.host}\\)`));
     } finally {
       await a.close();
       await b.close();
