@@ -109,6 +109,25 @@ describe('registry faults', () => {
     }
   });
 
+  it('a blob slower than RACKER_REGISTRY_MIN_RATE fails with its host and rate, and is not resumed', async () => {
+    const proxy = await startFaultProxy(reg, req => (req.url?.includes(`/blobs/${big.digest}`) ? { kind: 'throttle', bytesPer10ms: 10 } : { kind: 'pass' }));
+    try {
+      const store = path.join(t.root, 'slow-blob');
+      const started = Date.now();
+      // 1 KB/s: without a minimum rate this 6 MiB layer would take about two hours
+      const r = await racker(store, ['--registry-timeout', '1', '--registry-min-rate', '50', 'pull', '--tls-verify=false', `${proxy.host}/fixtures/big:latest`],
+        { env: { RACKER_REGISTRY_MIN_RATE: '0.001' }, timeout: 20_000 });
+      expect(r.exitCode).toBe(125);
+      expect(r.stderr).toMatch(new RegExp(`${proxy.host} sends blob ${big.digest} too slowly: \\d+ bytes in [\\d.]+ s, below the minimum of 50 KiB/s`));
+      expect(r.stderr).toMatch(/hint: accept slower registries with --registry-min-rate/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(proxy.requests.filter(q => q.url.includes(big.digest))).toHaveLength(1);
+      await storeConsistent(store);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('a registry that is stopped fails clearly; once started again the pull works', async () => {
     const own: TestRegistry = await startRegistry();
     try {
