@@ -4,7 +4,7 @@ import chalk from 'chalk';
 import { RackerError, EXIT } from '../errors.js';
 import { describeCause, logLevel } from '../log.js';
 import { printable } from '../untrusted.js';
-import { resolveSettings, type Settings } from '../settings.js';
+import { resolveSettings, type GlobalFlags, type Settings } from '../settings.js';
 import { ImageStore } from '../store/image-store.js';
 import { ContainerStore } from '../store/container-store.js';
 
@@ -18,7 +18,7 @@ export interface Context {
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export function contextFrom(program: Command): Context {
-  const settings = resolveSettings(program.opts<{ root?: string; verbose?: boolean; debug?: boolean }>());
+  const settings = resolveSettings(program.opts<GlobalFlags>());
   const images = new ImageStore(settings.root);
   return { settings, images, containers: new ContainerStore(images.layout) };
 }
@@ -31,6 +31,8 @@ export function createProgram(name: string, description: string): Command {
     .option('--root <dir>', 'store location (env RACKER_ROOT, default /var/lib/racker)')
     .option('--verbose', 'say more about what is happening')
     .option('--debug', 'print every external command before running it')
+    .option('--registry-timeout <seconds>', 'longest wait for a registry manifest or token (env RACKER_REGISTRY_TIMEOUT, default 60)')
+    .option('--registry-min-rate <KiB/s>', 'slowest average rate a blob may arrive at (env RACKER_REGISTRY_MIN_RATE, default 10)')
     .enablePositionalOptions()
     .showHelpAfterError(false)
     .exitOverride()

@@ -8,6 +8,9 @@ export interface SourceOptions {
   tlsVerify?: boolean;
   retries?: number;
   retryDelayMs?: number;
+  /** see RegistryFetcherOptions */
+  deadlineMs?: number;
+  minBlobBytesPerSec?: number;
 }
 
 /** How an image is named in the local store once pulled. */
@@ -41,7 +44,10 @@ export async function fetcherFor(ref: ImageReference, opts: SourceOptions = {}):
       const { RegistryFetcher } = await import('../registry/registry-fetcher.js');
       const conf = await loadRegistriesConf();
       const endpoints = endpointsFor(conf, ref.registry, ref.repository, !!ref.digest);
-      return new RegistryFetcher({ ref, endpoints, tlsVerify: opts.tlsVerify ?? true, retries: opts.retries, retryDelayMs: opts.retryDelayMs });
+      return new RegistryFetcher({
+        ref, endpoints, tlsVerify: opts.tlsVerify ?? true, retries: opts.retries, retryDelayMs: opts.retryDelayMs,
+        deadlineMs: opts.deadlineMs, minBlobBytesPerSec: opts.minBlobBytesPerSec,
+      });
     }
     case 'oci': {
       const { OciLayoutFetcher } = await import('./oci-layout-fetcher.js');

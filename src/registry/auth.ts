@@ -182,6 +182,8 @@ export interface RegistryAuthOptions {
   tlsVerify?: boolean;
   retries?: number;
   retryDelayMs?: number;
+  /** longest wait for a token answer */
+  deadlineMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -249,7 +251,7 @@ export class RegistryAuth {
       url.searchParams.set('account', creds.username);
     }
     const res = await request(url.toString(), {
-      headers, tlsVerify: this.opts.tlsVerify, retries: this.opts.retries, retryDelayMs: this.opts.retryDelayMs,
+      headers, tlsVerify: this.opts.tlsVerify, retries: this.opts.retries, retryDelayMs: this.opts.retryDelayMs, deadlineMs: this.opts.deadlineMs,
       subject: { kind: 'token', name: `for ${scope}` },
     });
     const body = await readBodyCapped(res, MAX_TOKEN_RESPONSE_BYTES, `token answer from ${url.host}`);

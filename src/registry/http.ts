@@ -23,6 +23,16 @@ export interface HttpRequestOptions {
   timeoutMs?: number;
   /** longest wait for the next chunk of the body (default 60 s) */
   idleTimeoutMs?: number;
+  /**
+   * longest total wait for the whole answer, headers and body, per attempt
+   * (default 60 s); only time spent waiting for the server counts
+   */
+  deadlineMs?: number;
+  /**
+   * for big bodies (blobs): every this many bytes received extend the
+   * deadline by a second, so the body must arrive at least this fast on average
+   */
+  minBytesPerSec?: number;
   /** false: https without certificate verification (default true) */
   tlsVerify?: boolean;
   subject?: RequestSubject;
@@ -34,6 +44,9 @@ export const DEFAULT_RETRIES = 3;
 export const DEFAULT_RETRY_DELAY_MS = 500;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_DEADLINE_MS = 60_000;
+/** what a blob must average, after the deadline's grace, unless told otherwise (10 KiB/s) */
+export const DEFAULT_MIN_BLOB_RATE = 10 * 1024;
 const MAX_BACKOFF_MS = 30_000;
 /** a server asking for longer than this does not get to stall a pull */
 const MAX_RETRY_AFTER_MS = 60_000;
@@ -82,6 +95,8 @@ export function sanitize(text: string, max = 200): string {
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 function hostOf(url: string): string {
   return new URL(url).host;
@@ -153,7 +168,7 @@ async function readTextCapped(res: Response, max: number): Promise<string> {
 }
 
 /** An error for an answer with an unwanted status. */
-async function statusError(url: string, method: string, res: Response, subject: RequestSubject | undefined, attempts: number): Promise<HttpError> {
+async function statusError(url: string, method: string, res: Response, subject: RequestSubject | undefined, attempts: number, from?: string): Promise<HttpError> {
   const host = hostOf(url);
   const said = await registryErrorText(res);
   const what = describeSubject(subject, url);
@@ -164,6 +179,11 @@ async function statusError(url: string, method: string, res: Response, subject: 
   }
   if (res.status === 404 && subject?.kind === 'blob') {
     return new HttpError(`blob unknown: ${host} has no blob ${subject.name ?? ''}${suffix}`.replace(/ +\(/, ' ('), opts);
+  }
+  if ((res.status === 401 || res.status === 403) && from) {
+    return new HttpError(`${host} refused access to ${what}: ${res.status} ${res.status === 401 ? 'Unauthorized' : 'Forbidden'} (redirected there by ${from})${suffix}`, {
+      ...opts, hint: `credentials for ${from} go only to ${from} and its token service, never to a host it redirects to`,
+    });
   }
   if (res.status === 401 || res.status === 403) {
     return new HttpError(`${host} refused access to ${what}: ${res.status} ${res.status === 401 ? 'Unauthorized' : 'Forbidden'}${suffix}`, {
@@ -191,29 +211,27 @@ export function backoffMs(attempt: number, baseMs: number): number {
 }
 
 class TimeoutError extends Error {
-  readonly code = 'ETIMEDOUT';
+  readonly code: string = 'ETIMEDOUT';
+}
+
+/** The answer took longer than its deadline: final, neither retried nor resumed. */
+class DeadlineError extends TimeoutError {
+  override readonly code = 'ETOOSLOW';
+  constructor(message: string, readonly hint: string) {
+    super(message);
+  }
 }
 
 /**
  * fetch() cannot skip certificate checks per request; node:https can. The
  * answer is wrapped in a WHATWG Response so callers see one type. Redirects
- * are followed here (dropping credentials when the origin changes).
+ * come back as they are: once() follows them.
  */
-function insecureFetch(url: URL, init: { method: string; headers: Record<string, string>; signal: AbortSignal }, redirects = 0): Promise<Response> {
+function insecureFetch(url: URL, init: { method: string; headers: Record<string, string>; signal: AbortSignal }): Promise<Response> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
     const req = mod.request(url, { method: init.method, headers: init.headers, signal: init.signal, rejectUnauthorized: false }, res => {
       const status = res.statusCode ?? 0;
-      const location = res.headers.location;
-      if ([301, 302, 303, 307, 308].includes(status) && location) {
-        res.resume();
-        if (redirects >= MAX_REDIRECTS) { reject(new Error(`too many redirects from ${url.host}`)); return; }
-        const next = new URL(location, url);
-        const headers = { ...init.headers };
-        if (next.origin !== url.origin) delete headers.Authorization;
-        resolve(insecureFetch(next, { ...init, method: status === 303 ? 'GET' : init.method, headers }, redirects + 1));
-        return;
-      }
       if (status < 200 || status > 599) {
         res.resume();
         reject(new Error(`unexpected status ${status} from ${url.host}`));
@@ -224,7 +242,7 @@ function insecureFetch(url: URL, init: { method: string; headers: Record<string,
         if (v === undefined) continue;
         for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
       }
-      const empty = init.method === 'HEAD' || status === 204 || status === 304;
+      const empty = init.method === 'HEAD' || status === 204 || status === 304 || REDIRECT_STATUSES.has(status);
       if (empty) res.resume();
       const body = empty ? null : Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>;
       resolve(new Response(body, { status, statusText: res.statusMessage, headers }));
@@ -234,29 +252,65 @@ function insecureFetch(url: URL, init: { method: string; headers: Record<string,
   });
 }
 
+/** How long the server may keep us waiting for one answer. */
+interface Deadline {
+  ms: number;
+  minBytesPerSec?: number;
+  /** time already spent waiting for the headers */
+  waitedMs: number;
+  what: string;
+}
+
+/** The deadline's verdict once `waitedMs` ran out with `received` bytes in. */
+function deadlineError(d: Deadline, host: string, received: number, waitedMs: number): DeadlineError {
+  const secs = (waitedMs / 1000).toFixed(1);
+  if (d.minBytesPerSec) {
+    return new DeadlineError(`${host} sends ${d.what} too slowly: ${received} bytes in ${secs} s, below the minimum of ${d.minBytesPerSec / 1024} KiB/s`,
+      'accept slower registries with --registry-min-rate KIB_PER_S or RACKER_REGISTRY_MIN_RATE');
+  }
+  return new DeadlineError(`${host} took more than ${d.ms / 1000} s to send ${d.what} (${received} bytes so far)`,
+    'wait longer with --registry-timeout SECONDS or RACKER_REGISTRY_TIMEOUT');
+}
+
 /**
  * Pass the body through, failing it when the network goes quiet for too long
- * (the clock only runs while the reader waits) and turning socket errors into
- * RackerErrors that name the host.
+ * or the whole answer takes longer than its deadline (both clocks only run
+ * while the reader waits, so a slow consumer does not count against the
+ * server) and turning socket errors into RackerErrors that name the host.
  */
-function guardBody(body: ReadableStream<Uint8Array>, ctl: AbortController, idleMs: number, url: string): ReadableStream<Uint8Array> {
+function guardBody(body: ReadableStream<Uint8Array>, ctl: AbortController, idleMs: number, deadline: Deadline, url: string): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  const host = hostOf(url);
   let timer: NodeJS.Timeout | undefined;
+  let received = 0;
+  let waited = deadline.waitedMs;
   return new ReadableStream<Uint8Array>({
     async pull(out) {
-      timer = setTimeout(() => ctl.abort(new TimeoutError(`no data from ${hostOf(url)} for ${idleMs / 1000} s`)), idleMs);
+      const budget = deadline.ms + (deadline.minBytesPerSec ? received * 1000 / deadline.minBytesPerSec : 0);
+      const left = Math.max(0, budget - waited);
+      const started = Date.now();
+      timer = left < idleMs
+        ? setTimeout(() => ctl.abort(deadlineError(deadline, host, received, waited + Date.now() - started)), left)
+        : setTimeout(() => ctl.abort(new TimeoutError(`no data from ${host} for ${idleMs / 1000} s`)), idleMs);
       timer.unref();
       try {
         const { done, value } = await reader.read();
         clearTimeout(timer);
-        if (done) out.close();
-        else out.enqueue(value);
+        waited += Date.now() - started;
+        if (done) {
+          out.close();
+        } else {
+          received += value.length;
+          out.enqueue(value);
+        }
       } catch (err) {
         clearTimeout(timer);
         const reason = ctl.signal.aborted ? ctl.signal.reason : err;
-        out.error(reason instanceof TimeoutError
-          ? new HttpError(`reading from ${hostOf(url)} timed out: ${reason.message}`, { url, code: 'ETIMEDOUT', cause: reason })
-          : networkError(url, reason, 1));
+        out.error(reason instanceof DeadlineError
+          ? new HttpError(reason.message, { url, code: reason.code, cause: reason, hint: reason.hint })
+          : reason instanceof TimeoutError
+            ? new HttpError(`reading from ${host} timed out: ${reason.message}`, { url, code: 'ETIMEDOUT', cause: reason })
+            : networkError(url, reason, 1));
       }
     },
     cancel(reason) {
@@ -266,16 +320,48 @@ function guardBody(body: ReadableStream<Uint8Array>, ctl: AbortController, idleM
   });
 }
 
-async function once(url: string, method: string, headers: Record<string, string>, opts: HttpRequestOptions): Promise<{ res: Response; ctl: AbortController }> {
+interface Answer {
+  res: Response;
+  ctl: AbortController;
+  /** where the answer came from, after redirects */
+  url: string;
+  /** the first host of another origin a redirect led to, if any */
+  crossedFrom?: string;
+}
+
+/**
+ * One attempt, following redirects here rather than in fetch(), so that what
+ * a redirect did is known: the Authorization header never goes to another
+ * origin (scheme, host or port), and the caller learns where the answer came from.
+ */
+async function once(url: string, method: string, headers: Record<string, string>, opts: HttpRequestOptions, timeoutMs: number): Promise<Answer> {
   const ctl = new AbortController();
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const timer = setTimeout(() => ctl.abort(new TimeoutError(`${hostOf(url)} did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
   try {
-    const u = new URL(url);
-    const res = opts.tlsVerify === false && u.protocol === 'https:'
-      ? await insecureFetch(u, { method, headers, signal: ctl.signal })
-      : await fetch(u, { method, headers, signal: ctl.signal, redirect: 'follow' });
-    return { res, ctl };
+    const first = new URL(url);
+    let u = first;
+    let m = method;
+    let h = headers;
+    for (let redirects = 0; ; redirects++) {
+      const res = opts.tlsVerify === false && u.protocol === 'https:'
+        ? await insecureFetch(u, { method: m, headers: h, signal: ctl.signal })
+        : await fetch(u, { method: m, headers: h, signal: ctl.signal, redirect: 'manual' });
+      const location = res.headers.get('location');
+      if (!REDIRECT_STATUSES.has(res.status) || !location) {
+        return { res, ctl, url: u.toString(), crossedFrom: u.origin === first.origin ? undefined : first.host };
+      }
+      await res.body?.cancel().catch(() => undefined);
+      if (redirects >= MAX_REDIRECTS) throw new Error(`too many redirects from ${first.host}`);
+      const next = new URL(location, u);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new Error(`${u.host} redirected to a non-HTTP address`);
+      if (next.origin !== u.origin) {
+        h = { ...h };
+        delete h.Authorization;
+      }
+      debug(`${u.host} redirects to ${next.host}${next.origin !== first.origin ? ' (no credentials sent there)' : ''}`);
+      if (res.status === 303) m = 'GET';
+      u = next;
+    }
   } catch (err) {
     throw ctl.signal.aborted ? ctl.signal.reason : err;
   } finally {
@@ -288,20 +374,23 @@ async function once(url: string, method: string, headers: Record<string, string>
  * connection failures, timeouts, 429 and 502–504 are retried with backoff
  * (honouring Retry-After); 401, 403 and 404 fail at once. Any other non-2xx
  * status not listed in `passStatuses` becomes an HttpError naming host and status.
+ * A 401 from a host a redirect led to is never passed: its challenge is not
+ * the registry's, and the registry's credentials must not answer it.
  */
 export async function request(url: string, opts: HttpRequestOptions = {}): Promise<Response> {
   const method = opts.method ?? 'GET';
   const retries = Math.max(0, opts.retries ?? DEFAULT_RETRIES);
   const baseDelay = Math.max(0, opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS);
+  const deadlineMs = Math.max(1, opts.deadlineMs ?? DEFAULT_DEADLINE_MS);
   // undici would otherwise ask for gzip and transparently inflate: digests are over the raw bytes
   const headers = { 'Accept-Encoding': 'identity', ...opts.headers };
   const host = hostOf(url);
   for (let attempt = 1; ; attempt++) {
     debug(`${method} ${url}${attempt > 1 ? ` (attempt ${attempt})` : ''}`);
-    let res: Response;
-    let ctl: AbortController;
+    let answer: Answer;
+    const started = Date.now();
     try {
-      ({ res, ctl } = await once(url, method, headers, opts));
+      answer = await once(url, method, headers, opts, Math.min(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, deadlineMs));
     } catch (err) {
       const code = errCode(err);
       if (attempt <= retries && code !== undefined && RETRY_CODES.has(code)) {
@@ -312,9 +401,14 @@ export async function request(url: string, opts: HttpRequestOptions = {}): Promi
       }
       throw networkError(url, err, attempt);
     }
-    if (res.ok || opts.passStatuses?.includes(res.status)) {
+    const { res, ctl, crossedFrom } = answer;
+    const passed = opts.passStatuses?.includes(res.status) && !(res.status === 401 && crossedFrom);
+    if (res.ok || passed) {
       if (!res.body) return res;
-      return new Response(guardBody(res.body, ctl, opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, url),
+      const deadline: Deadline = {
+        ms: deadlineMs, minBytesPerSec: opts.minBytesPerSec, waitedMs: Date.now() - started, what: describeSubject(opts.subject, url),
+      };
+      return new Response(guardBody(res.body, ctl, opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, deadline, answer.url),
         { status: res.status, statusText: res.statusText, headers: res.headers });
     }
     if (RETRY_STATUSES.has(res.status) && attempt <= retries) {
@@ -325,7 +419,7 @@ export async function request(url: string, opts: HttpRequestOptions = {}): Promi
       await sleep(wait);
       continue;
     }
-    throw await statusError(url, method, res, opts.subject, attempt);
+    throw await statusError(answer.url, method, res, opts.subject, attempt, crossedFrom);
   }
 }
 

@@ -9,7 +9,7 @@ import type { ImageFetcher, ResolvedImage } from '../image/fetcher.js';
 import { MAX_MANIFEST_BYTES, MEDIA, hostPlatform, type Descriptor, type Platform } from '../image/oci.js';
 import { descendToManifest, parseImageConfig, parseManifestDocument, type ManifestDocument } from '../image/oci-layout-fetcher.js';
 import { RegistryAuth, parseWwwAuthenticate } from './auth.js';
-import { HttpError, readBodyCapped, request, type HttpRequestOptions, type RequestSubject } from './http.js';
+import { DEFAULT_MIN_BLOB_RATE, HttpError, readBodyCapped, request, type HttpRequestOptions, type RequestSubject } from './http.js';
 
 /** What this fetcher reads of an image reference (src/image/reference.ts's DockerReference fits). */
 export interface RegistryImageRef {
@@ -38,6 +38,10 @@ export interface RegistryFetcherOptions {
   platform?: Platform;
   retries?: number;
   retryDelayMs?: number;
+  /** longest wait for one manifest, token or ping answer, and the grace before a blob's rate counts */
+  deadlineMs?: number;
+  /** the slowest average rate, bytes per second, at which a blob may arrive */
+  minBlobBytesPerSec?: number;
   /** environment for auth file lookup (tests) */
   env?: NodeJS.ProcessEnv;
 }
@@ -57,7 +61,8 @@ class EndpointSession {
   readonly insecure: boolean;
   readonly scope: string;
 
-  constructor(readonly endpoint: RegistryEndpoint, tlsVerify: boolean, private readonly http: Pick<HttpRequestOptions, 'retries' | 'retryDelayMs'>, env?: NodeJS.ProcessEnv) {
+  constructor(readonly endpoint: RegistryEndpoint, tlsVerify: boolean, private readonly http: Pick<HttpRequestOptions, 'retries' | 'retryDelayMs' | 'deadlineMs'>,
+    private readonly minBlobRate: number, env?: NodeJS.ProcessEnv) {
     if (!HOST.test(endpoint.registry)) throw new RackerError(`invalid registry host '${endpoint.registry.slice(0, 80)}'`);
     if (!REPOSITORY.test(endpoint.repository)) throw new RackerError(`invalid repository name '${endpoint.repository.slice(0, 80)}'`);
     this.insecure = endpoint.insecure || !tlsVerify;
@@ -107,6 +112,7 @@ class EndpointSession {
       if (authz) headers.Authorization = authz;
       const res = await request(url, {
         ...this.http, headers, subject, tlsVerify: !this.insecure, passStatuses: round === 0 ? [401, ...pass] : pass,
+        minBytesPerSec: subject.kind === 'blob' ? this.minBlobRate : undefined,
       });
       if (res.status !== 401 || round > 0) return res;
       const challenges = parseWwwAuthenticate(res.headers.get('www-authenticate') ?? '');
@@ -132,8 +138,9 @@ export class RegistryFetcher implements ImageFetcher {
     if (!opts.endpoints.length) throw new RackerError(`no registry endpoint for ${ref.registry}/${ref.repository}`);
     this.ref = ref;
     this.platform = opts.platform ?? hostPlatform();
-    const http = { retries: opts.retries, retryDelayMs: opts.retryDelayMs };
-    this.sessions = opts.endpoints.map(e => new EndpointSession(e, opts.tlsVerify, http, opts.env));
+    const http = { retries: opts.retries, retryDelayMs: opts.retryDelayMs, deadlineMs: opts.deadlineMs };
+    const minBlobRate = opts.minBlobBytesPerSec ?? DEFAULT_MIN_BLOB_RATE;
+    this.sessions = opts.endpoints.map(e => new EndpointSession(e, opts.tlsVerify, http, minBlobRate, opts.env));
     this.description = `docker://${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
   }
 

@@ -207,8 +207,9 @@ async function* resumableBlob(fetcher: ImageFetcher, desc: Descriptor): AsyncGen
       }
       return;
     } catch (err) {
-      // a connection that dropped mid-body is worth resuming; a wrong status or our own verdict is not
-      const dropped = !(err instanceof RackerError) || (err instanceof HttpError && err.status === undefined && err.code !== undefined);
+      // a connection that dropped mid-body is worth resuming; a wrong status, a registry too slow or our own verdict is not
+      const dropped = !(err instanceof RackerError)
+        || (err instanceof HttpError && err.status === undefined && err.code !== undefined && err.code !== 'ETOOSLOW');
       if (!dropped || resumes >= MAX_RESUMES || offset >= desc.size) throw err;
       verbose(`layer ${shortId(desc.digest)}: connection lost at byte ${offset} of ${desc.size} (${(err as Error).message}); resuming`);
     }

@@ -8,7 +8,9 @@ export type Fault =
   /** forward the headers and this many body bytes, then cut the connection */
   | { kind: 'cut'; afterBytes: number }
   /** forward slowly: this many bytes per 10 ms */
-  | { kind: 'throttle'; bytesPer10ms: number };
+  | { kind: 'throttle'; bytesPer10ms: number }
+  /** forward the headers at once, then the body one byte every `everyMs` */
+  | { kind: 'trickle'; everyMs: number };
 
 export interface FaultProxy {
   host: string;
@@ -36,6 +38,7 @@ export async function startFaultProxy(upstream: string, decide: (req: http.Incom
       if (headers.location) headers.location = headers.location.replace(upstream, `127.0.0.1:${(server.address() as AddressInfo).port}`);
       res.writeHead(upRes.statusCode ?? 502, headers);
       let sent = 0;
+      const trickled: number[] = [];
       upRes.on('data', (chunk: Buffer) => {
         if (fault.kind === 'cut') {
           const room = fault.afterBytes - sent;
@@ -43,6 +46,11 @@ export async function startFaultProxy(upstream: string, decide: (req: http.Incom
           res.write(chunk.subarray(0, room));
           sent += Math.min(room, chunk.length);
           if (sent >= fault.afterBytes) { upRes.destroy(); setTimeout(() => res.socket?.destroy(), 20); }
+          return;
+        }
+        if (fault.kind === 'trickle') {
+          // buffered here, so the upstream connection finishes and cannot time out behind us
+          trickled.push(...chunk);
           return;
         }
         if (fault.kind === 'throttle') {
@@ -59,7 +67,19 @@ export async function startFaultProxy(upstream: string, decide: (req: http.Incom
         }
         res.write(chunk);
       });
-      upRes.on('end', () => { if (fault.kind !== 'cut') res.end(); });
+      upRes.on('end', () => {
+        if (fault.kind === 'trickle') {
+          const step = () => {
+            if (res.destroyed) return;
+            if (!trickled.length) { res.end(); return; }
+            res.write(Buffer.from([trickled.shift() as number]));
+            setTimeout(step, fault.everyMs).unref();
+          };
+          step();
+        } else if (fault.kind !== 'cut') {
+          res.end();
+        }
+      });
     });
     up.on('error', () => res.destroy());
     req.pipe(up);

@@ -85,6 +85,49 @@ describe('registry faults', () => {
     }
   });
 
+  it('a registry that trickles its manifest (one byte every 3 s) fails at RACKER_REGISTRY_TIMEOUT, not never', async () => {
+    const proxy = await startFaultProxy(reg, req => (req.url?.includes('/manifests/') ? { kind: 'trickle', everyMs: 3000 } : { kind: 'pass' }));
+    try {
+      const started = Date.now();
+      // without a deadline the idle timer restarts with every byte: execa's timeout ends that
+      const r = await racker(path.join(t.root, 'trickle'), ['pull', '--tls-verify=false', `${proxy.host}/fixtures/busybox:latest`],
+        { env: { RACKER_REGISTRY_TIMEOUT: '2' }, timeout: 20_000 });
+      const took = Date.now() - started;
+      expect(r.exitCode).toBe(125);
+      expect(r.stderr).toMatch(new RegExp(`${proxy.host} took more than 2 s to send manifest fixtures/busybox:latest`));
+      expect(r.stderr).toMatch(/hint: wait longer with --registry-timeout SECONDS or RACKER_REGISTRY_TIMEOUT/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(2);
+      expect(took).toBeLessThan(10_000);
+      expect(proxy.requests.filter(q => q.url.includes('/manifests/'))).toHaveLength(1);
+
+      const bad = await racker(path.join(t.root, 'trickle'), ['--registry-timeout', 'soon', 'pull', `${proxy.host}/fixtures/busybox:latest`]);
+      expect(bad.exitCode).toBe(125);
+      expect(bad.stderr).toMatch(/invalid --registry-timeout \/ RACKER_REGISTRY_TIMEOUT value 'soon': expected a number of seconds greater than 0/);
+      expect(proxy.requests.filter(q => q.url.includes('/manifests/'))).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a blob slower than RACKER_REGISTRY_MIN_RATE fails with its host and rate, and is not resumed', async () => {
+    const proxy = await startFaultProxy(reg, req => (req.url?.includes(`/blobs/${big.digest}`) ? { kind: 'throttle', bytesPer10ms: 10 } : { kind: 'pass' }));
+    try {
+      const store = path.join(t.root, 'slow-blob');
+      const started = Date.now();
+      // 1 KB/s: without a minimum rate this 6 MiB layer would take about two hours
+      const r = await racker(store, ['--registry-timeout', '1', '--registry-min-rate', '50', 'pull', '--tls-verify=false', `${proxy.host}/fixtures/big:latest`],
+        { env: { RACKER_REGISTRY_MIN_RATE: '0.001' }, timeout: 20_000 });
+      expect(r.exitCode).toBe(125);
+      expect(r.stderr).toMatch(new RegExp(`${proxy.host} sends blob ${big.digest} too slowly: \\d+ bytes in [\\d.]+ s, below the minimum of 50 KiB/s`));
+      expect(r.stderr).toMatch(/hint: accept slower registries with --registry-min-rate/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(proxy.requests.filter(q => q.url.includes(big.digest))).toHaveLength(1);
+      await storeConsistent(store);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('a registry that is stopped fails clearly; once started again the pull works', async () => {
     const own: TestRegistry = await startRegistry();
     try {

@@ -455,3 +455,186 @@ describe('RegistryFetcher', () => {
     expect((await readAll(stream)).equals(small.gz)).toBe(true);
   });
 });
+
+/** A plain loopback server that records the Authorization header of every request. */
+async function startRecorder(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ host: string; seen: { url: string; authorization?: string }[]; close(): Promise<void> }> {
+  const seen: { url: string; authorization?: string }[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
+    handler(req, res);
+  });
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  return {
+    host: `127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, seen,
+    close: () => new Promise<void>(r => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+describe('credentials stay with their registry across redirects', () => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const basicAlice = `Basic ${b64('alice:s3cret')}`;
+
+  /** A fetcher for test/single at `host` whose auth file holds alice's password for `host` only. */
+  async function fetcherWithCreds(host: string) {
+    const dir = await mkdtemp(path.join(work, 'auth-'));
+    const file = path.join(dir, 'auth.json');
+    await writeFile(file, JSON.stringify({ auths: { [host]: { auth: b64('alice:s3cret') } } }));
+    return new RegistryFetcher({
+      ref: { transport: 'docker', registry: host, repository: 'test/single', tag: 'v1' },
+      endpoints: [endpoint(host, 'test/single')], tlsVerify: false, retries: 0, retryDelayMs: 20,
+      env: { HOME: dir, REGISTRY_AUTH_FILE: file },
+    });
+  }
+
+  /** Host B: serves the small layer to anyone, answers the big one with its own challenge of `scheme`. */
+  function otherHost(scheme: 'Bearer' | 'Basic') {
+    return startRecorder((req, res) => {
+      if (req.url?.startsWith('/token')) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 'tok-B' }));
+      else if (req.url?.includes(small.digest)) res.writeHead(200, { 'content-length': String(small.gz.length) }).end(small.gz);
+      else res.writeHead(401, { 'www-authenticate': scheme === 'Bearer' ? `Bearer realm="http://${req.headers.host}/token",service="b"` : 'Basic realm="b"' }).end();
+    });
+  }
+
+  const layerRedirect = (req: IncomingMessage) => req.url?.includes(small.digest) || req.url?.includes(big.digest);
+
+  it('bearer: A\'s token realm on a third host gets A\'s password; host B gets neither it nor A\'s token, even when B challenges', async () => {
+    const realm = await startRecorder((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: 'tok-A' })); });
+    const b = await otherHost('Bearer');
+    const a = await startProxy((req, res, forward) => {
+      if (req.headers.authorization !== 'Bearer tok-A') {
+        res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${realm.host}/token",service="a"` }).end();
+      } else if (layerRedirect(req)) {
+        res.writeHead(307, { location: `http://${b.host}${req.url}` }).end();
+      } else {
+        forward();
+      }
+    });
+    try {
+      const f = await fetcherWithCreds(a.host);
+      expect((await f.resolve()).manifestDigest).toBe(single.manifestDigest);
+      // a redirect to B that B serves: A's token stays behind
+      expect((await readAll((await f.openBlob(layerDesc(small))).stream)).equals(small.gz)).toBe(true);
+      // B wants auth of its own: that is B's business, A's credentials do not answer it
+      const err = await failure(f.openBlob(layerDesc(big)));
+      // B was asked for the two layers, without credentials, and its token realm never
+      expect(b.seen.map(s => [s.url, s.authorization])).toEqual([
+        [`/v2/test/single/blobs/${small.digest}`, undefined], [`/v2/test/single/blobs/${big.digest}`, undefined],
+      ]);
+      expect(realm.seen.length).toBeGreaterThan(0);
+      expect(realm.seen.every(s => s.authorization === basicAlice)).toBe(true);
+      expect(err.message).toMatch(new RegExp(`${b.host} refused access to blob ${big.digest}: 401 Unauthorized \\(redirected there by ${a.host}\\)`));
+      expect(err.hint).toMatch(new RegExp(`credentials for ${a.host} go only to ${a.host} and its token service`));
+    } finally {
+      await a.close();
+      await b.close();
+      await realm.close();
+    }
+  });
+
+  it('basic: A\'s password never follows a redirect, and B\'s Basic challenge is not answered with it', async () => {
+    const b = await otherHost('Basic');
+    const a = await startProxy((req, res, forward) => {
+      if (req.headers.authorization !== basicAlice) res.writeHead(401, { 'www-authenticate': 'Basic realm="a"' }).end();
+      else if (layerRedirect(req)) res.writeHead(302, { location: `http://${b.host}${req.url}` }).end();
+      else forward();
+    });
+    try {
+      const f = await fetcherWithCreds(a.host);
+      expect((await f.resolve()).manifestDigest).toBe(single.manifestDigest);
+      expect((await readAll((await f.openBlob(layerDesc(small))).stream)).equals(small.gz)).toBe(true);
+      const err = await failure(f.openBlob(layerDesc(big)));
+      expect(b.seen).toHaveLength(2);
+      expect(b.seen.every(s => s.authorization === undefined)).toBe(true);
+      // A itself was asked once for the layer: no second round with a challenge that was B's
+      expect(a.requests.filter(r => r.includes(big.digest))).toHaveLength(1);
+      expect(err.message).toMatch(new RegExp(`${b.host} refused access to blob ${big.digest}: 401 Unauthorized \\(redirected there by ${a.host}\\)`));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe('a registry that trickles', () => {
+  /** `p`, or a failure naming the wait when it takes longer than `ms` (the code before deadlines waited forever). */
+  async function within<T>(ms: number, p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_r, reject) => { timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms); });
+    try {
+      return await Promise.race([p, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Send `body` in pieces of `bytes` every `everyMs`, stopping when the client goes away. */
+  function dribble(res: ServerResponse, body: Buffer, bytes: number, everyMs: number) {
+    let off = 0;
+    const step = () => {
+      if (res.destroyed) return;
+      if (off >= body.length) { res.end(); return; }
+      res.write(body.subarray(off, off + bytes));
+      off += bytes;
+      setTimeout(step, everyMs).unref();
+    };
+    step();
+  }
+
+  it('a manifest arriving one byte at a time fails at the fixed deadline, not never', async () => {
+    const proxy = await startProxy((req, res, forward) => {
+      if (!req.url?.includes('/manifests/')) { forward(); return; }
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': String(single.manifest.length) });
+      dribble(res, single.manifest, 1, 300);
+    });
+    try {
+      const f = new RegistryFetcher({
+        ref: { transport: 'docker', registry: proxy.host, repository: 'test/single', tag: 'v1' },
+        endpoints: [endpoint(proxy.host, 'test/single')], tlsVerify: false, retryDelayMs: 20, deadlineMs: 2000,
+      });
+      const started = Date.now();
+      const err = await failure(within(15_000, f.resolve()));
+      const took = Date.now() - started;
+      expect(err.message).toMatch(new RegExp(`^${proxy.host} took more than 2 s to send manifest test/single:v1 \\(\\d+ bytes so far\\)$`));
+      expect(err.hint).toMatch(/--registry-timeout SECONDS or RACKER_REGISTRY_TIMEOUT/);
+      expect(took).toBeGreaterThanOrEqual(1900);
+      expect(took).toBeLessThan(5000);
+      expect(proxy.requests.filter(r => r.includes('/manifests/'))).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a blob has a minimum rate, not a fixed deadline: slower than it fails, longer but faster passes', async () => {
+    let bytes = 0;
+    const proxy = await startProxy((req, res, forward) => {
+      if (!req.url?.includes(`/blobs/${big.digest}`)) { forward(); return; }
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(big.gz.length) });
+      dribble(res, big.gz, bytes, 100);
+    });
+    try {
+      const f = new RegistryFetcher({
+        ref: { transport: 'docker', registry: proxy.host, repository: 'test/single', tag: 'v1' },
+        endpoints: [endpoint(proxy.host, 'test/single')], tlsVerify: false, retryDelayMs: 20,
+        deadlineMs: 1000, minBlobBytesPerSec: 40 * 1024,
+      });
+      await f.resolve();
+      // 160 KiB/s: about 1.6 s in all, past the 1 s deadline, but above the minimum rate
+      bytes = 16 * 1024;
+      let started = Date.now();
+      expect((await within(15_000, readAll((await f.openBlob(layerDesc(big))).stream))).equals(big.gz)).toBe(true);
+      expect(Date.now() - started).toBeGreaterThan(1000);
+      // 10 KiB/s, under the 40 KiB/s minimum: fails after about 1.3 s instead of taking 26 s
+      bytes = 1024;
+      started = Date.now();
+      const err = await failure(within(15_000, readAll((await f.openBlob(layerDesc(big))).stream)));
+      const took = Date.now() - started;
+      expect(err.message).toMatch(new RegExp(`^${proxy.host} sends blob ${big.digest} too slowly: \\d+ bytes in [\\d.]+ s, below the minimum of 40 KiB/s$`));
+      expect(err.hint).toMatch(/--registry-min-rate KIB_PER_S or RACKER_REGISTRY_MIN_RATE/);
+      expect((err as { code?: string }).code).toBe('ETOOSLOW');
+      expect(took).toBeLessThan(5000);
+    } finally {
+      await proxy.close();
+    }
+  });
+});

@@ -3,11 +3,14 @@ import { contextFrom, type Context } from '../context.js';
 import { fetcherFor, parseImageArg, type SourceOptions } from '../../image/source.js';
 import type { PullResult } from '../../store/pull.js';
 import type { ImageRecord } from '../../store/image-store.js';
+import type { Settings } from '../../settings.js';
 
 export interface PullFlags { force?: boolean; tlsVerify?: string; quiet?: boolean; retry?: string; retryDelay?: string }
 
-export function sourceOptions(flags: PullFlags): SourceOptions {
+export function sourceOptions(flags: PullFlags, settings?: Settings): SourceOptions {
   return {
+    deadlineMs: settings?.registryTimeoutMs,
+    minBlobBytesPerSec: settings?.registryMinRate,
     tlsVerify: flags.tlsVerify === undefined ? undefined : flags.tlsVerify !== 'false',
     retries: flags.retry === undefined ? undefined : Number(flags.retry),
     retryDelayMs: flags.retryDelay === undefined ? undefined : Number(flags.retryDelay),
@@ -17,7 +20,7 @@ export function sourceOptions(flags: PullFlags): SourceOptions {
 /** Pull `input` into the store (shared by `pull` and `run`). */
 export async function pullByName(ctx: Context, input: string, flags: PullFlags): Promise<PullResult> {
   const { ref, names } = parseImageArg(input);
-  const fetcher = await fetcherFor(ref, sourceOptions(flags));
+  const fetcher = await fetcherFor(ref, sourceOptions(flags, ctx.settings));
   const { pullImage } = await import('../../store/pull.js');
   const { progressFor } = await import('../../store/progress.js');
   try {
