@@ -4,7 +4,7 @@ import { RackerError, isErrno } from './errors.js';
 import { debug, displayArg } from './log.js';
 
 /** Which Debian package provides each external tool, for "not found" hints. */
-const PACKAGE_OF: Record<string, string> = {
+export const PACKAGE_OF: Record<string, string> = {
   'systemd-nspawn': 'systemd-container',
   skopeo: 'skopeo',
   umoci: 'umoci',
