@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { racker, tempRoot } from '../helpers/cli.js';
+import { racker, RACKER, tempRoot } from '../helpers/cli.js';
 
 interface Report { status: string; root: string; checks: { name: string; status: string; detail: string; fix: string | null }[] }
 
@@ -49,6 +49,7 @@ describe('racker doctor', () => {
       else expect(c.fix).toBeTruthy();
     }
     expect(report.checks.find(c => c.name === 'store-fs')).toMatchObject({ status: 'ok' });
+    expect(report.checks.find(c => c.name === 'store-fs')?.detail).toContain('a test overlay with its upper dir there mounted and took writes');
     // the overlay probe leaves nothing in the store and nothing mounted
     expect(await readdir(t.root)).toEqual([]);
     expect(await mountsUnder(t.root)).toEqual([]);
@@ -101,6 +102,8 @@ describe('racker doctor', () => {
       expect(fs?.status).toBe('fail');
       expect(fs?.detail).toContain(`${store} is on overlay`);
       expect(fs?.fix).toContain('--root');
+      // the verdict comes from really mounting a test overlay there (mount's own reason), not only from statfs
+      expect(fs?.detail).toContain('wrong fs type');
       expect(report.checks.filter(c => c.status === 'fail').map(c => c.name)).toEqual(['store-fs']);
       expect(await readdir(store)).toEqual([]);
       expect(await mountsUnder(store)).toEqual([]);
@@ -118,6 +121,16 @@ describe('racker doctor', () => {
     expect(report.checks.find(c => c.name === 'store-space')?.detail).toContain(`${t.root} (${missing} does not exist yet)`);
     expect(report.checks.find(c => c.name === 'store-fs')?.status).toBe('ok');
     expect(await readdir(t.root)).toEqual([]);
+  });
+
+  it('not root: root fails, the overlay probe is not tried (warn), exit 1', async () => {
+    const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', RACKER, '--root', t.root, 'doctor', '--format', 'json'],
+      { reject: false, stdin: 'ignore' });
+    expect(r.exitCode).toBe(1);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.checks.find(c => c.name === 'root')).toMatchObject({ status: 'fail', detail: expect.stringContaining('uid 65534') });
+    expect(report.checks.find(c => c.name === 'store-fs')).toMatchObject({ status: 'warn', detail: expect.stringContaining('not tested') });
+    expect(report.checks.filter(c => c.status === 'fail').map(c => c.name)).toEqual(['root']);
   });
 
   it('an unknown --format is one line and 125', async () => {
