@@ -16,12 +16,15 @@ export function cgroupLayout(procMounts: string): CgroupLayout {
   return 'none';
 }
 
+const V1_GONE = 'OS images with systemd 258 or newer (rolling ones: Arch, Tumbleweed) will not boot, as it dropped cgroup v1 (257 still boots)';
+
 export function cgroupVerdict(layout: CgroupLayout): Verdict {
   const fix = 'boot the host with systemd.unified_cgroup_hierarchy=1 on the kernel command line';
   switch (layout) {
     case 'unified': return ok('cgroup', 'cgroup v2 (unified) at /sys/fs/cgroup');
-    case 'hybrid': return warn('cgroup', 'hybrid: cgroup v1 controllers, v2 at /sys/fs/cgroup/unified; OS images with systemd 256 or newer (Debian 13, Fedora 41) refuse to boot without the unified layout', fix);
-    case 'legacy': return warn('cgroup', 'cgroup v1 only; OS images with systemd 256 or newer (Debian 13, Fedora 41) refuse to boot without the unified layout', fix);
+    // nspawn hands OS containers the host's layout; Debian 13's systemd 257 boots on hybrid, but 258 dropped cgroup v1
+    case 'hybrid': return warn('cgroup', `hybrid: cgroup v1 controllers, v2 at /sys/fs/cgroup/unified; ${V1_GONE}`, fix);
+    case 'legacy': return warn('cgroup', `cgroup v1 only; ${V1_GONE}`, fix);
     case 'none': return fail('cgroup', 'no cgroup file system mounted at /sys/fs/cgroup', 'mount -t cgroup2 cgroup2 /sys/fs/cgroup');
   }
 }
