@@ -5,7 +5,7 @@ import { debug, displayArg } from './log.js';
 import { cleanText } from './untrusted.js';
 
 /** Which Debian package provides each external tool, for "not found" hints. */
-const PACKAGE_OF: Record<string, string> = {
+export const PACKAGE_OF: Record<string, string> = {
   'systemd-nspawn': 'systemd-container',
   skopeo: 'skopeo',
   umoci: 'umoci',
