@@ -94,6 +94,43 @@ describe('kill -9 of systemd-nspawn under a detached app container', () => {
   });
 });
 
+describe('kill -9 of systemd-nspawn under a supervisor that does not notice', () => {
+  it('ps ends the container and its supervisor, and shows Exited (137)', async () => {
+    const n = name('orphan-hung');
+    const id = (await rk(['run', '-d', '--name', n, BUSYBOX, 'sh', '-c', 'sleep 300 & sleep 300'])).stdout;
+    const { nspawn, leader } = await running(id);
+    const [sup] = await supervisorsOf(t.root);
+    expect(sup).toBeGreaterThan(0);
+    // a stopped supervisor stands for a hung or broken one
+    process.kill(sup, 'SIGSTOP');
+    try {
+      process.kill(nspawn, 'SIGKILL');
+      expect(await psRow(id)).toMatchObject({ State: 'exited', ExitCode: 137 });
+      await nothingLeft(id, leader);
+    } finally {
+      try { process.kill(sup, 'SIGCONT'); } catch { /* killed */ }
+    }
+    expect((await rk(['rm', n])).exitCode).toBe(0);
+  });
+
+  it('rm -f does the same and removes it', async () => {
+    const n = name('orphan-hung-rm');
+    const id = (await rk(['run', '-d', '--name', n, BUSYBOX, 'sleep', '300'])).stdout;
+    const { nspawn, leader } = await running(id);
+    const [sup] = await supervisorsOf(t.root);
+    process.kill(sup, 'SIGSTOP');
+    try {
+      process.kill(nspawn, 'SIGKILL');
+      const r = await rk(['rm', '-f', n]);
+      expect(r.stdout).toBe(n);
+      expect(r.exitCode).toBe(0);
+      await nothingLeft(id, leader);
+    } finally {
+      try { process.kill(sup, 'SIGCONT'); } catch { /* killed */ }
+    }
+  });
+});
+
 describe('kill -9 of systemd-nspawn under an attached run', () => {
   it('racker exits 137 and leaves nothing of the container running', async () => {
     const n = name('orphan-attached');
