@@ -18,8 +18,8 @@ export async function nspawnAlive(state: ContainerState): Promise<boolean> {
   const pid = state.nspawnPid;
   if (!pid) return false;
   if (state.nspawnStart) return await processStartTime(pid) === state.nspawnStart;
-  // a record written before racker kept nspawn's start time
-  return (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'systemd-nspawn';
+  // a record written before racker kept nspawn's start time: only while it says running
+  return state.status === 'running' && (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'systemd-nspawn';
 }
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));

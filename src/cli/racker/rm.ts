@@ -22,7 +22,9 @@ export async function removeContainer(ctx: Context, nameOrId: string, force: boo
     // its supervising racker notices the exit and records it; one that does not is ended by reconcile
     for (let i = 0; i < 40 && rec.state.status === 'running'; i++) {
       await new Promise(r => setTimeout(r, 50));
-      rec = (await ctx.containers.read(rec.id)) ?? rec;
+      const fresh = await ctx.containers.read(rec.id);
+      // gone: it was --rm, and its racker removed it
+      rec = fresh ?? { ...rec, state: { ...rec.state, status: 'exited' } };
     }
     rec = await reconcile(ctx.containers, rec);
   }
