@@ -182,8 +182,10 @@ export interface AttachedChild {
   /** set when output is 'pipe' */
   stdout?: import('node:stream').Readable;
   stderr?: import('node:stream').Readable;
-  /** resolves with the exit code (128+n when killed by signal n) */
+  /** resolves with the exit code (128+n when killed by signal n) once its output is closed too */
   exit: Promise<number>;
+  /** resolves the same as soon as the process itself has ended, even while others still hold its output open */
+  exited: Promise<number>;
   kill(signal: NodeJS.Signals): void;
 }
 
@@ -206,8 +208,13 @@ export function spawnAttached(cmd: string, args: readonly string[], stdin: 'inhe
       else resolve(128 + (signalNumber(signal ?? 'SIGKILL') ?? 1));
     });
   });
+  const exited = new Promise<number>(resolve => {
+    const done = (code: number | null, signal: NodeJS.Signals | null) => resolve(code ?? 128 + (signalNumber(signal ?? 'SIGKILL') ?? 1));
+    child.once('exit', done);
+    child.once('close', done);
+  });
   return {
-    pid: child.pid, exit, kill: sig => { child.kill(sig); },
+    pid: child.pid, exit, exited, kill: sig => { child.kill(sig); },
     stdout: output === 'pipe' ? child.stdout ?? undefined : undefined,
     stderr: output === 'pipe' ? child.stderr ?? undefined : undefined,
   };

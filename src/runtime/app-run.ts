@@ -7,6 +7,7 @@ import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
 import { systemdIsPid1 } from './host.js';
 import { SignalForwarder } from './signal-forwarder.js';
+import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
 import { ownToken } from '../store/lock.js';
 import { mkdirInRoot } from './rootfs-path.js';
 import { mountContainer, remountContainer, writeIdentityFiles } from './container-setup.js';
@@ -94,14 +95,18 @@ export class AppContainerRun {
       log.capture(child.stdout!, 'stdout');
       log.capture(child.stderr!, 'stderr');
     }
-    rec.state = { status: 'running', supervisor: await ownToken(), nspawnPid: child.pid, startedAt: new Date().toISOString() };
+    const leader = await findLeader(child);
+    rec.state = { status: 'running', supervisor: await ownToken(), ...await nspawnState(child), leader, startedAt: new Date().toISOString() };
     await this.containers.write(rec);
     opts.onStarted?.(rec);
 
     const stopper = new SignalForwarder(child, opts.stopTimeout ?? 10);
+    // nspawn killed: its payload would run on (and hold our pipes open)
+    const ended = endWithNspawn(child, leader);
     let code: number;
     try {
       code = await child.exit;
+      await ended;
     } finally {
       stopper.dispose();
       await log?.close();

@@ -15,6 +15,7 @@ import { mountContainer, remountContainer, writeIdentityFiles } from './containe
 import { LogWriter, LOG_FILE } from './container-log.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { SignalForwarder } from './signal-forwarder.js';
+import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
 import { ownToken } from '../store/lock.js';
 import { checkVolumeSource, makeMountPoint, type VolumeSpec } from './volumes.js';
 import { MachinedExec, NsenterExec, type ContainerExec, type ExecTarget } from './exec/container-exec.js';
@@ -102,6 +103,7 @@ export class BootContainerRun {
       c = await mountContainer(this.layout, this.containers, { ...opts, argv: opts.argv, spec: this.spec(opts) });
     }
     let nspawn: AttachedChild | undefined;
+    let ended: Promise<void> | undefined;
     try {
       const hostname = opts.hostname ?? c.rec.name;
       await writeIdentityFiles(c.rootfs, hostname);
@@ -121,17 +123,24 @@ export class BootContainerRun {
       } finally {
         await log.close();
       }
-      c.rec.state = { status: 'running', supervisor: await ownToken(), nspawnPid: nspawn.pid, startedAt: new Date().toISOString() };
+      const leader = await findLeader(nspawn);
+      c.rec.state = { status: 'running', supervisor: await ownToken(), ...await nspawnState(nspawn), leader, startedAt: new Date().toISOString() };
       await this.containers.write(c.rec);
+      // nspawn killed: systemd and everything under it would run on
+      let killed: number | undefined;
+      ended = endWithNspawn(nspawn, leader);
+      void nspawn.exited.then(n => { if (n > 128) killed = n; });
 
       const target = await this.waitUntilBooted(c.rec.name, nspawn, bootLog, opts.bootTimeout);
       opts.onStarted?.(c.rec);
-      const code = opts.argv.length ? await this.runCommand(target, nspawn, opts, workdir, c.dir) : await nspawn.exit;
+      let code = opts.argv.length ? await this.runCommand(target, nspawn, opts, workdir, c.dir) : await nspawn.exit;
+      code = killed ?? code;
       c.rec.state = { ...c.rec.state, status: 'exited', exitCode: code, finishedAt: new Date().toISOString() };
       await this.containers.write(c.rec);
       return code;
     } finally {
       if (nspawn) await this.powerOff(nspawn, opts.stopTimeout);
+      await ended;
       await c.release();
     }
   }

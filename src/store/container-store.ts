@@ -5,12 +5,17 @@ import { RackerError, isErrno } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { withLock } from './lock.js';
 import type { StoreLayout } from './layout.js';
+import type { LeaderIdentity } from '../runtime/pid-namespace.js';
 
 export interface ContainerState {
   status: 'created' | 'running' | 'exited';
   /** pid of racker supervising it (its lock token, "pid starttime") */
   supervisor?: string;
   nspawnPid?: number;
+  /** systemd-nspawn's start time (/proc/PID/stat field 22): a reused nspawnPid is not it */
+  nspawnStart?: string;
+  /** the container's PID 1: SIGKILL to it ends the container's whole PID namespace */
+  leader?: LeaderIdentity;
   exitCode?: number;
   /** set by racker when it SIGKILLs the container (nspawn then reports only 1; docker says 137) */
   killedBy?: string;

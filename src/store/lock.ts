@@ -15,7 +15,8 @@ export interface LockOptions {
 
 const POLL_MS = 50;
 
-async function processStartTime(pid: number): Promise<string | undefined> {
+/** Field 22 of /proc/PID/stat; undefined when the process is gone or a zombie. */
+export async function processStartTime(pid: number): Promise<string | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // fields after the ")" that ends the command name: state is field 3, starttime field 22
