@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import chalk from 'chalk';
 import { cleanText, printable } from './untrusted.js';
 
@@ -12,8 +13,17 @@ export function debug(msg: string): void {
   if (logLevel.debug) process.stderr.write(chalk.dim('[debug] ' + printable(msg)) + '\n');
 }
 
+/** Where warnings go while an engine call runs (its events); outside one, to stderr. */
+const warningSink = new AsyncLocalStorage<(msg: string) => void>();
+
+export function withWarningSink<T>(sink: (msg: string) => void, fn: () => T): T {
+  return warningSink.run(sink, fn);
+}
+
 export function warn(msg: string): void {
-  process.stderr.write(chalk.yellow('warning: ') + printable(msg) + '\n');
+  const sink = warningSink.getStore();
+  if (sink) sink(msg);
+  else process.stderr.write(chalk.yellow('warning: ') + printable(msg) + '\n');
 }
 
 /** Quote one argument for display only (never for execution). */

@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { verbose } from '../log.js';
-import type { Context } from '../cli/context.js';
-import { pullByName } from '../cli/racker/pull.js';
+import type { ImageService } from '../engine/images.js';
+import type { ImageResolver } from '../engine/resolver.js';
 import { MirrorFetcher, OS_PACKAGES } from '../image/mirror-fetcher.js';
 import { parseReference, registryApiHost } from '../image/reference.js';
-import { pullImage, type PullResult } from '../store/pull.js';
-import { progressFor } from '../store/progress.js';
-import type { CuratedImage } from './catalogue.js';
+import type { PullResult } from '../store/pull.js';
+import { findCurated, type CuratedImage } from './catalogue.js';
 
 export type CuratedSource = 'auto' | 'registry' | 'mirror';
 
@@ -31,8 +30,8 @@ async function registryReachable(image: CuratedImage): Promise<boolean> {
   }
 }
 
-export function mirrorCacheDir(ctx: Context): string {
-  return process.env.RACKER_MIRROR_CACHE ?? path.join(ctx.settings.root, 'cache', 'mirror');
+export function mirrorCacheDir(images: ImageService): string {
+  return process.env.RACKER_MIRROR_CACHE ?? path.join(images.store.layout.root, 'cache', 'mirror');
 }
 
 /**
@@ -40,7 +39,7 @@ export function mirrorCacheDir(ctx: Context): string {
  * registry, or built from the distribution's mirror (the default for Debian and
  * Ubuntu when the registry cannot be reached).
  */
-export async function pullCurated(ctx: Context, image: CuratedImage, opts: CuratedPullOptions = {}): Promise<PullResult> {
+export async function pullCurated(images: ImageService, image: CuratedImage, opts: CuratedPullOptions = {}): Promise<PullResult> {
   let source = opts.source ?? 'auto';
   if (source === 'mirror' && !image.mirror) {
     throw new RackerError(`${image.label} cannot be built from a package mirror`, { hint: 'only Debian and Ubuntu labels can; use --source registry' });
@@ -52,11 +51,20 @@ export async function pullCurated(ctx: Context, image: CuratedImage, opts: Curat
   let result: PullResult;
   if (source === 'mirror') {
     const m = image.mirror!;
-    const fetcher = new MirrorFetcher({ ...m, url: opts.mirror ?? m.url, packages: OS_PACKAGES, cacheDir: mirrorCacheDir(ctx) });
-    result = await pullImage(ctx.images, fetcher, { force: opts.force, progress: progressFor(process.stderr, opts.quiet), tags: [] });
+    const fetcher = new MirrorFetcher({ ...m, url: opts.mirror ?? m.url, packages: OS_PACKAGES, cacheDir: mirrorCacheDir(images) });
+    result = await images.pullFrom(fetcher, image.label, { force: opts.force, quiet: opts.quiet, tags: [] });
   } else {
-    result = await pullByName(ctx, image.registry, { force: opts.force, quiet: opts.quiet });
+    result = await images.pull(image.registry, { force: opts.force, quiet: opts.quiet });
   }
-  await ctx.images.tag([image.storeName], result.record.id);
+  await images.store.tag([image.storeName], result.record.id);
   return result;
 }
+
+/** Curated labels (debian-bookworm, …) as names the engine can run: stored as postroj/LABEL:latest, booted by default. */
+export const curatedResolver: ImageResolver = {
+  resolve(name) {
+    const image = findCurated(name);
+    if (!image) return undefined;
+    return { storeName: image.storeName, boot: true, pull: (images, opts) => pullCurated(images, image, opts) };
+  },
+};

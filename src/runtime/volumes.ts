@@ -26,13 +26,19 @@ export function parseVolume(spec: string): VolumeSpec {
   if (!source.startsWith('/')) {
     throw new RackerError(`volume source '${source}' is not an absolute path`, { hint: `named volumes are not supported; use an absolute host path, e.g. -v "$PWD/${source}:${target}"` });
   }
-  if (!target.startsWith('/')) throw new RackerError(`volume target '${target}' is not an absolute path`, { hint: 'container paths start with /' });
   if (spec.includes('\0')) throw new RackerError('volume contains a NUL byte');
+  return { source: path.resolve(source), target: checkVolumeTarget(target), readOnly: mode === 'ro' };
+}
+
+/** A mount target inside the container: absolute, normalised, not one of the paths the container needs. */
+export function checkVolumeTarget(target: string): string {
+  if (!target.startsWith('/')) throw new RackerError(`volume target '${target.slice(0, 200)}' is not an absolute path`, { hint: 'container paths start with /' });
+  if (target.includes('\0')) throw new RackerError('volume target contains a NUL byte');
   const normTarget = path.posix.normalize(target).replace(/\/+$/, '') || '/';
   if (FORBIDDEN_TARGETS.includes(normTarget)) {
     throw new RackerError(`refusing to mount over ${normTarget} in the container`, { hint: 'mount into a subdirectory instead, e.g. /etc/myapp or /srv/data' });
   }
-  return { source: path.resolve(source), target: normTarget, readOnly: mode === 'ro' };
+  return normTarget;
 }
 
 export async function checkVolumeSource(v: VolumeSpec): Promise<void> {

@@ -1,0 +1,19 @@
+import type { PullResult } from '../store/pull.js';
+import type { ImageService } from './images.js';
+
+/** A name some resolver owns (postroj's curated labels): where it is stored and how to get it. */
+export interface ResolvedImage {
+  /** the name the image is kept under in the store, e.g. postroj/debian-bookworm:latest */
+  storeName: string;
+  /** run it booted (systemd as PID 1) unless the caller says otherwise */
+  boot: boolean;
+  pull(images: ImageService, opts: { force?: boolean; quiet?: boolean }): Promise<PullResult>;
+}
+
+/**
+ * Names that are not image references. The engine is given a resolver; it
+ * never knows about curated catalogues itself (postroj supplies one).
+ */
+export interface ImageResolver {
+  resolve(name: string): ResolvedImage | undefined;
+}

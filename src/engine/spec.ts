@@ -1,0 +1,90 @@
+import { RackerError } from '../errors.js';
+import { checkEnvSize } from '../runtime/env.js';
+import { isValidHostname } from '../runtime/hostname.js';
+import { checkVolumeTarget, type VolumeSpec } from '../runtime/volumes.js';
+import { containerWorkdir } from '../runtime/workdir.js';
+import { validateContainerName, type ContainerSpec } from '../store/container-store.js';
+import type { ImageRecord } from '../store/image-store.js';
+
+export type { ContainerSpec } from '../store/container-store.js';
+
+/** What a caller says about a container to be made; `specFor` turns it into the one stored ContainerSpec. */
+export interface ContainerSpecInput {
+  /** image reference, curated label or id, as the caller named it */
+  image: string;
+  /** replaces the image's Cmd when not empty */
+  command?: string[];
+  /** replaces the image's Entrypoint ('' clears it) */
+  entrypoint?: string;
+  /** boot systemd as PID 1 (default: what the image's resolver says, else false) */
+  boot?: boolean;
+  name?: string;
+  env?: [string, string][];
+  workdir?: string;
+  user?: string;
+  hostname?: string;
+  volumes?: VolumeSpec[];
+  tty?: boolean;
+  interactive?: boolean;
+  autoRemove?: boolean;
+  /** seconds between SIGTERM and SIGKILL on stop (default 10) */
+  stopTimeout?: number;
+  /** seconds systemd may take to boot (default 60) */
+  bootTimeout?: number;
+}
+
+export const DEFAULT_STOP_TIMEOUT = 10;
+export const DEFAULT_BOOT_TIMEOUT = 60;
+
+/** docker's rule: Entrypoint + Cmd, where a given command replaces Cmd and an entrypoint replaces Entrypoint. */
+export function commandLine(config: ImageRecord['config']['config'], command: string[], entrypoint?: string): string[] {
+  const ep = entrypoint !== undefined ? (entrypoint === '' ? [] : [entrypoint]) : (config?.Entrypoint ?? []);
+  const cmd = command.length ? command : (entrypoint !== undefined ? [] : (config?.Cmd ?? []));
+  return [...ep, ...cmd];
+}
+
+function timeout(value: number | undefined, fallback: number, what: string, allowZero: boolean): number {
+  const n = value ?? fallback;
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new RackerError(`invalid ${what} ${String(value)}`, { hint: 'a number of seconds' });
+  return n;
+}
+
+/**
+ * The one place a container's description is checked: everything systemd-nspawn
+ * would refuse (and report as the command's exit code 1) is refused here with
+ * 125 and one line, before anything is mounted.
+ */
+export function specFor(input: ContainerSpecInput, image: ImageRecord, imageName: string, boot: boolean): ContainerSpec {
+  if (input.name !== undefined) validateContainerName(input.name);
+  if (input.hostname !== undefined && !isValidHostname(input.hostname)) {
+    throw new RackerError(`invalid hostname '${input.hostname.slice(0, 80)}'`, { hint: 'dot-separated labels of letters, digits and dashes (no label starts or ends with a dash), at most 63 characters' });
+  }
+  const env = input.env ?? [];
+  checkEnvSize(env);
+  const volumes = input.volumes ?? [];
+  for (const v of volumes) checkVolumeTarget(v.target);
+  const workdir = input.workdir === undefined ? undefined : containerWorkdir(input.workdir, undefined);
+  // the image's own WorkingDir must be usable too (-w replaces it)
+  if (workdir === undefined) containerWorkdir(undefined, image.config.config?.WorkingDir);
+  const command = commandLine(image.config.config, input.command ?? [], input.entrypoint);
+  if (!boot && command.length === 0) {
+    throw new RackerError('no command specified', { hint: 'the image has no Entrypoint or Cmd: give a command after the image name' });
+  }
+  return {
+    mode: boot ? 'boot' : 'app',
+    image: image.id,
+    imageName,
+    command,
+    env,
+    workdir,
+    user: input.user,
+    hostname: input.hostname,
+    volumes,
+    tty: !!input.tty,
+    interactive: !!input.interactive,
+    name: input.name,
+    autoRemove: !!input.autoRemove,
+    stopTimeout: timeout(input.stopTimeout, DEFAULT_STOP_TIMEOUT, 'stop timeout', true),
+    bootTimeout: timeout(input.bootTimeout, DEFAULT_BOOT_TIMEOUT, 'boot timeout', false),
+  };
+}
