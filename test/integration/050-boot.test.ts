@@ -97,24 +97,24 @@ describe('racker run in boot mode', () => {
       const noStdin = await racker(t.root, ['run', '-t', '--rm', 'debian-bookworm', 'sh', '-c', 'printf "a\\nb\\n"; cat; exit 3'], { input: 'not for the command\n', stripFinalNewline: false, timeout: 90_000 });
       expect(noStdin.stdout).toBe('a\nb\n');
       expect(noStdin.exitCode).toBe(3);
-    });
+    }, 300_000);
 
     it('racker exec -it into a booted container, piped and with stdout a terminal', async () => {
       const n = uniqueName('tty-exec');
       try {
         expect((await racker(t.root, ['run', '-d', '--name', n, 'debian-bookworm'])).exitCode).toBe(0);
-        const piped = await racker(t.root, ['exec', '-it', n, 'sh', '-c', 'cat; exit 7'], { input: 'through exec\n', stripFinalNewline: false, timeout: 60_000 });
+        const piped = await racker(t.root, ['exec', '-it', n, 'sh', '-c', 'cat; exit 7'], { input: 'through exec\n', stripFinalNewline: false, timeout: 45_000 });
         expect(piped.stdout).toBe('through exec\n');
         expect(piped.exitCode).toBe(7);
-        const noStdin = await racker(t.root, ['exec', '-t', n, 'printf', 'a\\nb\\n'], { input: 'x\n', stripFinalNewline: false, timeout: 60_000 });
+        const noStdin = await racker(t.root, ['exec', '-t', n, 'printf', 'a\\nb\\n'], { input: 'x\n', stripFinalNewline: false, timeout: 45_000 });
         expect(noStdin.stdout).toBe('a\nb\n');
-        const term = await underTerminal(`printf 'from-pipe\\n' | ${RACKER} --root ${t.root} exec -it ${n} sh -c 'cat; exit 8'`, 60_000);
+        const term = await underTerminal(`printf 'from-pipe\\n' | ${RACKER} --root ${t.root} exec -it ${n} sh -c 'cat; exit 8'`, 45_000);
         expect(term.output).toContain('from-pipe');
         expect(term.exitCode).toBe(8);
       } finally {
         await racker(t.root, ['rm', '-f', n]);
       }
-    });
+    }, 300_000);
 
     it('delivers the output and the exit code every time, under load (30 runs, 3 at a time)', async () => {
       const failures: string[] = [];
