@@ -18,6 +18,7 @@ import { checkEnvSize, mergeEnv, imageEnv } from './env.js';
 import { resolveUser } from './user.js';
 import { containerWorkdir } from './workdir.js';
 import { checkVolumeSource, makeMountPoint, type VolumeSpec } from './volumes.js';
+import { useTerminal } from './terminal.js';
 
 export interface AppRunOptions {
   image: ImageRecord;
@@ -85,11 +86,12 @@ export class AppContainerRun {
     const user = await resolveUser(rootfs, opts.user ?? cfg.User ?? undefined);
     await checkCommand(rootfs, argv[0], env.find(([k]) => k === 'PATH')?.[1] ?? DEFAULT_PATH, workdir);
 
+    const log = opts.captureLog ? new LogWriter(path.join(this.containers.dir(rec.id), LOG_FILE)) : undefined;
+    // -t without a terminal on both sides: the pipes as they are (docs/run.md)
     const args = buildNspawnArgs({
       machine: rec.name, directory: rootfs, argv, env, workdir, user, hostname,
-      tty: opts.tty, binds: opts.volumes, register: systemdIsPid1(), killSignal: 'SIGTERM',
+      tty: !log && useTerminal(opts.tty), binds: opts.volumes, register: systemdIsPid1(), killSignal: 'SIGTERM',
     });
-    const log = opts.captureLog ? new LogWriter(path.join(this.containers.dir(rec.id), LOG_FILE)) : undefined;
     const child = spawnAttached('systemd-nspawn', args, opts.interactive && !log ? 'inherit' : 'ignore', log ? 'pipe' : 'inherit');
     if (log) {
       log.capture(child.stdout!, 'stdout');

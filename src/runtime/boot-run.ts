@@ -21,6 +21,7 @@ import { checkVolumeSource, makeMountPoint, type VolumeSpec } from './volumes.js
 import { MachinedExec, NsenterExec, type ContainerExec, type ExecTarget } from './exec/container-exec.js';
 import { buildSystemdRunArgs } from './exec/systemd-run-args.js';
 import { lstat } from 'node:fs/promises';
+import { useTerminal } from './terminal.js';
 
 
 /** how often to ask systemd whether it is up: each ask is an nsenter + systemctl (a few ms) */
@@ -186,11 +187,13 @@ export class BootContainerRun {
   }
 
   private async runCommand(target: ExecTarget, nspawn: AttachedChild, opts: BootRunOptions, workdir: string, dir: string): Promise<number> {
+    // -t without a terminal on both sides: the pipes as they are (docs/run.md)
+    const tty = !opts.captureLog && opts.outputFd === undefined && useTerminal(opts.tty);
     const { cmd, args } = this.exec.command(target, buildSystemdRunArgs({
-      argv: opts.argv, env: opts.env, workdir, user: opts.user, tty: opts.tty && !opts.captureLog,
+      argv: opts.argv, env: opts.env, workdir, user: opts.user, tty,
     }));
     const log = opts.captureLog ? new LogWriter(path.join(dir, LOG_FILE)) : undefined;
-    const child = spawnAttached(cmd, args, (opts.interactive || opts.tty) && !log ? 'inherit' : 'ignore', log ? 'pipe' : opts.outputFd ?? 'inherit');
+    const child = spawnAttached(cmd, args, (opts.interactive || tty) && !log ? 'inherit' : 'ignore', log ? 'pipe' : opts.outputFd ?? 'inherit');
     if (log) {
       log.capture(child.stdout!, 'stdout');
       log.capture(child.stderr!, 'stderr');

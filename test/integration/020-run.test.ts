@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdir, readdir, readFile, writeFile, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { racker, RACKER, tempRoot, uniqueName } from '../helpers/cli.js';
+import { inParallel, underLoad, underTerminal } from '../helpers/terminal.js';
 
 const reg = inject('registry');
 const BUSYBOX = `${reg}/fixtures/busybox:latest`;
@@ -188,6 +189,41 @@ describe('racker run (app mode)', () => {
     const r = await execa('script', ['-qec', `${RACKER} --root ${t.root} run --rm -t ${BUSYBOX} sh -c 'test -t 0 && test -t 1 && echo is-a-tty'`, '/dev/null'], { reject: false, stdin: 'ignore' });
     expect(r.stdout).toContain('is-a-tty');
     expect(r.exitCode).toBe(0);
+  });
+
+  describe('-t without a terminal on both sides passes the pipes as they are', () => {
+    it('stdin piped, stdout a terminal: stdin reaches the command and its exit code comes back', async () => {
+      const r = await underTerminal(`printf 'from-pipe\\n' | ${RACKER} --root ${t.root} run -it --rm ${BUSYBOX} sh -c 'cat; test -t 1 && echo stdout-is-a-tty; exit 5'`);
+      expect(r.output).toContain('from-pipe');
+      expect(r.output).toContain('stdout-is-a-tty');
+      expect(r.exitCode).toBe(5);
+    });
+
+    it('stdin a terminal, stdout piped: the output arrives byte for byte', async () => {
+      const dir = await mkdtemp(path.join(t.root, 'tty-'));
+      await underTerminal(`{ ${RACKER} --root ${t.root} run -it --rm ${BUSYBOX} sh -c 'test -t 0 && echo stdin-is-a-tty; printf "a\\nb\\n"; exit 6'; echo $? > ${dir}/rc; } | cat > ${dir}/out`);
+      expect(await readFile(path.join(dir, 'out'), 'utf8')).toBe('stdin-is-a-tty\na\nb\n');
+      expect(await readFile(path.join(dir, 'rc'), 'utf8')).toBe('6\n');
+    });
+
+    it('both piped, with -i and without', async () => {
+      const both = await run(['-it', BUSYBOX, 'sh', '-c', 'cat; exit 4'], { input: 'one\ntwo\n', stripFinalNewline: false });
+      expect(both.stdout).toBe('one\ntwo\n');
+      expect(both.exitCode).toBe(4);
+      const noStdin = await run(['-t', BUSYBOX, 'sh', '-c', 'printf "a\\nb\\n"; cat; exit 3'], { input: 'not for the command\n', stripFinalNewline: false });
+      expect(noStdin.stdout).toBe('a\nb\n');
+      expect(noStdin.exitCode).toBe(3);
+    });
+
+    it('delivers the output and the exit code every time, under load (30 runs, 3 at a time)', async () => {
+      const failures: string[] = [];
+      await underLoad(() => inParallel(30, 3, async i => {
+        const r = await run(['-it', BUSYBOX, 'sh', '-c', `cat; echo run-${i}; exit ${i % 2}`], { input: `in-${i}\n` });
+        if (r.stdout !== `in-${i}\nrun-${i}` || r.exitCode !== i % 2) failures.push(`run ${i}: exit ${r.exitCode}, stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)}`);
+      }));
+      expect(failures).toEqual([]);
+      expect(await mountsUnder(t.root)).toEqual([]);
+    });
   });
 
   it('SIGTERM to racker stops the container and cleans up (exit 143)', async () => {

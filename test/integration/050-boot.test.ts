@@ -4,7 +4,8 @@ import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { POSTROJ, RACKER, racker, tempRoot } from '../helpers/cli.js';
+import { POSTROJ, RACKER, racker, tempRoot, uniqueName } from '../helpers/cli.js';
+import { inParallel, underLoad, underTerminal } from '../helpers/terminal.js';
 import { MIRROR_CACHE, DEBIAN_MIRROR, slimDebianTarball } from '../helpers/debian.js';
 import { writeOciLayout } from '../helpers/oci-layout.js';
 import { busyboxLayer } from '../helpers/fixture-images.js';
@@ -70,6 +71,62 @@ describe('racker run in boot mode', () => {
     expect(r.stdout).toContain('answer=42');
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
     expect(r.exitCode).toBe(3);
+  });
+
+  describe('-t without a terminal on both sides passes the pipes as they are', () => {
+    // before: systemd-run --pty stopped forwarding at the end of piped input, so
+    // `printf foo | racker run -it … cat` hung and the output after it was lost
+    it('stdin piped, stdout a terminal', async () => {
+      const r = await underTerminal(`printf 'from-pipe\\n' | ${RACKER} --root ${t.root} run -it --rm debian-bookworm sh -c 'cat; test -t 1 && echo stdout-is-a-tty; exit 5'`, 90_000);
+      expect(r.output).toContain('from-pipe');
+      expect(r.output).toContain('stdout-is-a-tty');
+      expect(r.exitCode).toBe(5);
+    });
+
+    it('stdin a terminal, stdout piped: the output arrives byte for byte', async () => {
+      const dir = await mkdtemp(path.join(t.root, 'tty-'));
+      await underTerminal(`{ ${RACKER} --root ${t.root} run -it --rm debian-bookworm sh -c 'test -t 0 && echo stdin-is-a-tty; printf "a\\nb\\n"; exit 6'; echo $? > ${dir}/rc; } | cat > ${dir}/out`, 90_000);
+      expect(await readFile(path.join(dir, 'out'), 'utf8')).toBe('stdin-is-a-tty\na\nb\n');
+      expect(await readFile(path.join(dir, 'rc'), 'utf8')).toBe('6\n');
+    });
+
+    it('both piped, with -i and without', async () => {
+      const both = await racker(t.root, ['run', '-it', '--rm', 'debian-bookworm', 'sh', '-c', 'cat; exit 4'], { input: 'one\ntwo\n', stripFinalNewline: false, timeout: 90_000 });
+      expect(both.stdout).toBe('one\ntwo\n');
+      expect(both.exitCode).toBe(4);
+      const noStdin = await racker(t.root, ['run', '-t', '--rm', 'debian-bookworm', 'sh', '-c', 'printf "a\\nb\\n"; cat; exit 3'], { input: 'not for the command\n', stripFinalNewline: false, timeout: 90_000 });
+      expect(noStdin.stdout).toBe('a\nb\n');
+      expect(noStdin.exitCode).toBe(3);
+    }, 300_000);
+
+    it('racker exec -it into a booted container, piped and with stdout a terminal', async () => {
+      const n = uniqueName('tty-exec');
+      try {
+        expect((await racker(t.root, ['run', '-d', '--name', n, 'debian-bookworm'])).exitCode).toBe(0);
+        const piped = await racker(t.root, ['exec', '-it', n, 'sh', '-c', 'cat; exit 7'], { input: 'through exec\n', stripFinalNewline: false, timeout: 45_000 });
+        expect(piped.stdout).toBe('through exec\n');
+        expect(piped.exitCode).toBe(7);
+        const noStdin = await racker(t.root, ['exec', '-t', n, 'printf', 'a\\nb\\n'], { input: 'x\n', stripFinalNewline: false, timeout: 45_000 });
+        expect(noStdin.stdout).toBe('a\nb\n');
+        const term = await underTerminal(`printf 'from-pipe\\n' | ${RACKER} --root ${t.root} exec -it ${n} sh -c 'cat; exit 8'`, 45_000);
+        expect(term.output).toContain('from-pipe');
+        expect(term.exitCode).toBe(8);
+      } finally {
+        await racker(t.root, ['rm', '-f', n]);
+      }
+    }, 300_000);
+
+    // one at a time: booted containers started side by side can collide in the host's shared
+    // cgroup tree on hosts without systemd (a unit then fails with 219), which is not this test's subject
+    it('delivers the output and the exit code every time, under load (30 runs)', async () => {
+      const failures: string[] = [];
+      await underLoad(() => inParallel(30, 1, async i => {
+        const r = await racker(t.root, ['run', '-t', '--rm', 'debian-bookworm', 'sh', '-c', `echo run-${i}; exit ${i % 2}`], { input: `in-${i}\n`, timeout: 90_000 });
+        if (r.stdout !== `run-${i}` || r.exitCode !== i % 2) failures.push(`run ${i}: exit ${r.exitCode}, stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr.slice(-300))}`);
+      }));
+      expect(failures).toEqual([]);
+      expect(await mountsUnder(t.root)).toEqual([]);
+    }, 600_000);
   });
 
   it('--no-boot runs the command as PID 1 instead', async () => {

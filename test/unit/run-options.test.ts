@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseEnvAssignments, mergeEnv, imageEnv } from '../../src/runtime/env.js';
 import { parseVolume } from '../../src/runtime/volumes.js';
 import { commandLine } from '../../src/runtime/app-run.js';
+import { useTerminal } from '../../src/runtime/terminal.js';
 
 describe('environment', () => {
   it('parses K=V and copies bare K from the host', () => {
@@ -49,5 +50,15 @@ describe('command line', () => {
   });
   it('is empty when the image has neither', () => {
     expect(commandLine(undefined, [])).toEqual([]);
+  });
+});
+
+describe('-t', () => {
+  it('gets a pseudo-terminal only when stdin and stdout are both terminals', () => {
+    expect(useTerminal(true, { stdin: true, stdout: true })).toBe(true);
+    expect(useTerminal(true, { stdin: false, stdout: true })).toBe(false);
+    expect(useTerminal(true, { stdin: true, stdout: false })).toBe(false);
+    expect(useTerminal(true, { stdin: false, stdout: false })).toBe(false);
+    expect(useTerminal(false, { stdin: true, stdout: true })).toBe(false);
   });
 });

@@ -12,6 +12,7 @@ import { containerWorkdir } from '../../runtime/workdir.js';
 import { MachinedExec, NsenterExec } from '../../runtime/exec/container-exec.js';
 import { buildSystemdRunArgs } from '../../runtime/exec/systemd-run-args.js';
 import { spawnAttached } from '../../process.js';
+import { useTerminal } from '../../runtime/terminal.js';
 
 interface ExecFlags { interactive?: boolean; tty?: boolean; env: string[]; user?: string; workdir?: string }
 
@@ -38,11 +39,13 @@ export function register(program: Command): void {
       const workdir = containerWorkdir(flags.workdir ?? rec.spec?.workdir, undefined);
       const searchPath = env.find(([k]) => k === 'PATH')?.[1] ?? DEFAULT_PATH;
       await checkCommand(rootfs, argv[0], searchPath, workdir);
-      const stdin = flags.interactive || flags.tty ? 'inherit' : 'ignore';
+      // -t without a terminal on both sides: the pipes as they are (docs/run.md)
+      const tty = useTerminal(!!flags.tty);
+      const stdin = flags.interactive || tty ? 'inherit' : 'ignore';
 
       if (rec.spec?.mode === 'boot') {
         const exec = systemdIsPid1() ? new MachinedExec() : new NsenterExec();
-        const { cmd, args } = exec.command({ machine: rec.name, leader }, buildSystemdRunArgs({ argv, env, workdir, user: flags.user, tty: !!flags.tty }));
+        const { cmd, args } = exec.command({ machine: rec.name, leader }, buildSystemdRunArgs({ argv, env, workdir, user: flags.user, tty }));
         process.exitCode = await spawnAttached(cmd, args, stdin).exit;
         return;
       }
