@@ -13,7 +13,7 @@ import { decompressStream } from './unpack/decompress.js';
 import { unpackLayer } from './unpack/unpack-layer.js';
 import { stagingName, sweepStaging, writeFileAtomic } from './atomic.js';
 import { withLock } from './lock.js';
-import { parseDigestHex, shortId } from './digest-name.js';
+import { parseDigestHex, shortId } from '../image/digest.js';
 import type { ImageRecord, ImageStore, LayerRecord } from './image-store.js';
 import type { PullProgress } from './progress.js';
 

@@ -3,7 +3,7 @@ import { RackerError } from '../../errors.js';
 import { contextFrom, type Context } from '../context.js';
 import { printable } from '../../untrusted.js';
 import { parseImageArg } from '../../image/source.js';
-import { shortId } from '../../store/digest-name.js';
+import { shortId } from '../../image/digest.js';
 import { findImage } from './pull.js';
 
 /**
