@@ -6,7 +6,7 @@ import type { Settings } from '../settings.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
 import type { PullProgress } from '../store/progress.js';
 import type { PullResult } from '../store/pull.js';
-import { shortId } from '../store/digest-name.js';
+import { shortId } from '../image/digest.js';
 import type { ContainerStore } from '../store/container-store.js';
 import type { EngineEvents } from './events.js';
 import type { ImageResolver, ResolvedImage } from './resolver.js';

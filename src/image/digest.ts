@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { RackerError } from '../errors.js';
 import { shown as shownUntrusted } from '../untrusted.js';
@@ -12,8 +13,14 @@ export interface ParsedDigest {
 }
 
 const DIGEST = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+const SHA256 = /^sha256:([a-f0-9]{64})$/;
 
 const shown = (value: unknown) => shownUntrusted(value, 80);
+
+/** sha256:<64 lowercase hex> or sha512:<128 lowercase hex>, the digests racker accepts anywhere. */
+export function isValidDigest(value: unknown): value is string {
+  return typeof value === 'string' && DIGEST.test(value);
+}
 
 /**
  * Split a digest into algorithm and hex, refusing anything else. Every digest
@@ -21,11 +28,30 @@ const shown = (value: unknown) => shownUntrusted(value, 80);
  * (`sha256:../../x` must never become a file name).
  */
 export function parseDigest(value: unknown): ParsedDigest {
-  if (typeof value !== 'string' || !DIGEST.test(value)) {
+  if (!isValidDigest(value)) {
     throw new RackerError(`invalid digest '${shown(value)}'`, { hint: 'expected sha256:<64 hex digits> or sha512:<128 hex digits>' });
   }
   const [algorithm, hex] = value.split(':') as [DigestAlgorithm, string];
   return { algorithm, hex };
+}
+
+/**
+ * The hex part of a sha256 digest, for use in a file name in the store. Anything
+ * else is refused here, before any path is built from it.
+ */
+export function parseDigestHex(digest: string): string {
+  const m = SHA256.exec(digest);
+  if (!m) throw new RackerError(`invalid digest '${shown(digest)}'`, { hint: 'racker stores sha256 digests only' });
+  return m[1];
+}
+
+/**
+ * The 12 hex digits docker prints for an id: the start of a container id (64
+ * hex, no prefix), or of the hex after `sha256:` (or `sha512:`) of an image
+ * id or a layer digest.
+ */
+export function shortId(id: string): string {
+  return id.replace(/^sha(?:256|512):/, '').slice(0, 12);
 }
 
 /** A size from a descriptor: a non-negative safe integer, or an error. */
@@ -38,6 +64,13 @@ export function parseSize(value: unknown, digest: string): number {
 
 export function digestOfBuffer(buf: Uint8Array, algorithm: DigestAlgorithm = 'sha256'): string {
   return `${algorithm}:${createHash(algorithm).update(buf).digest('hex')}`;
+}
+
+/** sha256:<hex> (or sha512) of a whole file, read as a stream. */
+export async function digestOfFile(file: string, algorithm: DigestAlgorithm = 'sha256'): Promise<string> {
+  const hash = createHash(algorithm);
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return `${algorithm}:${hash.digest('hex')}`;
 }
 
 function digestMismatch(expected: string, actual: string): RackerError {

@@ -6,6 +6,7 @@ import { EXIT, RackerError } from '../errors.js';
 import { run } from '../process.js';
 import { verbose } from '../log.js';
 import { withLock } from '../store/lock.js';
+import { digestOfBuffer, digestOfFile } from './digest.js';
 import type { ImageFetcher, ResolvedImage } from './fetcher.js';
 import { MEDIA, hostPlatform, type Descriptor, type ImageConfig, type ImageManifest } from './oci.js';
 
@@ -24,12 +25,6 @@ export interface MirrorBuild {
 
 /** What the OS containers need on top of a minimal base: systemd to boot, and tools probes use. */
 export const OS_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'procps', 'iproute2', 'curl', 'ca-certificates'];
-
-async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return `sha256:${h.digest('hex')}`;
-}
 
 /**
  * Builds a Debian-family root filesystem from the distribution's own package
@@ -97,7 +92,7 @@ export class MirrorFetcher implements ImageFetcher {
 
   async resolve(): Promise<ResolvedImage> {
     this.tarball = await this.buildTarball();
-    const digest = await sha256File(this.tarball);
+    const digest = await digestOfFile(this.tarball);
     const st = await stat(this.tarball);
     const size = st.size;
     this.layer = { mediaType: MEDIA.ociLayerTar, digest, size };
@@ -113,14 +108,14 @@ export class MirrorFetcher implements ImageFetcher {
       rootfs: { type: 'layers', diff_ids: [digest] },
     };
     const configBytes = Buffer.from(JSON.stringify(config));
-    const configDigest = `sha256:${createHash('sha256').update(configBytes).digest('hex')}`;
+    const configDigest = digestOfBuffer(configBytes);
     const manifest: ImageManifest = {
       schemaVersion: 2, mediaType: MEDIA.ociManifest,
       config: { mediaType: MEDIA.ociConfig, digest: configDigest, size: configBytes.length },
       layers: [this.layer],
     };
     const manifestBytes = Buffer.from(JSON.stringify(manifest));
-    const manifestDigest = `sha256:${createHash('sha256').update(manifestBytes).digest('hex')}`;
+    const manifestDigest = digestOfBuffer(manifestBytes);
     return { manifestDigest, manifest, manifestBytes, configDigest, config, configBytes };
   }
 

@@ -1,4 +1,5 @@
 import { RackerError } from '../errors.js';
+import { isValidDigest } from './digest.js';
 
 /** Where an image comes from: a registry, an OCI layout directory, or an archive file. */
 export type ImageReference =
@@ -25,7 +26,6 @@ export const DOCKER_HUB = 'docker.io';
 // The grammar of distribution/reference, which docker and podman share.
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^\w[\w.-]{0,127}$/;
-const DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[a-fA-F0-9:]+\])(?::(\d{1,5}))?$/;
 // the OCI `org.opencontainers.image.ref.name` grammar, without '/' (a '/' means it was part of the path)
 const OCI_REF_NAME = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*$/;
@@ -37,10 +37,6 @@ const DOCKER_HINT = 'write it as [registry[:port]/]name[:tag][@sha256:<64 hex>],
 function invalid(input: string, why: string, hint = DOCKER_HINT): RackerError {
   // JSON quoting makes control characters and trailing spaces visible
   return new RackerError(`invalid image reference ${JSON.stringify(input)}: ${why}`, { hint });
-}
-
-export function isValidDigest(s: string): boolean {
-  return DIGEST.test(s);
 }
 
 /** host[:port] as a reference may name it: a DNS name, an IPv4 address or a bracketed IPv6 address. */

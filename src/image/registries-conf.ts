@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno, RackerError } from '../errors.js';
 import { DOCKER_HUB, isValidRegistryHost, isValidRepository } from './reference.js';
-import { isTomlTable, parseToml, type TomlTable, type TomlValue } from './toml-lite.js';
+import { isTomlTable, parseToml, type TomlTable, type TomlValue } from './toml.js';
 
 /**
  * containers-registries.conf(5), read the way podman and skopeo read it:

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
+import { shortId } from '../image/digest.js';
 import { writeFileAtomic } from './atomic.js';
 import { withLock } from './lock.js';
 import type { StoreLayout } from './layout.js';
@@ -97,11 +98,11 @@ export class ContainerStore {
     await this.layout.ensure();
     return withLock(this.layout.lock('containers'), async () => {
       const id = randomBytes(32).toString('hex');
-      const name = fields.name ?? `racker-${id.slice(0, 12)}`;
+      const name = fields.name ?? `racker-${shortId(id)}`;
       validateContainerName(name);
       const clash = (await this.list()).find(c => c.name === name);
       if (clash) {
-        throw new RackerError(`the container name "${name}" is already in use by container ${clash.id.slice(0, 12)}`, { hint: `remove that container (racker rm ${name}) or choose another --name` });
+        throw new RackerError(`the container name "${name}" is already in use by container ${shortId(clash.id)}`, { hint: `remove that container (racker rm ${name}) or choose another --name` });
       }
       const rec: ContainerRecord = { ...fields, id, name, created: new Date().toISOString(), state: { status: 'created' } };
       await mkdir(this.dir(id), { recursive: true, mode: 0o700 });

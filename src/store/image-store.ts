@@ -1,5 +1,6 @@
 import { readFile, readdir, rm, rename } from 'node:fs/promises';
 import { RackerError, isErrno } from '../errors.js';
+import { shortId } from '../image/digest.js';
 import type { ImageConfig } from '../image/oci.js';
 import { imageConfigProblem } from '../image/image-config.js';
 import { writeFileAtomic, stagingName } from './atomic.js';
@@ -85,7 +86,7 @@ export class ImageStore {
     }
     const problem = opts.check === false ? undefined : imageConfigProblem(rec.config);
     if (problem) {
-      throw new RackerError(`the config of image ${id.slice(7, 19)} is malformed: ${problem}`, { hint: `remove the image (racker rmi ${id.slice(7, 19)}) and pull it again` });
+      throw new RackerError(`the config of image ${shortId(id)} is malformed: ${problem}`, { hint: `remove the image (racker rmi ${shortId(id)}) and pull it again` });
     }
     return rec;
   }

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDigestHex } from './digest-name.js';
+import { parseDigestHex } from '../image/digest.js';
 
 /**
  * Where everything lives under the store root:

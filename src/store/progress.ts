@@ -1,4 +1,4 @@
-import { shortId } from './digest-name.js';
+import { shortId } from '../image/digest.js';
 
 /** Reports pull progress: a redrawn table on a TTY, one quiet line per layer otherwise. */
 export interface PullProgress {

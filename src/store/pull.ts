@@ -11,10 +11,11 @@ import { shown } from '../untrusted.js';
 import { DigestVerifier, digestOfBuffer } from '../image/digest.js';
 import type { ImageFetcher } from '../image/fetcher.js';
 import type { Descriptor } from '../image/oci.js';
-import { decompressStream, unpackLayer } from './layer-unpacker.js';
+import { decompressStream } from './unpack/decompress.js';
+import { unpackLayer } from './unpack/unpack-layer.js';
 import { stagingName, sweepStaging, writeFileAtomic } from './atomic.js';
 import { withLock } from './lock.js';
-import { parseDigestHex, shortId } from './digest-name.js';
+import { parseDigestHex, shortId } from '../image/digest.js';
 import type { ImageRecord, ImageStore, LayerRecord } from './image-store.js';
 import type { PullProgress } from './progress.js';
 

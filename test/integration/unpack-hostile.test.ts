@@ -9,7 +9,8 @@ import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { logLevel } from '../../src/log.js';
 import { MEDIA } from '../../src/image/oci.js';
-import { decompressStream, unpackLayer, type UnpackStats } from '../../src/store/layer-unpacker.js';
+import { decompressStream } from '../../src/store/unpack/decompress.js';
+import { unpackLayer, type UnpackStats } from '../../src/store/unpack/unpack-layer.js';
 import { buildLayer, buildTar, type TarEntry } from '../helpers/tar-builder.js';
 
 /**

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { MEDIA } from '../../src/image/oci.js';
-import { decompressStream, unpackLayer } from '../../src/store/layer-unpacker.js';
+import { decompressStream } from '../../src/store/unpack/decompress.js';
+import { unpackLayer } from '../../src/store/unpack/unpack-layer.js';
 import { writeOciLayout } from '../helpers/oci-layout.js';
 import { buildLayer, type BuiltLayer, type TarEntry } from '../helpers/tar-builder.js';
 

@@ -3,7 +3,6 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { endpointsFor, loadRegistriesConf, parseRegistriesConf, type RegistriesConfig } from '../../src/image/registries-conf.js';
-import { parseToml } from '../../src/image/toml-lite.js';
 import { RackerError } from '../../src/errors.js';
 
 const F = '/etc/containers/registries.conf';
@@ -22,113 +21,6 @@ function failure(fn: () => unknown): RackerError {
   }
   throw new Error('expected a RackerError');
 }
-
-describe('toml-lite', () => {
-  it('reads strings, escapes, booleans, integers, arrays and comments', () => {
-    const doc = parseToml([
-      '# a comment',
-      'basic = "a\\"b\\\\c\\t\\u00e9\\U0001F600" # trailing comment',
-      "literal = 'C:\\no\\escapes'",
-      'yes = true',
-      'no = false',
-      'n = -1_000',
-      'zero = 0',
-      'list = [',
-      '  "a", # inside',
-      "  'b',",
-      '',
-      ']',
-      'empty = []',
-      '"quoted key" = "q"',
-      'dotted.key = 1',
-      'nested = [["x"], []]',
-    ].join('\r\n'), 'f.toml');
-    expect(doc).toEqual({
-      basic: 'a"b\\c\té😀',
-      literal: 'C:\\no\\escapes',
-      yes: true,
-      no: false,
-      n: -1000,
-      zero: 0,
-      list: ['a', 'b'],
-      empty: [],
-      'quoted key': 'q',
-      dotted: { key: 1 },
-      nested: [['x'], []],
-    });
-  });
-
-  it('reads tables, sub-tables and arrays of tables with nested arrays', () => {
-    const doc = parseToml([
-      'top = 1',
-      '[a]',
-      'x = "1"',
-      '[a.b]',
-      'y = "2"',
-      '[[registry]]',
-      'location = "r1"',
-      '[[registry.mirror]]',
-      'location = "m1"',
-      '[[registry.mirror]]',
-      'location = "m2"',
-      '[[registry]]',
-      'location = "r2"',
-      '[[registry.mirror]]',
-      'location = "m3"',
-      '[ "q" . r ]',
-    ].join('\n'), 'f.toml');
-    expect(doc).toEqual({
-      top: 1,
-      a: { x: '1', b: { y: '2' } },
-      registry: [
-        { location: 'r1', mirror: [{ location: 'm1' }, { location: 'm2' }] },
-        { location: 'r2', mirror: [{ location: 'm3' }] },
-      ],
-      q: { r: {} },
-    });
-  });
-
-  it('treats __proto__ as an ordinary key', () => {
-    const doc = parseToml('__proto__ = "x"\n[constructor]\na = 1', 'f.toml');
-    expect(doc['__proto__']).toBe('x');
-    expect(({} as Record<string, unknown>).a).toBeUndefined();
-  });
-
-  it.each<[string, number, RegExp]>([
-    ['a = 1\nb = 2.5', 2, /floats, dates/],
-    ['a = 1979-05-27', 1, /floats, dates/],
-    ['a = 0x1f', 1, /non-decimal/],
-    ['a = {b = 1}', 1, /inline tables are not supported/],
-    ['a = """x"""', 1, /multi-line strings/],
-    ["a = '''x'''", 1, /multi-line strings/],
-    ['\n\na = "open', 3, /unterminated string/],
-    ["a = 'open\n'", 1, /unterminated string/],
-    ['a = "x" b = 1', 1, /expected the end of the line/],
-    ['a = truex', 1, /after the value/],
-    ['a =', 1, /expected a value/],
-    ['a "x"', 1, /expected '='/],
-    ['= 1', 1, /expected a key/],
-    ['a = 1\na = 2', 2, /a is defined twice/],
-    ['[t]\n[t]', 2, /\[t\] is defined twice/],
-    ['a = 1\n[a]', 2, /defined twice/],
-    ['a = 1\n[a.b]', 2, /a is a value, not a table/],
-    ['a = []\n[[a]]', 2, /not an array of tables/],
-    ['[a\nx = 1', 1, /expected '\]'/],
-    ['[[a]\n', 1, /expected '\]\]'/],
-    ['a = [\n"x",\n', 1, /unterminated array/],
-    ['a = ["x" "y"]', 1, /expected ',' or '\]'/],
-    ['a = "\\q"', 1, /invalid escape \\q/],
-    ['a = "\\uD800"', 1, /invalid escape/],
-    ['a = "\\u12"', 1, /invalid escape/],
-    ['a = "tab\x01"', 1, /control characters/],
-    ['a = 99999999999999999999', 1, /too large/],
-    ['a = yes', 1, /unsupported value/],
-  ])('refuses %j at line %i', (text, line, why) => {
-    const e = failure(() => parseToml(text, 'conf.toml'));
-    expect(e.message.startsWith(`conf.toml:${line}: `), e.message).toBe(true);
-    expect(e.message).toMatch(why);
-  });
-});
 
 describe('parseRegistriesConf', () => {
   it('reads v2 entries, mirrors and search registries', () => {
@@ -190,6 +82,13 @@ registries = ['registry.untrusted.com', 'registry.unsafe.com']
     ]);
   });
 
+  it('reads entries written as inline tables', () => {
+    const c = conf('registry = [{ location = "a.io", insecure = true, mirror = [{ location = "m.io" }] }]');
+    expect(c.registries).toEqual([
+      { prefix: 'a.io', location: 'a.io', insecure: true, blocked: false, mirrors: [{ location: 'm.io', insecure: false }], mirrorByDigestOnly: false, file: F },
+    ]);
+  });
+
   it('is empty for an empty file', () => {
     expect(conf('# nothing\n')).toEqual({ registries: [], unqualifiedSearch: [] });
   });
@@ -213,6 +112,11 @@ registries = ['registry.untrusted.com', 'registry.unsafe.com']
     ['registry = "a.io"', /not an array of tables/],
     ['unqualified-search-registries = []\n[registries.search]\nregistries = []', /mixes the v1/],
     ['[registries.block]\nregistries = [1]', /\[registries\.block\] has "registries" that is not an array of strings/],
+    ['[[registry]]\nlocation = "a.io"\ninsecure = 1.5', /\[\[registry\]\] #1 has "insecure" that is not true or false/],
+    ['[[registry]]\nlocation = 1979-05-27', /\[\[registry\]\] #1 has "location" that is not a string/],
+    ['[[registry]]\nlocation = { host = "a.io" }', /\[\[registry\]\] #1 has "location" that is not a string/],
+    ['registry = [{ location = "a.io" }, 1979-05-27]', /not an array of tables/],
+    ['[registries]\nsearch = 2024-01-01', /\[registries\] has "search" that is not a table/],
   ])('refuses %j', (text, why) => {
     const e = failure(() => conf(text));
     expect(e.message.startsWith(`${F}: `), e.message).toBe(true);
@@ -220,7 +124,7 @@ registries = ['registry.untrusted.com', 'registry.unsafe.com']
   });
 
   it('names the file and line for TOML errors', () => {
-    expect(failure(() => conf('[[registry]]\nlocation = "a.io"\ninsecure = yes')).message).toBe(`${F}:3: unsupported value starting with "y"`);
+    expect(failure(() => conf('[[registry]]\nlocation = "a.io"\ninsecure = yes')).message).toBe(`${F}:3: invalid value`);
   });
 });
 
@@ -431,6 +335,6 @@ describe('loadRegistriesConf', () => {
 
   it('names the file and line of a syntax error', async () => {
     await write('registries.conf.d/10.conf', '[[registry]]\nlocation = "a.io"\ninsecure = maybe\n');
-    await expect(loadRegistriesConf({}, dir)).rejects.toThrow(`${path.join(dir, 'registries.conf.d/10.conf')}:3: unsupported value`);
+    await expect(loadRegistriesConf({}, dir)).rejects.toThrow(`${path.join(dir, 'registries.conf.d/10.conf')}:3: invalid value`);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { printable, printableJson, shown, someOf } from '../../src/untrusted.js';
 import { parseManifestDocument, selectPlatform } from '../../src/image/oci-layout-fetcher.js';
-import { decompressStream } from '../../src/store/layer-unpacker.js';
+import { decompressStream } from '../../src/store/unpack/decompress.js';
 import { formatTable } from '../../src/cli/table.js';
 import { renderTemplate } from '../../src/cli/go-template.js';
 import { RackerError } from '../../src/errors.js';

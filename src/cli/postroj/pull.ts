@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
+import { shortId } from '../../image/digest.js';
 import { describeCause, logLevel } from '../../log.js';
 import { contextFrom } from '../context.js';
 import { printable } from '../../untrusted.js';
@@ -37,7 +38,7 @@ export function register(program: Command): void {
           const started = Date.now();
           try {
             const r = await pullCurated(ctx, img, { force: flags.force, source: flags.source as CuratedSource, mirror: flags.mirror, quiet: images.length > 1 });
-            process.stdout.write(`${img.label}: ready ${r.record.id.slice(7, 19)} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
+            process.stdout.write(`${img.label}: ready ${shortId(r.record.id)} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
           } catch (err) {
             failed++;
             // every line of the message: a failed build's cause is on the lines after the first

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { contextFrom, type Context } from '../context.js';
 import { printable } from '../../untrusted.js';
-import { shortId } from '../../store/digest-name.js';
+import { shortId } from '../../image/digest.js';
 import { findImage, storedNameCandidates } from './pull.js';
 
 /**
