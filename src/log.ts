@@ -13,17 +13,29 @@ export function debug(msg: string): void {
   if (logLevel.debug) process.stderr.write(chalk.dim('[debug] ' + printable(msg)) + '\n');
 }
 
-/** Where warnings go while an engine call runs (its events); outside one, to stderr. */
-const warningSink = new AsyncLocalStorage<(msg: string) => void>();
+/** Where warnings and status lines go while an engine call runs (its events); outside one, to stderr. */
+export interface MessageSink {
+  warning(msg: string): void;
+  status(msg: string): void;
+}
 
-export function withWarningSink<T>(sink: (msg: string) => void, fn: () => T): T {
-  return warningSink.run(sink, fn);
+const sinks = new AsyncLocalStorage<MessageSink>();
+
+export function withMessageSink<T>(sink: MessageSink, fn: () => T): T {
+  return sinks.run(sink, fn);
 }
 
 export function warn(msg: string): void {
-  const sink = warningSink.getStore();
-  if (sink) sink(msg);
+  const sink = sinks.getStore();
+  if (sink) sink.warning(msg);
   else process.stderr.write(chalk.yellow('warning: ') + printable(msg) + '\n');
+}
+
+/** A line of progress a person wants to see ("Provisioning …"). */
+export function status(msg: string): void {
+  const sink = sinks.getStore();
+  if (sink) sink.status(msg);
+  else process.stderr.write(printable(msg) + '\n');
 }
 
 /** Quote one argument for display only (never for execution). */

@@ -19,7 +19,7 @@ async function leaks(): Promise<string[]> {
   const found: string[] = [];
   const nspawn = await execa('pgrep', ['-a', '-x', 'systemd-nspawn'], { reject: false });
   if (nspawn.stdout.trim()) found.push(`systemd-nspawn processes: ${nspawn.stdout.trim()}`);
-  const helpers = await execa('pgrep', ['-a', '-f', 'net-probe-main\\.js|racker/main\\.js --root [^ ]*racker-test-.*__supervise'], { reject: false });
+  const helpers = await execa('pgrep', ['-a', '-f', 'net-probe-main\\.js|supervisor-main\\.js --root [^ ]*racker-test-'], { reject: false });
   if (helpers.stdout.trim()) found.push(`racker helper processes: ${helpers.stdout.trim()}`);
   const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => /racker-test-/.test(l));
   if (mounts.length) found.push(`mounts: ${mounts.join('; ')}`);

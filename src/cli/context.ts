@@ -4,23 +4,25 @@ import chalk from 'chalk';
 import { RackerError, EXIT } from '../errors.js';
 import { describeCause, logLevel } from '../log.js';
 import { printable } from '../untrusted.js';
-import { resolveSettings, type GlobalFlags, type Settings } from '../settings.js';
-import { ImageStore } from '../store/image-store.js';
-import { ContainerStore } from '../store/container-store.js';
-
-/** What every verb gets: settings and the stores under the chosen root. */
-export interface Context {
-  settings: Settings;
-  images: ImageStore;
-  containers: ContainerStore;
-}
+import { resolveSettings, type GlobalFlags } from '../settings.js';
+import { Engine } from '../engine/engine.js';
+import { EngineEvents } from '../engine/events.js';
+import { curatedResolver } from '../postroj/curated-pull.js';
+import { progressListener } from './progress.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export function contextFrom(program: Command): Context {
+/**
+ * The engine a verb calls, for the global flags given, with postroj's curated
+ * labels and its events printed on stderr (warnings, status lines, progress).
+ */
+export function engineFrom(program: Command): Engine {
   const settings = resolveSettings(program.opts<GlobalFlags>());
-  const images = new ImageStore(settings.root);
-  return { settings, images, containers: new ContainerStore(images.layout) };
+  const events = new EngineEvents();
+  events.on('warning', m => process.stderr.write(chalk.yellow('warning: ') + printable(m) + '\n'));
+  events.on('status', m => process.stderr.write(printable(m) + '\n'));
+  events.on('progress', progressListener(process.stderr));
+  return new Engine({ settings, events, resolver: curatedResolver });
 }
 
 /** The program skeleton shared by racker and postroj: global options, errors, exit codes. */

@@ -4,7 +4,7 @@ import { familiarName, parseReference } from '../image/reference.js';
 import { fetcherFor, parseImageArg } from '../image/source.js';
 import type { Settings } from '../settings.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
-import type { PullProgress } from '../store/progress.js';
+import type { PullProgress } from '../store/pull.js';
 import type { PullResult } from '../store/pull.js';
 import { shortId } from '../image/digest.js';
 import type { ContainerStore } from '../store/container-store.js';

@@ -12,6 +12,8 @@ export type { ContainerSpec } from '../store/container-store.js';
 export interface ContainerSpecInput {
   /** image reference, curated label or id, as the caller named it */
   image: string;
+  /** how `ps` and `inspect` name the image, when not as `image` (e.g. a label for an id) */
+  imageName?: string;
   /** replaces the image's Cmd when not empty */
   command?: string[];
   /** replaces the image's Entrypoint ('' clears it) */
@@ -52,17 +54,23 @@ function timeout(value: number | undefined, fallback: number, what: string, allo
 /**
  * The one place a container's description is checked: everything systemd-nspawn
  * would refuse (and report as the command's exit code 1) is refused here with
- * 125 and one line, before anything is mounted.
+ * 125 and one line. This part needs no image, so it runs before any pull.
  */
-export function specFor(input: ContainerSpecInput, image: ImageRecord, imageName: string, boot: boolean): ContainerSpec {
+export function checkSpecInput(input: ContainerSpecInput): void {
   if (input.name !== undefined) validateContainerName(input.name);
   if (input.hostname !== undefined && !isValidHostname(input.hostname)) {
     throw new RackerError(`invalid hostname '${input.hostname.slice(0, 80)}'`, { hint: 'dot-separated labels of letters, digits and dashes (no label starts or ends with a dash), at most 63 characters' });
   }
-  const env = input.env ?? [];
-  checkEnvSize(env);
-  const volumes = input.volumes ?? [];
-  for (const v of volumes) checkVolumeTarget(v.target);
+  checkEnvSize(input.env ?? []);
+  for (const v of input.volumes ?? []) checkVolumeTarget(v.target);
+  if (input.workdir !== undefined) containerWorkdir(input.workdir, undefined);
+  timeout(input.stopTimeout, DEFAULT_STOP_TIMEOUT, 'stop timeout', true);
+  timeout(input.bootTimeout, DEFAULT_BOOT_TIMEOUT, 'boot timeout', false);
+}
+
+/** The stored spec for `input` on `image`: the rest of the checks, and the command line resolved. */
+export function specFor(input: ContainerSpecInput, image: ImageRecord, imageName: string, boot: boolean): ContainerSpec {
+  checkSpecInput(input);
   const workdir = input.workdir === undefined ? undefined : containerWorkdir(input.workdir, undefined);
   // the image's own WorkingDir must be usable too (-w replaces it)
   if (workdir === undefined) containerWorkdir(undefined, image.config.config?.WorkingDir);
@@ -75,11 +83,11 @@ export function specFor(input: ContainerSpecInput, image: ImageRecord, imageName
     image: image.id,
     imageName,
     command,
-    env,
+    env: input.env ?? [],
     workdir,
     user: input.user,
     hostname: input.hostname,
-    volumes,
+    volumes: (input.volumes ?? []).map(v => ({ ...v, target: checkVolumeTarget(v.target) })),
     tty: !!input.tty,
     interactive: !!input.interactive,
     name: input.name,

@@ -1,8 +1,7 @@
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Context } from '../cli/context.js';
-import { BootContainerRun } from '../runtime/boot-run.js';
+import type { Engine } from '../engine/engine.js';
 import type { ImageRecord } from '../store/image-store.js';
 import { RackerError } from '../errors.js';
 import { probeImage as runPackageProbe } from './pkgprobe/probe.js';
@@ -37,7 +36,7 @@ export const HOSTNAMECTL_PROBE: SelftestProbe = {
 };
 
 /** Boot `image`, run the probe inside, power off; never throws. */
-export async function probeImage(ctx: Context, label: string, image: ImageRecord, probe: SelftestProbe, bootTimeout: number): Promise<ProbeResult> {
+export async function probeImage(engine: Engine, label: string, image: ImageRecord, probe: SelftestProbe, bootTimeout: number): Promise<ProbeResult> {
   const started = Date.now();
   const dir = await mkdtemp(path.join(tmpdir(), 'postroj-selftest-'));
   const outFile = path.join(dir, 'out');
@@ -45,10 +44,9 @@ export async function probeImage(ctx: Context, label: string, image: ImageRecord
     const out = await open(outFile, 'w');
     let code: number;
     try {
-      code = await new BootContainerRun(ctx.images, ctx.containers).run({
-        image, imageName: label, argv: probe.argv, interactive: false, tty: false, autoRemove: true,
-        env: [], volumes: [], bootTimeout, stopTimeout: 10, outputFd: out.fd,
-      });
+      ({ exitCode: code = 1 } = await engine.containers.run({
+        image: image.id, imageName: label, command: probe.argv, entrypoint: '', boot: true, autoRemove: true, bootTimeout,
+      }, { output: { fd: out.fd } }, { pull: 'never' }));
     } finally {
       await out.close();
     }
@@ -77,11 +75,11 @@ const CRON: Record<string, { pkg: string; unit: string }> = {
   pacman: { pkg: 'cronie', unit: 'cronie.service' },
 };
 
-export async function pkgprobeSelftest(ctx: Context, label: string, image: ImageRecord, bootTimeout: number): Promise<ProbeResult> {
+export async function pkgprobeSelftest(engine: Engine, label: string, image: ImageRecord, bootTimeout: number): Promise<ProbeResult> {
   const started = Date.now();
   const cleanup = new SignalCleanup();
   let box: ProbeContainer | undefined;
-  const report = await runPackageProbe(ctx, { label, image, containerName: probeContainerName(label) }, {
+  const report = await runPackageProbe(engine, { label, image, containerName: probeContainerName(label) }, {
     packages: [], units: [], network: [], unitTimeoutMs: 60_000, installTimeoutMs: 15 * 60_000, bootTimeout, keep: false,
     forDistribution: installer => {
       const cron = CRON[installer.tool];

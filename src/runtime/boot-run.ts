@@ -2,23 +2,25 @@ import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { containerWorkdir } from './workdir.js';
-import { checkEnvSize } from './env.js';
 import { debug, verbose } from '../log.js';
 import { runAllowFail, spawnAttached, signalNumber, type AttachedChild } from '../process.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
-import type { ContainerRecord, ContainerStore, RunSpec } from '../store/container-store.js';
+import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import { toExited, toRunning } from './lifecycle.js';
+import type { ContainerRunner, RunHooks, RunIO } from './runner.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
 import { containerLeader, systemdIsPid1 } from './host.js';
 import { mkdirInRoot, resolveInRoot } from './rootfs-path.js';
-import { mountContainer, remountContainer, writeIdentityFiles } from './container-setup.js';
+import { mountContainer, writeIdentityFiles } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { SignalForwarder } from './signal-forwarder.js';
+import { killRunning } from './container-processes.js';
 import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
 import { ownToken } from '../store/lock.js';
-import { checkVolumeSource, makeMountPoint, type VolumeSpec } from './volumes.js';
-import { MachinedExec, NsenterExec, type ContainerExec, type ExecTarget } from './exec/container-exec.js';
+import { checkVolumeSource, makeMountPoint } from './volumes.js';
+import { hostExecPath, type ContainerExec, type ExecTarget } from './exec/container-exec.js';
 import { buildSystemdRunArgs } from './exec/systemd-run-args.js';
 import { lstat } from 'node:fs/promises';
 import { useTerminal } from './terminal.js';
@@ -26,32 +28,6 @@ import { useTerminal } from './terminal.js';
 
 /** how often to ask systemd whether it is up: each ask is an nsenter + systemctl (a few ms) */
 const BOOT_POLL_MS = 30;
-export interface BootRunOptions {
-  image: ImageRecord;
-  imageName: string;
-  argv: string[];
-  interactive: boolean;
-  tty: boolean;
-  autoRemove: boolean;
-  name?: string;
-  env: [string, string][];
-  workdir?: string;
-  user?: string;
-  hostname?: string;
-  volumes: VolumeSpec[];
-  /** seconds to wait for `systemctl is-system-running` to say running or degraded */
-  bootTimeout: number;
-  /** seconds a power-off may take before the container is killed */
-  stopTimeout: number;
-  /** send the command's output to this file descriptor instead of ours (selftest, probes) */
-  outputFd?: number;
-  /** detached: the command's output goes to the container log; with no command, stay up until stopped */
-  captureLog?: boolean;
-  /** called once the container has booted (detached runs report back to the CLI) */
-  onStarted?: (rec: ContainerRecord) => void;
-  /** boot this existing container again, with its writable layer (`racker start`) */
-  existing?: ContainerRecord;
-}
 
 const INIT_PATHS = ['/usr/lib/systemd/systemd', '/lib/systemd/systemd'];
 
@@ -74,80 +50,76 @@ async function tail(file: string, lines: number): Promise<string> {
  * Boot mode: systemd as PID 1 in a throwaway overlay; the command runs as a
  * transient unit inside (systemd-run), its exit code passed back; then power off.
  */
-export class BootContainerRun {
-  private readonly exec: ContainerExec;
+export class BootRunner implements ContainerRunner {
+  private readonly exec: ContainerExec = hostExecPath();
 
   private readonly layout: StoreLayout;
 
   constructor(private readonly images: ImageStore, private readonly containers: ContainerStore) {
     this.layout = images.layout;
-    this.exec = systemdIsPid1() ? new MachinedExec() : new NsenterExec();
   }
 
-  async run(opts: BootRunOptions): Promise<number> {
-    if (opts.argv.length === 0 && !opts.captureLog) throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
-    containerWorkdir(opts.workdir, opts.image.config.config?.WorkingDir);
-    checkEnvSize(opts.env);
-    for (const v of opts.volumes) await checkVolumeSource(v);
-    let c = opts.existing
-      ? await remountContainer(this.layout, this.containers, opts.existing)
-      : await mountContainer(this.layout, this.containers, { ...opts, argv: opts.argv, spec: this.spec(opts) });
-    if (!opts.existing && !await hasSystemd(c.rootfs)) {
-      let derived;
+  async run(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks = {}): Promise<number> {
+    const spec = rec.spec;
+    if (spec.command.length === 0 && io.output !== 'log') throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
+    for (const v of spec.volumes) await checkVolumeSource(v);
+    let c = await mountContainer(this.layout, this.containers, rec);
+    if (rec.state.status === 'created' && !await hasSystemd(c.rootfs)) {
+      // an OS image without systemd: boot a derived image that has it (made once), in this same container
+      let derived: ImageRecord;
       try {
-        derived = await (await import('./provision.js')).provisionSystemd(this.images, this.containers, opts.image, opts.imageName, c.rootfs);
-      } finally {
+        derived = await (await import('./provision.js')).provisionSystemd(this.images, this.containers, image, spec.imageName, c.rootfs);
+      } catch (err) {
         await c.release();
-        if (!opts.autoRemove) await this.containers.remove(c.rec.id);
+        throw err;
       }
-      opts = { ...opts, image: derived };
-      c = await mountContainer(this.layout, this.containers, { ...opts, argv: opts.argv, spec: this.spec(opts) });
+      await c.unmount();
+      image = derived;
+      Object.assign(rec, { image: derived.id, layers: derived.layers, spec: { ...spec, image: derived.id } });
+      await this.containers.write(rec);
+      c = await mountContainer(this.layout, this.containers, rec);
     }
     let nspawn: AttachedChild | undefined;
     let ended: Promise<void> | undefined;
     try {
-      const hostname = opts.hostname ?? c.rec.name;
+      const hostname = spec.hostname ?? rec.name;
       await writeIdentityFiles(c.rootfs, hostname);
       // a persistent journal in the writable layer, so `racker logs` can read it after the run
       await mkdirInRoot(c.rootfs, '/var/log/journal');
-      for (const v of opts.volumes) await makeMountPoint(c.rootfs, v);
-      const workdir = containerWorkdir(opts.workdir, opts.image.config.config?.WorkingDir);
-      if (opts.argv.length) await checkCommand(c.rootfs, opts.argv[0], DEFAULT_PATH, workdir);
+      for (const v of spec.volumes) await makeMountPoint(c.rootfs, v);
+      const workdir = containerWorkdir(spec.workdir, image.config.config?.WorkingDir);
+      if (spec.command.length) await checkCommand(c.rootfs, spec.command[0], DEFAULT_PATH, workdir);
 
       const bootLog = path.join(c.dir, 'boot.log');
       const log = await open(bootLog, 'w', 0o600);
       try {
         nspawn = spawnAttached('systemd-nspawn', buildNspawnArgs({
-          machine: c.rec.name, directory: c.rootfs, argv: [], env: [], hostname, boot: true,
-          tty: false, binds: opts.volumes, register: systemdIsPid1(),
+          machine: rec.name, directory: c.rootfs, argv: [], env: [], hostname, boot: true,
+          tty: false, binds: spec.volumes, register: systemdIsPid1(),
         }), 'ignore', log.fd);
       } finally {
         await log.close();
       }
       const leader = await findLeader(nspawn);
-      c.rec.state = { status: 'running', supervisor: await ownToken(), ...await nspawnState(nspawn), leader, startedAt: new Date().toISOString() };
-      await this.containers.write(c.rec);
+      Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(nspawn), leader, startedAt: new Date().toISOString() }));
+      await this.containers.write(rec);
       // nspawn killed: systemd and everything under it would run on
       let killed: number | undefined;
       ended = endWithNspawn(nspawn, leader);
       void nspawn.exited.then(n => { if (n > 128) killed = n; });
 
-      const target = await this.waitUntilBooted(c.rec.name, nspawn, bootLog, opts.bootTimeout);
-      opts.onStarted?.(c.rec);
-      let code = opts.argv.length ? await this.runCommand(target, nspawn, opts, workdir, c.dir) : await nspawn.exit;
+      const target = await this.waitUntilBooted(rec.name, nspawn, bootLog, spec.bootTimeout);
+      hooks.onStarted?.(rec);
+      let code = spec.command.length ? await this.runCommand(target, nspawn, rec, io, workdir, c.dir) : await nspawn.exit;
       code = killed ?? code;
-      c.rec.state = { ...c.rec.state, status: 'exited', exitCode: code, finishedAt: new Date().toISOString() };
-      await this.containers.write(c.rec);
+      Object.assign(rec, toExited(rec, code));
+      await this.containers.write(rec);
       return code;
     } finally {
-      if (nspawn) await this.powerOff(nspawn, opts.stopTimeout);
+      if (nspawn) await this.powerOff(nspawn, spec.stopTimeout);
       await ended;
       await c.release();
     }
-  }
-
-  private spec(opts: BootRunOptions): RunSpec {
-    return { mode: 'boot', env: opts.env, workdir: opts.workdir, user: opts.user, hostname: opts.hostname, volumes: opts.volumes, tty: opts.tty, interactive: opts.interactive };
   }
 
   /** Wait for the leader to appear and for systemd to finish starting up. */
@@ -186,20 +158,22 @@ export class BootContainerRun {
       { hint: `raise --boot-timeout (now ${timeoutSec}s) or look at the failed units above` });
   }
 
-  private async runCommand(target: ExecTarget, nspawn: AttachedChild, opts: BootRunOptions, workdir: string, dir: string): Promise<number> {
+  private async runCommand(target: ExecTarget, nspawn: AttachedChild, rec: ContainerRecord, io: RunIO, workdir: string, dir: string): Promise<number> {
+    const spec = rec.spec;
     // -t without a terminal on both sides: the pipes as they are (docs/run.md)
-    const tty = !opts.captureLog && opts.outputFd === undefined && useTerminal(opts.tty);
+    const tty = io.output === 'inherit' && useTerminal(spec.tty);
     const { cmd, args } = this.exec.command(target, buildSystemdRunArgs({
-      argv: opts.argv, env: opts.env, workdir, user: opts.user, tty,
+      argv: spec.command, env: spec.env, workdir, user: spec.user, tty,
     }));
-    const log = opts.captureLog ? new LogWriter(path.join(dir, LOG_FILE)) : undefined;
-    const child = spawnAttached(cmd, args, (opts.interactive || tty) && !log ? 'inherit' : 'ignore', log ? 'pipe' : opts.outputFd ?? 'inherit');
+    const log = io.output === 'log' ? new LogWriter(path.join(dir, LOG_FILE)) : undefined;
+    const output = typeof io.output === 'object' ? io.output.fd : log ? 'pipe' : 'inherit';
+    const child = spawnAttached(cmd, args, (io.stdin || tty) && !log ? 'inherit' : 'ignore', output);
     if (log) {
       log.capture(child.stdout!, 'stdout');
       log.capture(child.stderr!, 'stderr');
     }
     // on Ctrl-C / SIGTERM power the container off: that ends the unit and systemd-run with it
-    const stopper = new SignalForwarder(nspawn, opts.stopTimeout, () => nspawn.kill('SIGTERM'));
+    const stopper = new SignalForwarder(nspawn, spec.stopTimeout, () => nspawn.kill('SIGTERM'));
     try {
       const code = await child.exit;
       if (stopper.received) return 128 + (signalNumber(stopper.received) ?? 15);
@@ -216,12 +190,12 @@ export class BootContainerRun {
     let done = false;
     const exited = nspawn.exit.then(() => { done = true; }, () => { done = true; });
     nspawn.kill('SIGTERM');
-    const timer = new Promise(r => setTimeout(r, timeoutSec * 1000));
-    await Promise.race([exited, timer]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise(r => { timer = setTimeout(r, timeoutSec * 1000); })]);
+    // a pending timer would keep a supervisor alive for up to the stop timeout
+    clearTimeout(timer);
     if (!done) {
-      const leader = nspawn.pid ? await containerLeader(nspawn.pid) : undefined;
-      if (leader) process.kill(leader, 'SIGKILL');
-      else nspawn.kill('SIGKILL');
+      await killRunning(nspawn);
       await exited;
     }
   }

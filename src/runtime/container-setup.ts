@@ -1,6 +1,5 @@
 import path from 'node:path';
-import type { ImageRecord } from '../store/image-store.js';
-import type { ContainerRecord, ContainerStore, RunSpec } from '../store/container-store.js';
+import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
 import type { StoreLayout } from '../store/layout.js';
 import { ensureNspawnRuntimeDir } from './host.js';
 import { mountOverlay, unmount } from './overlay.js';
@@ -19,22 +18,13 @@ export interface MountedContainer {
   release(): Promise<void>;
 }
 
-export interface SetupOptions {
-  image: ImageRecord;
-  imageName: string;
-  name?: string;
-  argv: string[];
-  autoRemove: boolean;
-  spec?: RunSpec;
-}
-
-/** Create the container record and stack a fresh writable layer on the image. */
-export async function mountContainer(layout: StoreLayout, containers: ContainerStore, opts: SetupOptions): Promise<MountedContainer> {
+/**
+ * Stack the container's writable layer on its image's layers and mount it: the
+ * first time for a new container, again for one started anew (its writable
+ * layer kept). The record must exist (ContainerStore.create).
+ */
+export async function mountContainer(layout: StoreLayout, containers: ContainerStore, rec: ContainerRecord): Promise<MountedContainer> {
   await ensureNspawnRuntimeDir();
-  const rec = await containers.create({
-    name: opts.name, image: opts.image.id, imageName: opts.imageName,
-    layers: opts.image.layers, argv: opts.argv, autoRemove: opts.autoRemove, spec: opts.spec,
-  });
   const dir = containers.dir(rec.id);
   const rootfs = path.join(dir, 'rootfs');
   let mounted = false;
@@ -43,11 +33,11 @@ export async function mountContainer(layout: StoreLayout, containers: ContainerS
   };
   const release = async () => {
     await unmountOnce();
-    if (opts.autoRemove) await containers.remove(rec.id);
+    if (rec.autoRemove) await containers.remove(rec.id);
   };
   try {
     await mountOverlay({
-      lowers: [...opts.image.layers].reverse().map(l => layout.layerFs(l)),
+      lowers: [...rec.layers].reverse().map(l => layout.layerFs(l)),
       upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs,
     });
     mounted = true;
@@ -63,29 +53,6 @@ export async function mountContainer(layout: StoreLayout, containers: ContainerS
     throw err;
   }
   return { rec, dir, rootfs, unmount: unmountOnce, release };
-}
-
-/** Mount an existing container's layers and its kept writable layer again (`racker start`). */
-export async function remountContainer(layout: StoreLayout, containers: ContainerStore, rec: ContainerRecord): Promise<MountedContainer> {
-  await ensureNspawnRuntimeDir();
-  const dir = containers.dir(rec.id);
-  const rootfs = path.join(dir, 'rootfs');
-  let mounted = false;
-  const unmountOnce = async () => {
-    if (mounted) { mounted = false; await unmount(rootfs); }
-  };
-  await mountOverlay({
-    lowers: [...rec.layers].reverse().map(l => layout.layerFs(l)),
-    upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs,
-  });
-  mounted = true;
-  return {
-    rec, dir, rootfs, unmount: unmountOnce,
-    release: async () => {
-      await unmountOnce();
-      if (rec.autoRemove) await containers.remove(rec.id);
-    },
-  };
 }
 
 async function hostResolvConf(): Promise<string> {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { shown } from '../untrusted.js';
 import { run, spawnAttached } from '../process.js';
-import { verbose } from '../log.js';
+import { status, verbose } from '../log.js';
 import type { ImageRecord, ImageStore, LayerRecord } from '../store/image-store.js';
 import type { ContainerStore } from '../store/container-store.js';
 import { writeFileAtomic } from '../store/atomic.js';
@@ -72,12 +72,17 @@ export async function provisionSystemd(images: ImageStore, containers: Container
   return withLock(images.layout.lock(`provision-${key.slice(0, 16)}`), async () => {
     const existing = await images.find(name);
     if (existing) return existing;
-    process.stderr.write(`Provisioning ${baseName} (${shown(os)}): installing systemd with ${pm!.name}…\n`);
-    const c = await mountContainer(images.layout, containers, { image: base, imageName: baseName, argv: ['/bin/sh', '-c', pm!.script], autoRemove: true });
+    status(`Provisioning ${baseName} (${shown(os)}): installing systemd with ${pm!.name}…`);
+    const argv = ['/bin/sh', '-c', pm!.script];
+    const rec = await containers.create({
+      mode: 'app', image: base.id, imageName: baseName, command: argv, env: [], volumes: [], tty: false, interactive: false,
+      autoRemove: true, stopTimeout: 10, bootTimeout: 60,
+    }, base.layers);
+    const c = await mountContainer(images.layout, containers, rec);
     try {
       await writeIdentityFiles(c.rootfs, 'provision');
       const child = spawnAttached('systemd-nspawn', buildNspawnArgs({
-        machine: c.rec.name, directory: c.rootfs, argv: ['/bin/sh', '-c', pm!.script], tty: false, binds: [],
+        machine: c.rec.name, directory: c.rootfs, argv, tty: false, binds: [],
         env: [['PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']], register: systemdIsPid1(),
       }), 'ignore', 2);
       const code = await child.exit;

@@ -1,5 +1,5 @@
 import { debug } from '../log.js';
-import { containerLeader } from './host.js';
+import { killRunning } from './container-processes.js';
 
 /**
  * Ctrl-C / SIGTERM / SIGHUP to racker: ask the container to stop (nspawn passes
@@ -28,9 +28,7 @@ export class SignalForwarder {
 
   /** SIGKILL the container's PID 1: its PID namespace dies with it, and nspawn exits. */
   private async killNow(): Promise<void> {
-    const leader = this.child.pid ? await containerLeader(this.child.pid) : undefined;
-    if (leader) process.kill(leader, 'SIGKILL');
-    else this.child.kill('SIGKILL');
+    await killRunning(this.child);
   }
 
   dispose(): void {

@@ -24,9 +24,19 @@ export interface ContainerState {
   finishedAt?: string;
 }
 
-/** How the container runs, kept so it can be inspected and started again. */
-export interface RunSpec {
+/**
+ * The one description of a container, made once (engine/spec.ts checks it),
+ * stored with it, and read by everything after: the runners, start and
+ * restart, inspect. Nothing about a container is passed around beside it.
+ */
+export interface ContainerSpec {
   mode: 'app' | 'boot';
+  /** image id (config digest) */
+  image: string;
+  /** the image as the user named it */
+  imageName: string;
+  /** what runs: Entrypoint + Cmd resolved (boot mode: the command run inside once booted; may be empty when detached) */
+  command: string[];
   env: [string, string][];
   workdir?: string;
   user?: string;
@@ -34,6 +44,12 @@ export interface RunSpec {
   volumes: { source: string; target: string; readOnly: boolean }[];
   tty: boolean;
   interactive: boolean;
+  name?: string;
+  autoRemove: boolean;
+  /** seconds between SIGTERM and SIGKILL */
+  stopTimeout: number;
+  /** seconds systemd may take to boot */
+  bootTimeout: number;
 }
 
 export interface ContainerRecord {
@@ -41,12 +57,30 @@ export interface ContainerRecord {
   name: string;
   image: string;
   imageName: string;
+  /** the image's layers it is stacked on, bottom first */
   layers: string[];
+  /** = spec.command, kept at the top for ps and older readers */
   argv: string[];
   created: string;
   autoRemove: boolean;
-  spec?: RunSpec;
+  spec: ContainerSpec;
   state: ContainerState;
+}
+
+type StoredSpec = Partial<ContainerSpec> & { mode?: 'app' | 'boot' };
+
+/** A record written by an older racker kept a smaller spec (or none): fill in what it did not keep. */
+function upgrade(rec: Omit<ContainerRecord, 'spec'> & { spec?: StoredSpec }): ContainerRecord {
+  const s = rec.spec ?? {};
+  return {
+    ...rec,
+    spec: {
+      mode: s.mode ?? 'app', image: s.image ?? rec.image, imageName: s.imageName ?? rec.imageName, command: s.command ?? rec.argv,
+      env: s.env ?? [], workdir: s.workdir, user: s.user, hostname: s.hostname, volumes: s.volumes ?? [],
+      tty: s.tty ?? false, interactive: s.interactive ?? false, name: s.name ?? rec.name, autoRemove: s.autoRemove ?? rec.autoRemove,
+      stopTimeout: s.stopTimeout ?? 10, bootTimeout: s.bootTimeout ?? 60,
+    },
+  };
 }
 
 /** docker's rule for container names; also keeps them safe as machine names and paths. */
@@ -82,7 +116,7 @@ export class ContainerStore {
 
   async read(id: string): Promise<ContainerRecord | undefined> {
     try {
-      return JSON.parse(await readFile(path.join(this.dir(id), 'config.json'), 'utf8')) as ContainerRecord;
+      return upgrade(JSON.parse(await readFile(path.join(this.dir(id), 'config.json'), 'utf8')) as ContainerRecord);
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw err;
@@ -93,18 +127,21 @@ export class ContainerStore {
     await writeFileAtomic(path.join(this.dir(rec.id), 'config.json'), JSON.stringify(rec, null, 2));
   }
 
-  /** Create a container with a unique name; the name check and creation happen under one lock. */
-  async create(fields: Omit<ContainerRecord, 'id' | 'name' | 'created' | 'state'> & { name?: string }): Promise<ContainerRecord> {
+  /** Create a container for `spec` on the image's `layers`, in state created. */
+  async create(spec: ContainerSpec, layers: string[]): Promise<ContainerRecord> {
     await this.layout.ensure();
     return withLock(this.layout.lock('containers'), async () => {
       const id = randomBytes(32).toString('hex');
-      const name = fields.name ?? `racker-${shortId(id)}`;
+      const name = spec.name ?? `racker-${shortId(id)}`;
       validateContainerName(name);
       const clash = (await this.list()).find(c => c.name === name);
       if (clash) {
         throw new RackerError(`the container name "${name}" is already in use by container ${shortId(clash.id)}`, { hint: `remove that container (racker rm ${name}) or choose another --name` });
       }
-      const rec: ContainerRecord = { ...fields, id, name, created: new Date().toISOString(), state: { status: 'created' } };
+      const rec: ContainerRecord = {
+        id, name, image: spec.image, imageName: spec.imageName, layers, argv: spec.command, created: new Date().toISOString(),
+        autoRemove: spec.autoRemove, spec: { ...spec, name }, state: { status: 'created' },
+      };
       await mkdir(this.dir(id), { recursive: true, mode: 0o700 });
       await this.write(rec);
       return rec;

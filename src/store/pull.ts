@@ -17,7 +17,14 @@ import { stagingName, sweepStaging, writeFileAtomic } from './atomic.js';
 import { withLock } from './lock.js';
 import { parseDigestHex, shortId } from '../image/digest.js';
 import type { ImageRecord, ImageStore, LayerRecord } from './image-store.js';
-import type { PullProgress } from './progress.js';
+
+/** What a pull reports as it goes (the engine turns it into events). */
+export interface PullProgress {
+  layerStart(digest: string, size: number): void;
+  layerBytes(digest: string, bytes: number): void;
+  layerDone(digest: string, state: 'pulled' | 'exists'): void;
+  finish(): void;
+}
 
 export interface PullOptions {
   /** re-fetch and re-unpack even what the store already has */

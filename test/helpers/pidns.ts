@@ -61,7 +61,7 @@ export async function supervisorsOf(root: string): Promise<number[]> {
     if (!/^\d+$/.test(e)) continue;
     const argv = (await readFile(`/proc/${e}/cmdline`, 'utf8').catch(() => '')).split('\0');
     const s = await stat(Number(e));
-    if (argv.includes(root) && argv.includes('__supervise') && s && s.state !== 'Z') out.push(Number(e));
+    if (argv.includes(root) && argv.some(a => a.endsWith('supervisor-main.js')) && s && s.state !== 'Z') out.push(Number(e));
   }
   return out;
 }

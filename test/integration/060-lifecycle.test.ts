@@ -125,10 +125,10 @@ describe('detached app containers', () => {
   it('kill -9 of the supervising racker: ps -a shows it exited, and the name can be reused after rm', async () => {
     const n = name('orphan');
     const id = (await rk(['run', '-d', '--name', n, BUSYBOX, 'sleep', '300'])).stdout;
-    const sup = await execa('pgrep', ['-f', `${t.root} __supervise`]);
+    const sup = await execa('pgrep', ['-f', `supervisor-main.js --root ${t.root}`]);
     for (const pid of sup.stdout.split('\n').filter(Boolean)) {
       const env = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      if (env.includes('__supervise')) process.kill(Number(pid), 'SIGKILL');
+      if (env.includes('supervisor-main.js')) process.kill(Number(pid), 'SIGKILL');
     }
     // nspawn survives its parent: the next racker command must notice and clean up
     const ps = await rk(['ps', '-a', '--format', 'json']);

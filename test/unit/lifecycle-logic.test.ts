@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderTemplate } from '../../src/cli/go-template.js';
-import { parseSince } from '../../src/cli/racker/logs.js';
+import { parseSince } from '../../src/engine/logs.js';
 import { statusText } from '../../src/cli/racker/ps.js';
 import { filterLog, type LogLine } from '../../src/runtime/container-log.js';
 import { buildSystemdRunArgs } from '../../src/runtime/exec/systemd-run-args.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnvAssignments, mergeEnv, imageEnv } from '../../src/runtime/env.js';
 import { parseVolume } from '../../src/runtime/volumes.js';
-import { commandLine } from '../../src/runtime/app-run.js';
+import { commandLine } from '../../src/engine/spec.js';
 import { useTerminal } from '../../src/runtime/terminal.js';
 
 describe('environment', () => {

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
-import { contextFrom } from '../context.js';
+import { engineFrom } from '../context.js';
 import { CATALOGUE } from '../../postroj/catalogue.js';
-import { humanSize } from '../../store/progress.js';
+import { humanSize } from '../progress.js';
 import { formatTable } from '../table.js';
 import { printableJson } from '../../untrusted.js';
 
@@ -11,11 +11,11 @@ export function register(program: Command): void {
     .description('list the curated OS images and whether they are in the store')
     .option('--format <format>', 'table or json', 'table')
     .action(async (flags: { format: string }) => {
-      const ctx = contextFrom(program);
-      const tags = await ctx.images.readTags();
+      const store = engineFrom(program).images.store;
+      const tags = await store.readTags();
       const rows = await Promise.all(CATALOGUE.map(async c => {
         const id = tags[c.storeName];
-        const rec = id ? await ctx.images.readImage(id, { check: false }) : undefined;
+        const rec = id ? await store.readImage(id, { check: false }) : undefined;
         const source = rec ? (rec.config.config?.Labels?.['org.racker.source'] === 'mirror' ? 'mirror' : 'registry') : (c.mirror ? 'registry|mirror' : 'registry');
         return { label: c.label, distribution: c.distribution, version: c.version, source, cached: !!rec, size: rec?.size ?? null, image: rec?.id ?? null, registry: c.registry, mirror: c.mirror?.url ?? null };
       }));

@@ -3,7 +3,9 @@ import { writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import chalk from 'chalk';
 import { RackerError } from '../../errors.js';
-import { collect, contextFrom } from '../context.js';
+import { collect, engineFrom } from '../context.js';
+import { Option } from 'commander';
+import { bootTimeoutOption, formatOption, jobsOption, seconds, tlsVerifyOption } from '../options.js';
 import { formatTable } from '../table.js';
 import { parseExpectStatus, parseNetworkCheck } from '../../postroj/pkgprobe/network-check.js';
 import { connectOnce } from '../../postroj/pkgprobe/net-probe.js';
@@ -17,16 +19,12 @@ import { isValidUnitName } from '../../postroj/pkgprobe/unit-check.js';
 
 interface Flags {
   image: string[]; package: string[]; checkUnit: string[]; checkNetwork: string[];
-  expectStatus: string[]; expectBody?: string; followRedirects?: boolean; tlsVerify: string;
-  networkTimeout: string; unitTimeout: string; installTimeout: string; bootTimeout: string;
-  keep?: boolean; format: string; output?: string; jobs: string; refresh?: boolean;
+  expectStatus: string[]; expectBody?: string; followRedirects?: boolean; tlsVerify: boolean;
+  networkTimeout: number; unitTimeout: number; installTimeout: number; bootTimeout: number;
+  keep?: boolean; format: 'text' | 'json' | 'junit'; output?: string; jobs: number; refresh?: boolean;
 }
 
-function seconds(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new RackerError(`invalid ${flag} '${value}'`, { hint: 'a number of seconds greater than 0' });
-  return n;
-}
+const positiveSeconds = seconds({ allowZero: false });
 
 function textReport(report: ProbeReport): string {
   const rows = report.images.flatMap(i => i.checks.map(c => [i.image, c.name, c.status === 'passed' ? 'ok' : c.status === 'failed' ? 'FAIL' : 'skip', `${(c.durationMs / 1000).toFixed(1)}s`, c.detail]));
@@ -44,32 +42,30 @@ export function register(program: Command): void {
     .option('--expect-status <code>', 'HTTP status that passes (repeatable; default any 2xx)', collect, [])
     .option('--expect-body <text>', 'text the HTTP answer must contain')
     .option('--follow-redirects', 'follow HTTP redirects before judging the answer')
-    .option('--tls-verify <bool>', 'verify certificates of https checks and registries', 'true')
-    .option('--network-timeout <seconds>', 'how long to wait for each port to answer', '30')
-    .option('--unit-timeout <seconds>', 'how long each unit may take to become active', '30')
-    .option('--install-timeout <seconds>', 'how long installing may take', '900')
-    .option('--boot-timeout <seconds>', 'how long systemd may take to start up', '60')
+    .addOption(tlsVerifyOption('verify certificates of https checks and registries').default(true))
+    .addOption(new Option('--network-timeout <seconds>', 'how long to wait for each port to answer').argParser(positiveSeconds).default(30))
+    .addOption(new Option('--unit-timeout <seconds>', 'how long each unit may take to become active').argParser(positiveSeconds).default(30))
+    .addOption(new Option('--install-timeout <seconds>', 'how long installing may take').argParser(positiveSeconds).default(900))
+    .addOption(bootTimeoutOption())
     .option('--keep', 'leave the containers running (to debug a probe) and say how to enter and remove them')
-    .option('--format <format>', 'text, json or junit', 'text')
+    .addOption(formatOption(['text', 'json', 'junit'], 'text'))
     .option('--output <file>', 'write the report there (text summary still printed)')
-    .option('--jobs <n>', 'images to probe at once', '1')
+    .addOption(jobsOption('images to probe at once', 1))
     .option('--refresh', 'download package URLs again even if cached')
     .addHelpText('after', `
 Examples:
   postroj pkgprobe --image debian-bookworm --package ./hello_1.0_all.deb --check-unit hello --check-network http://localhost:8080/
   postroj pkgprobe --image debian-bookworm --image ubuntu-noble --package nginx --check-unit nginx --check-network tcp://localhost:80 --format junit --output probe.xml`)
     .action(async (flags: Flags) => {
-      const ctx = contextFrom(program);
+      const engine = engineFrom(program);
       // every flag is checked before anything is pulled, downloaded or booted
-      if (!['text', 'json', 'junit'].includes(flags.format)) throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use text, json or junit' });
       if (flags.image.length === 0) throw new RackerError('no --image given', { hint: 'postroj list-images shows the labels, e.g. --image debian-bookworm' });
-      if (!['true', 'false'].includes(flags.tlsVerify)) throw new RackerError(`invalid --tls-verify '${flags.tlsVerify}'`, { hint: 'use true or false' });
-      const tlsVerify = flags.tlsVerify === 'true';
+      const tlsVerify = flags.tlsVerify;
       const sources = flags.package.map(parsePackageSpec);
       for (const u of flags.checkUnit) if (!isValidUnitName(u)) throw new RackerError(`invalid unit name '${u.slice(0, 80)}'`, { hint: 'e.g. nginx or nginx.service' });
       const netOpts = {
         expectStatus: parseExpectStatus(flags.expectStatus), expectBody: flags.expectBody, followRedirects: !!flags.followRedirects,
-        tlsVerify, timeoutMs: seconds(flags.networkTimeout, '--network-timeout') * 1000,
+        tlsVerify, timeoutMs: flags.networkTimeout * 1000,
       };
       const network = flags.checkNetwork.map(n => parseNetworkCheck(n, netOpts));
       if ((flags.expectStatus.length || flags.expectBody !== undefined) && !network.some(n => n.kind === 'http')) {
@@ -78,8 +74,7 @@ Examples:
       if (!sources.length && !flags.checkUnit.length && !network.length) {
         throw new RackerError('nothing to probe', { hint: 'give --package, --check-unit or --check-network' });
       }
-      const requestedJobs = Math.floor(Number(flags.jobs));
-      if (!Number.isFinite(requestedJobs) || requestedJobs < 1) throw new RackerError(`invalid --jobs '${flags.jobs}'`, { hint: 'a whole number of 1 or more' });
+      const requestedJobs = flags.jobs;
       // containers share the host's network: a port that answers before any container runs
       // would make its check pass whatever the package does, and two probes would collide on it
       const own = new Set(['localhost', '0.0.0.0', '::', ...Object.values(networkInterfaces()).flat().map(i => i?.address)]);
@@ -97,13 +92,13 @@ Examples:
         jobs = 1;
       }
       const images: ProbeTarget[] = [];
-      for (const label of labels) images.push({ label, image: await resolveProbeImage(ctx, label, { tlsVerify }), containerName: probeContainerName(label) });
+      for (const label of labels) images.push({ label, image: await resolveProbeImage(engine, label, { tlsVerify }), containerName: probeContainerName(label) });
       const plan: ProbePlan = {
-        packages: await preparePackages(ctx, sources, { refresh: flags.refresh }),
+        packages: await preparePackages(engine, sources, { refresh: flags.refresh }),
         units: flags.checkUnit, network,
-        unitTimeoutMs: seconds(flags.unitTimeout, '--unit-timeout') * 1000,
-        installTimeoutMs: seconds(flags.installTimeout, '--install-timeout') * 1000,
-        bootTimeout: seconds(flags.bootTimeout, '--boot-timeout'), keep: !!flags.keep,
+        unitTimeoutMs: flags.unitTimeout * 1000,
+        installTimeoutMs: flags.installTimeout * 1000,
+        bootTimeout: flags.bootTimeout, keep: !!flags.keep,
       };
 
       // containers still up when we are interrupted are removed (unless --keep)
@@ -115,7 +110,7 @@ Examples:
       const worker = async () => {
         for (let t = queue.shift(); t; t = queue.shift()) {
           let box: ProbeContainer | undefined;
-          const r = await probeImage(ctx, t, plan, {
+          const r = await probeImage(engine, t, plan, {
             started: c => { box = c; cleanup.add(c); },
             progress: (label, c) => {
               const mark = c.status === 'passed' ? chalk.green('ok') : c.status === 'failed' ? chalk.red('FAIL') : chalk.dim('skip');
@@ -139,7 +134,7 @@ Examples:
       } else {
         process.stdout.write(rendered);
       }
-      const root = ctx.settings.root === '/var/lib/racker' ? '' : ` --root ${ctx.settings.root}`;
+      const root = engine.settings.root === '/var/lib/racker' ? '' : ` --root ${engine.settings.root}`;
       for (const r of reports.filter(x => x.kept && x.container)) {
         process.stderr.write(`kept container ${r.container} (${r.image}): enter it with  racker${root} exec -it ${r.container} bash  and remove it with  racker${root} rm -f ${r.container}\n`);
       }

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { shortId } from '../../image/digest.js';
 import { describeCause, logLevel } from '../../log.js';
-import { contextFrom } from '../context.js';
+import { engineFrom } from '../context.js';
+import { jobsOption } from '../options.js';
+import { Option } from 'commander';
 import { printable } from '../../untrusted.js';
 import { CATALOGUE, findCurated, type CuratedImage } from '../../postroj/catalogue.js';
 import { pullCurated, type CuratedSource } from '../../postroj/curated-pull.js';
@@ -23,21 +25,20 @@ export function register(program: Command): void {
     .argument('[label...]')
     .option('--all', 'every curated image')
     .option('--force', 'rebuild or re-fetch even if cached')
-    .option('--source <source>', 'auto, registry or mirror', 'auto')
+    .addOption(new Option('--source <source>', 'where to get the images').choices(['auto', 'registry', 'mirror']).default('auto'))
     .option('--mirror <url>', 'package mirror for images built from a mirror')
-    .option('--jobs <n>', 'images to acquire at once', '2')
-    .action(async (labels: string[], flags: { all?: boolean; force?: boolean; source: string; mirror?: string; jobs: string }) => {
-      const ctx = contextFrom(program);
-      if (!['auto', 'registry', 'mirror'].includes(flags.source)) throw new RackerError(`invalid --source '${flags.source}'`, { hint: 'use auto, registry or mirror' });
+    .addOption(jobsOption('images to acquire at once', 2))
+    .action(async (labels: string[], flags: { all?: boolean; force?: boolean; source: CuratedSource; mirror?: string; jobs: number }) => {
+      const engine = engineFrom(program);
       const images = resolveLabels(labels, !!flags.all);
-      const jobs = Math.max(1, Number(flags.jobs) || 1);
+      const jobs = flags.jobs;
       let failed = 0;
       const queue = [...images];
       const worker = async () => {
         for (let img = queue.shift(); img; img = queue.shift()) {
           const started = Date.now();
           try {
-            const r = await pullCurated(ctx, img, { force: flags.force, source: flags.source as CuratedSource, mirror: flags.mirror, quiet: images.length > 1 });
+            const r = await pullCurated(engine.images, img, { force: flags.force, source: flags.source, mirror: flags.mirror, quiet: images.length > 1 });
             process.stdout.write(`${img.label}: ready ${shortId(r.record.id)} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
           } catch (err) {
             failed++;

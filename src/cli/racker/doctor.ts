@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
-import { contextFrom } from '../context.js';
+import { engineFrom } from '../context.js';
 import { formatTable } from '../table.js';
 import { checkHost, overall, type Verdict } from '../../runtime/doctor/index.js';
 
@@ -15,7 +15,7 @@ export function register(program: Command): void {
       if (flags.format !== 'table' && flags.format !== 'json') {
         throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use table or json' });
       }
-      const root = contextFrom(program).settings.root;
+      const root = engineFrom(program).settings.root;
       const verdicts = await checkHost(root);
       const status = overall(verdicts);
       if (flags.format === 'json') {

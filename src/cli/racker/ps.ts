@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
-import { contextFrom } from '../context.js';
-import { listReconciled } from '../../store/container-state.js';
+import { engineFrom } from '../context.js';
 import type { ContainerRecord } from '../../store/container-store.js';
 import { formatTable, timeAgo } from '../table.js';
 import { renderTemplate } from '../go-template.js';
@@ -28,10 +27,10 @@ export function register(program: Command): void {
     .option('--no-trunc', 'do not shorten ids and commands')
     .option('--format <format>', 'table, json (one object per line) or a Go template such as {{.Names}}', 'table')
     .action(async (flags: { all?: boolean; quiet?: boolean; trunc: boolean; format: string }) => {
-      const ctx = contextFrom(program);
-      const list = (await listReconciled(ctx.containers))
-        .filter(c => flags.all || c.state.status === 'running')
-        .sort((a, b) => b.created.localeCompare(a.created));
+      if (!['table', 'json'].includes(flags.format) && !flags.format.includes('{{')) {
+        throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use table, json or a template such as {{.Names}}' });
+      }
+      const list = await engineFrom(program).containers.list({ all: flags.all });
       const id = (c: ContainerRecord) => (flags.trunc ? c.id.slice(0, 12) : c.id);
       if (flags.quiet) {
         process.stdout.write(list.map(c => `${id(c)}\n`).join(''));
@@ -39,7 +38,7 @@ export function register(program: Command): void {
         for (const c of list) {
           const row = {
             ID: c.id, Names: c.name, Image: c.imageName, ImageID: c.image, Command: c.argv.join(' '), CreatedAt: c.created,
-            State: c.state.status, Status: statusText(c), ExitCode: c.state.exitCode ?? null, Mode: c.spec?.mode ?? 'app',
+            State: c.state.status, Status: statusText(c), ExitCode: c.state.exitCode ?? null, Mode: c.spec.mode,
           };
           // docker's Go templates, e.g. --format '{{.Names}}'
           process.stdout.write((flags.format === 'json' ? printableJson(row) : renderTemplate(flags.format, { ...row, ID: id(c) })) + '\n');

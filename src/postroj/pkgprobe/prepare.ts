@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { RackerError } from '../../errors.js';
-import type { Context } from '../../cli/context.js';
-import { findImage, pullByName } from '../../cli/racker/pull.js';
+import type { Engine } from '../../engine/engine.js';
 import { findCurated } from '../catalogue.js';
 import { pullCurated } from '../curated-pull.js';
 import type { ImageRecord } from '../../store/image-store.js';
@@ -11,26 +10,26 @@ import { verifyPackageFile, type PackageSource } from './package-source.js';
 import type { PreparedPackage } from './probe.js';
 
 /** `--image` values: a curated label, or any image reference racker can pull. */
-export async function resolveProbeImage(ctx: Context, given: string, opts: { tlsVerify?: boolean }): Promise<ImageRecord> {
+export async function resolveProbeImage(engine: Engine, given: string, opts: { tlsVerify?: boolean }): Promise<ImageRecord> {
   const curated = findCurated(given);
   if (curated) {
-    const tags = await ctx.images.readTags();
+    const tags = await engine.images.store.readTags();
     const id = tags[curated.storeName];
-    const rec = id ? await ctx.images.readImage(id) : undefined;
-    return rec ?? (await pullCurated(ctx, curated, {})).record;
+    const rec = id ? await engine.images.store.readImage(id) : undefined;
+    return rec ?? (await pullCurated(engine.images, curated, {})).record;
   }
-  const local = await findImage(ctx, given);
+  const local = await engine.images.find(given);
   if (local) return local;
   // a bare word that is no label is almost always a typo, not a Docker Hub library image
   if (/^[a-z0-9][a-z0-9._-]*$/.test(given)) {
     throw new RackerError(`unknown image label '${given}'`, { hint: 'postroj list-images shows the labels; for a registry image give its reference, e.g. docker.io/library/debian:bookworm' });
   }
-  return (await pullByName(ctx, given, { tlsVerify: opts.tlsVerify === false ? 'false' : undefined })).record;
+  return (await engine.images.pull(given, { tlsVerify: opts.tlsVerify === false ? false : undefined })).record;
 }
 
 /** Local files checked, URLs downloaded into the cache (once for all images). */
-export async function preparePackages(ctx: Context, sources: PackageSource[], opts: { refresh?: boolean }): Promise<PreparedPackage[]> {
-  const cache = new PackageCache(path.join(ctx.settings.root, 'cache', 'packages'));
+export async function preparePackages(engine: Engine, sources: PackageSource[], opts: { refresh?: boolean }): Promise<PreparedPackage[]> {
+  const cache = new PackageCache(path.join(engine.settings.root, 'cache', 'packages'));
   const out: PreparedPackage[] = [];
   for (const s of sources) {
     if (s.kind === 'name') {

@@ -1,11 +1,9 @@
 import path from 'node:path';
 import { RackerError } from '../../errors.js';
 import { runAllowFail } from '../../process.js';
-import type { Context } from '../../cli/context.js';
-import { removeContainer } from '../../cli/racker/rm.js';
-import { startDetached } from '../../runtime/detach.js';
-import { containerLeader, systemdIsPid1 } from '../../runtime/host.js';
-import { MachinedExec, NsenterExec, type ContainerExec, type ExecTarget } from '../../runtime/exec/container-exec.js';
+import type { Engine } from '../../engine/engine.js';
+import { containerLeader } from '../../runtime/host.js';
+import { hostExecPath, type ContainerExec, type ExecTarget } from '../../runtime/exec/container-exec.js';
 import { buildSystemdRunArgs } from '../../runtime/exec/systemd-run-args.js';
 import type { VolumeSpec } from '../../runtime/volumes.js';
 import type { ImageRecord } from '../../store/image-store.js';
@@ -18,29 +16,28 @@ export interface CommandResult { exitCode: number; output: string; timedOut: boo
  * kept for debugging), commands run in it as transient units, removed at the end.
  */
 export class ProbeContainer {
-  private readonly exec: ContainerExec = systemdIsPid1() ? new MachinedExec() : new NsenterExec();
+  private readonly exec: ContainerExec = hostExecPath();
 
-  private constructor(private readonly ctx: Context, readonly id: string, readonly name: string, private readonly target: ExecTarget) {}
+  private constructor(private readonly engine: Engine, readonly id: string, readonly name: string, private readonly target: ExecTarget) {}
 
-  static async start(ctx: Context, opts: { image: ImageRecord; imageName: string; name: string; volumes: VolumeSpec[]; bootTimeout: number }): Promise<ProbeContainer> {
+  static async start(engine: Engine, opts: { image: ImageRecord; imageName: string; name: string; volumes: VolumeSpec[]; bootTimeout: number }): Promise<ProbeContainer> {
     let id: string;
     try {
-      id = await startDetached(ctx.settings.root, {
-        mode: 'boot', imageId: opts.image.id, imageName: opts.imageName, command: [], env: [], volumes: opts.volumes,
-        name: opts.name, autoRemove: false, stopTimeout: 10, bootTimeout: opts.bootTimeout,
-      }, ctx.settings.debug);
+      ({ id } = await engine.containers.run({
+        image: opts.image.id, imageName: opts.imageName, boot: true, name: opts.name, volumes: opts.volumes, bootTimeout: opts.bootTimeout,
+      }, { detach: true }, { pull: 'never' }));
     } catch (err) {
       // a container that failed to boot is not kept either
-      await removeContainer(ctx, opts.name, true).catch(() => undefined);
+      await engine.containers.remove(opts.name, { force: true }).catch(() => undefined);
       throw err;
     }
-    const rec = await ctx.containers.read(id);
+    const rec = await engine.containers.store.read(id);
     const leader = rec?.state.nspawnPid ? await containerLeader(rec.state.nspawnPid) : undefined;
     if (!rec || !leader) {
-      if (rec) await removeContainer(ctx, rec.id, true).catch(() => undefined);
+      if (rec) await engine.containers.remove(rec.id, { force: true }).catch(() => undefined);
       throw new RackerError(`container ${opts.name} stopped right after booting`, { hint: `look at its boot log with racker logs ${opts.name}` });
     }
-    return new ProbeContainer(ctx, id, rec.name, { machine: rec.name, leader });
+    return new ProbeContainer(engine, id, rec.name, { machine: rec.name, leader });
   }
 
 
@@ -95,6 +92,6 @@ export class ProbeContainer {
 
   /** Kill and remove the container with its writable layer. */
   async remove(): Promise<void> {
-    await removeContainer(this.ctx, this.id, true);
+    await this.engine.containers.remove(this.id, { force: true });
   }
 }

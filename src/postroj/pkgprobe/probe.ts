@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Context } from '../../cli/context.js';
+import type { Engine } from '../../engine/engine.js';
 import { nodeScript, runAllowFail } from '../../process.js';
 import type { ImageRecord } from '../../store/image-store.js';
 import { checkFormat, installerFor, type PackageInstaller } from './installers.js';
@@ -72,7 +72,7 @@ function installName(plan: ProbePlan): string {
 }
 
 /** Boot the image, install the packages, check units and ports; never throws. */
-export async function probeImage(ctx: Context, target: ProbeTarget, given: ProbePlan, hooks: ProbeHooks): Promise<ImageReport> {
+export async function probeImage(engine: Engine, target: ProbeTarget, given: ProbePlan, hooks: ProbeHooks): Promise<ImageReport> {
   const started = Date.now();
   const checks = new Checks(target.label, hooks);
   let container: ProbeContainer | undefined;
@@ -87,7 +87,7 @@ export async function probeImage(ctx: Context, target: ProbeTarget, given: Probe
   try {
     const booted = await checks.run('boot', 'boot', async () => {
       const t0 = Date.now();
-      container = await ProbeContainer.start(ctx, { image: target.image, imageName: target.label, name: target.containerName, volumes: [], bootTimeout: plan.bootTimeout });
+      container = await ProbeContainer.start(engine, { image: target.image, imageName: target.label, name: target.containerName, volumes: [], bootTimeout: plan.bootTimeout });
       hooks.started(container);
       const facts = await container.facts();
       os = facts.os.prettyName;

@@ -1,3 +1,4 @@
+import { systemdIsPid1 } from '../host.js';
 /** A running booted container, as the host sees it. */
 export interface ExecTarget {
   machine: string;
@@ -35,4 +36,9 @@ export class MachinedExec implements ContainerExec {
     // anything else still needs the namespaces
     return new NsenterExec().command(target, argv);
   }
+}
+
+/** The one place that decides how to reach into a booted container on this host. */
+export function hostExecPath(): ContainerExec {
+  return systemdIsPid1() ? new MachinedExec() : new NsenterExec();
 }

@@ -4,27 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { RackerError } from '../errors.js';
 import { debug } from '../log.js';
 import { nodeScript } from '../process.js';
-import type { VolumeSpec } from './volumes.js';
-
-/** Everything a detached container needs, handed from the CLI to its supervisor. */
-export interface DetachedRequest {
-  mode: 'app' | 'boot';
-  imageId: string;
-  imageName: string;
-  command: string[];
-  entrypoint?: string;
-  env: [string, string][];
-  workdir?: string;
-  user?: string;
-  hostname?: string;
-  volumes: VolumeSpec[];
-  name?: string;
-  autoRemove: boolean;
-  stopTimeout: number;
-  bootTimeout: number;
-  /** restart this existing container instead of creating one */
-  existingId?: string;
-}
 
 /**
  * racker has no daemon: a detached container is supervised by a racker
@@ -32,13 +11,12 @@ export interface DetachedRequest {
  * the CLI. It reports "started ID" or "error JSON" on fd 3 once the container
  * runs (booted: once systemd is up), and the CLI returns then.
  */
-export async function startDetached(root: string, req: DetachedRequest, debugFlag: boolean): Promise<string> {
-  // racker's own entry, also when the caller is postroj
-  const entry = fileURLToPath(new URL('../cli/racker/main.js', import.meta.url));
-  const self = nodeScript(entry, ['--root', root, ...(debugFlag ? ['--debug'] : []), '__supervise']);
+export async function startDetached(root: string, containerId: string, debugFlag: boolean): Promise<string> {
+  // the supervisor's own small entry: it reads the container's stored spec, nothing else is handed over
+  const entry = fileURLToPath(new URL('./supervisor-main.js', import.meta.url));
+  const self = nodeScript(entry, ['--root', root, ...(debugFlag ? ['--debug'] : []), containerId]);
   debug(`supervisor: ${self.cmd} ${self.args.join(' ')}`);
-  const child = spawn(self.cmd, self.args, { detached: true, stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
-  child.stdin!.end(JSON.stringify(req));
+  const child = spawn(self.cmd, self.args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
   const report = child.stdio[3] as NodeJS.ReadableStream;
   let text = '';
   const line = await new Promise<string>((resolve) => {

@@ -1,12 +1,8 @@
 import { shortId } from '../image/digest.js';
+import type { PullProgress } from '../store/pull.js';
+import type { PullProgressEvent } from '../engine/events.js';
 
-/** Reports pull progress: a redrawn table on a TTY, one quiet line per layer otherwise. */
-export interface PullProgress {
-  layerStart(digest: string, size: number): void;
-  layerBytes(digest: string, bytes: number): void;
-  layerDone(digest: string, state: 'pulled' | 'exists'): void;
-  finish(): void;
-}
+/** Pull progress on the terminal: a redrawn table on a TTY, one quiet line per layer otherwise. */
 
 function human(n: number): string {
   if (n < 1024) return `${n}B`;
@@ -83,7 +79,19 @@ export class TtyProgress implements PullProgress {
   }
 }
 
-export function progressFor(stream: NodeJS.WriteStream = process.stderr, quiet = false): PullProgress {
-  if (quiet) return { layerStart() {}, layerBytes() {}, layerDone() {}, finish() {} };
+export function progressFor(stream: NodeJS.WriteStream = process.stderr): PullProgress {
   return stream.isTTY ? new TtyProgress(stream) : new LineProgress(stream);
+}
+
+/** Draws the engine's pull progress events: one display per image being pulled. */
+export function progressListener(stream: NodeJS.WriteStream = process.stderr): (e: PullProgressEvent) => void {
+  const shown = new Map<string, PullProgress>();
+  return (e) => {
+    let p = shown.get(e.image);
+    if (!p) { p = progressFor(stream); shown.set(e.image, p); }
+    if (e.kind === 'layer-start') p.layerStart(e.digest, e.size);
+    else if (e.kind === 'layer-bytes') p.layerBytes(e.digest, e.bytes);
+    else if (e.kind === 'layer-done') p.layerDone(e.digest, e.state);
+    else { p.finish(); shown.delete(e.image); }
+  };
 }

@@ -1,0 +1,225 @@
+import path from 'node:path';
+import { RackerError } from '../errors.js';
+import { signalNumber } from '../process.js';
+import { endProcesses, endSupervisor, isMounted, leftovers, sleep } from '../runtime/container-processes.js';
+import { containerLeader } from '../runtime/host.js';
+import { can, mustBeAbleTo } from '../runtime/lifecycle.js';
+import { unmount } from '../runtime/overlay.js';
+import type { RunIO } from '../runtime/runner.js';
+import { checkVolumeSource } from '../runtime/volumes.js';
+import { volumeWarnings } from '../runtime/volume-warnings.js';
+import { warn } from '../log.js';
+import type { Settings } from '../settings.js';
+import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import { execIn, type ExecOptions } from './exec.js';
+import type { ImageService, PullOptions, PullPolicy } from './images.js';
+import { containerJson } from './inspect.js';
+import { containerLogs, type LogEntry, type LogOptions } from './logs.js';
+import { listReconciled, reconcile } from './reconcile.js';
+import { runnerFor } from './runners.js';
+import { checkSpecInput, specFor, type ContainerSpecInput } from './spec.js';
+import { startDetached } from './supervisor.js';
+
+export interface CreateOptions extends PullOptions {
+  /** when to pull the image (default missing) */
+  pull?: PullPolicy;
+}
+
+/** How `run` connects to the container: attached (its stdio and exit code) or detached (a supervisor). */
+export type Attach = { detach: true } | { detach?: false; stdin?: boolean; output?: 'inherit' | { fd: number } };
+
+/** Containers: create, run, start, stop, kill, remove, exec, logs, inspect — from their one stored spec. */
+export class ContainerService {
+  constructor(readonly store: ContainerStore, private readonly images: ImageService, private readonly settings: Settings) {}
+
+  /** A container for `input`, in state created (its image pulled as `opts.pull` says). */
+  async create(input: ContainerSpecInput, opts: CreateOptions = {}): Promise<ContainerRecord> {
+    // bad input is refused before anything is pulled
+    checkSpecInput(input);
+    for (const v of input.volumes ?? []) await checkVolumeSource(v);
+    const image = await this.images.ensure(input.image, opts.pull ?? 'missing', opts);
+    const boot = input.boot ?? this.images.resolve(input.image)?.boot ?? false;
+    const spec = specFor(input, image, input.imageName ?? input.image, boot);
+    for (const w of await volumeWarnings(spec.volumes)) warn(w);
+    return this.store.create(spec, image.layers);
+  }
+
+  /**
+   * Create and start a container. Attached: racker runs it and returns its exit
+   * code; detached: a supervisor runs it and this returns once it is up.
+   */
+  async run(input: ContainerSpecInput, attach: Attach = {}, opts: CreateOptions = {}): Promise<{ id: string; name: string; exitCode?: number }> {
+    if (!attach.detach && input.boot !== false && (input.command ?? []).length === 0) {
+      // a booted container needs a command to run attached (detached, it just stays up)
+      const boot = input.boot ?? this.images.resolve(input.image)?.boot ?? false;
+      if (boot) throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
+    }
+    const rec = await this.create(input, opts);
+    if (attach.detach) {
+      await this.startDetachedOrCleanUp(rec);
+      return { id: rec.id, name: rec.name };
+    }
+    const image = await this.imageOf(rec);
+    const io: RunIO = { stdin: !!attach.stdin, output: attach.output ?? 'inherit' };
+    const exitCode = await runnerFor(rec, this.images.store, this.store).run(rec, image, io);
+    return { id: rec.id, name: rec.name, exitCode };
+  }
+
+  /** Start a created or stopped container again, detached, with its writable layer. */
+  async start(nameOrId: string): Promise<ContainerRecord> {
+    const rec = await this.get(nameOrId);
+    if (rec.state.status === 'running') return rec;
+    await this.imageOf(rec);
+    await this.startDetachedOrCleanUp(rec);
+    return rec;
+  }
+
+  /**
+   * Clean shutdown: SIGTERM to systemd-nspawn, which passes SIGTERM to an app's
+   * PID 1 or halts a booted systemd; SIGKILL after the timeout (default: the
+   * container's own stop timeout).
+   */
+  async stop(nameOrId: string, timeoutSec?: number): Promise<ContainerRecord> {
+    const rec = await this.get(nameOrId);
+    if (!can(rec, 'stop') || !rec.state.nspawnPid) return rec;
+    try { process.kill(rec.state.nspawnPid, 'SIGTERM'); } catch { /* already gone */ }
+    if (await this.waitExited(rec.id, (timeoutSec ?? rec.spec.stopTimeout) * 1000)) return rec;
+    await this.killNow(rec);
+    await this.waitExited(rec.id, 5000);
+    return rec;
+  }
+
+  async restart(nameOrId: string, timeoutSec?: number): Promise<ContainerRecord> {
+    const rec = await this.stop(nameOrId, timeoutSec);
+    return this.start(rec.id);
+  }
+
+  /** Send a signal to the container's main process (docker kill). */
+  async kill(nameOrId: string, signal: string | number = 'SIGKILL'): Promise<ContainerRecord> {
+    const rec = await this.get(nameOrId);
+    mustBeAbleTo(rec, 'kill');
+    const sig = typeof signal === 'number' ? signal : `SIG${signal.toUpperCase().replace(/^SIG/, '')}` as NodeJS.Signals;
+    if (typeof sig === 'string' && signalNumber(sig) === undefined) throw new RackerError(`invalid signal '${signal}'`, { hint: 'a name such as TERM or KILL, or a number' });
+    const leader = await containerLeader(rec.state.nspawnPid!);
+    if (!leader) throw new RackerError(`container ${rec.name} has no main process yet`, { hint: 'try again in a moment' });
+    if (sig === 'SIGKILL' || sig === 9) await this.store.write({ ...rec, state: { ...rec.state, killedBy: 'SIGKILL' } });
+    process.kill(leader, sig);
+    return rec;
+  }
+
+  /** Remove a container with its writable layer; `force` kills a running one first. */
+  async remove(nameOrId: string, opts: { force?: boolean } = {}): Promise<ContainerRecord> {
+    let rec = await this.get(nameOrId);
+    if (rec.state.status === 'running') {
+      if (!opts.force) mustBeAbleTo(rec, 'remove');
+      await this.killNow(rec);
+      // its supervising racker notices the exit and records it; one that does not is ended by reconcile
+      for (let i = 0; i < 40 && rec.state.status === 'running'; i++) {
+        await sleep(50);
+        const fresh = await this.store.read(rec.id);
+        // gone: it was --rm, and its racker removed it
+        rec = fresh ?? { ...rec, state: { ...rec.state, status: 'exited' } };
+      }
+      rec = await reconcile(this.store, rec);
+    }
+    // nothing of it may run on once it is gone: its PID namespace, nspawn, its supervisor, its mount
+    await endProcesses(rec.state);
+    await endSupervisor(rec.state.supervisor, 5000);
+    const rootfs = this.rootfs(rec);
+    if (await isMounted(rootfs)) await unmount(rootfs);
+    const left = await leftovers(this.store, rec);
+    if (left.length) {
+      throw new RackerError(`container ${rec.name} was not removed: ${left.join(', ')} still there`, {
+        hint: `run racker rm -f ${rec.name} again; a process that stays is stuck in the kernel (ps -o pid,stat,wchan -p PID)`,
+      });
+    }
+    await this.store.remove(rec.id);
+    return rec;
+  }
+
+  /** Remove every stopped container; their ids. */
+  async prune(): Promise<string[]> {
+    const out: string[] = [];
+    for (const rec of await listReconciled(this.store)) {
+      if (rec.state.status === 'running') continue;
+      await this.remove(rec.id).then(() => out.push(rec.id), () => undefined);
+    }
+    return out;
+  }
+
+  /** By name, id or unique id prefix, with its state checked against what runs. */
+  async get(nameOrId: string): Promise<ContainerRecord> {
+    return reconcile(this.store, await this.store.get(nameOrId));
+  }
+
+  async find(nameOrId: string): Promise<ContainerRecord | undefined> {
+    const rec = await this.store.find(nameOrId);
+    return rec && reconcile(this.store, rec);
+  }
+
+  /** Containers, newest first; `all` includes stopped ones. */
+  async list(opts: { all?: boolean } = {}): Promise<ContainerRecord[]> {
+    return (await listReconciled(this.store))
+      .filter(c => opts.all || c.state.status === 'running')
+      .sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  async inspect(nameOrId: string): Promise<Record<string, unknown> | undefined> {
+    const rec = await this.find(nameOrId);
+    return rec && containerJson(this.store, this.images.store.layout, rec);
+  }
+
+  /** Run a command in a running container; its exit code. */
+  async exec(nameOrId: string, argv: string[], opts: ExecOptions = {}): Promise<number> {
+    if (argv.length === 0) throw new RackerError('exec needs a command', { hint: 'racker exec CONTAINER COMMAND [ARG...]' });
+    const rec = await this.get(nameOrId);
+    return execIn(rec, await this.images.store.readImage(rec.image), this.rootfs(rec), argv, opts);
+  }
+
+  /** The container's output (app) or journal (booted), as a stream of lines. */
+  async logs(nameOrId: string, opts: LogOptions = {}): Promise<AsyncGenerator<LogEntry>> {
+    const rec = await this.get(nameOrId);
+    return containerLogs(rec, this.store.dir(rec.id), opts, async () => {
+      const now = await this.store.read(rec.id);
+      return !!now && (await reconcile(this.store, now)).state.status === 'running';
+    });
+  }
+
+  private rootfs(rec: ContainerRecord): string {
+    return path.join(this.store.dir(rec.id), 'rootfs');
+  }
+
+  private async imageOf(rec: ContainerRecord) {
+    const image = await this.images.store.readImage(rec.image);
+    if (!image) throw new RackerError(`image of container ${rec.name} is gone`, { hint: 'remove the container and run it anew' });
+    return image;
+  }
+
+  /** A detached start that fails leaves no container behind when it was --rm (docker's rule). */
+  private async startDetachedOrCleanUp(rec: ContainerRecord): Promise<void> {
+    try {
+      await startDetached(this.settings.root, rec.id, this.settings.debug);
+    } catch (err) {
+      if (rec.autoRemove) await this.store.remove(rec.id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Kill a running container at once: SIGKILL to its PID 1 ends its PID namespace and nspawn with it. */
+  private async killNow(rec: ContainerRecord): Promise<void> {
+    if (!rec.state.nspawnPid) return;
+    const fresh = await this.store.read(rec.id);
+    if (fresh) await this.store.write({ ...fresh, state: { ...fresh.state, killedBy: 'SIGKILL' } });
+    await endProcesses(rec.state);
+  }
+
+  private async waitExited(id: string, ms: number): Promise<boolean> {
+    for (const deadline = Date.now() + ms; Date.now() < deadline;) {
+      const rec = await this.store.read(id);
+      if (!rec || (await reconcile(this.store, rec)).state.status !== 'running') return true;
+      await sleep(50);
+    }
+    return false;
+  }
+}
+

@@ -1,0 +1,74 @@
+import { RackerError } from '../errors.js';
+import { shortId } from '../image/digest.js';
+import { runAllowFail, spawnAttached } from '../process.js';
+import { DEFAULT_PATH } from '../runtime/command-lookup.js';
+import { imageEnv, mergeEnv } from '../runtime/env.js';
+import { hostExecPath } from '../runtime/exec/container-exec.js';
+import { buildSystemdRunArgs } from '../runtime/exec/systemd-run-args.js';
+import { containerLeader } from '../runtime/host.js';
+import { mustBeAbleTo } from '../runtime/lifecycle.js';
+import { useTerminal } from '../runtime/terminal.js';
+import { lookupIds } from '../runtime/user.js';
+import { containerWorkdir } from '../runtime/workdir.js';
+import type { ContainerRecord } from '../store/container-store.js';
+import type { ImageRecord } from '../store/image-store.js';
+
+export interface ExecOptions {
+  /** added to the container's environment */
+  env?: [string, string][];
+  user?: string;
+  workdir?: string;
+  /** pass racker's stdin */
+  interactive?: boolean;
+  /** a pseudo-terminal, when racker's stdin and stdout are terminals */
+  tty?: boolean;
+  /** the command's output: racker's own, or a file descriptor */
+  output?: 'inherit' | { fd: number };
+}
+
+/** cd inside the container, then exec: nsenter could only open the directory on the host's side */
+const CD_THEN_EXEC = 'cd -- "$1" || exit 126; shift; exec "$@"';
+
+/**
+ * Run a command in a running container and return its exit code (docker's
+ * 126/127 when it cannot be run). Nothing is looked up on the host inside the
+ * container's (running, untrusted) root: the command, the working directory and
+ * the user's switch all happen inside.
+ */
+export async function execIn(rec: ContainerRecord, image: ImageRecord | undefined, rootfs: string, argv: string[], opts: ExecOptions): Promise<number> {
+  mustBeAbleTo(rec, 'exec');
+  const leader = rec.state.nspawnPid ? await containerLeader(rec.state.nspawnPid) : undefined;
+  if (!leader) throw new RackerError(`container ${rec.name} has no main process yet`, { hint: 'try again in a moment' });
+  const spec = rec.spec;
+  const workdir = containerWorkdir(opts.workdir ?? spec.workdir, spec.workdir === undefined && opts.workdir === undefined ? image?.config.config?.WorkingDir : undefined);
+  // -t without a terminal on both sides: the pipes as they are (docs/run.md)
+  const tty = useTerminal(!!opts.tty);
+  const stdin = opts.interactive || tty ? 'inherit' : 'ignore';
+  const output = opts.output === undefined || opts.output === 'inherit' ? 'inherit' : opts.output.fd;
+  const exec = hostExecPath();
+
+  if (spec.mode === 'boot') {
+    const target = { machine: rec.name, leader };
+    // the command is looked up by the container's own shell: systemd-run would only say 203/EXEC
+    const probe = exec.command(target, ['/bin/sh', '-c', 'command -v -- "$1" >/dev/null', 'sh', argv[0]]);
+    if ((await runAllowFail(probe.cmd, probe.args)).exitCode !== 0) {
+      throw new RackerError(`exec: "${argv[0].slice(0, 200)}": executable file not found in the container's PATH`, { exitCode: 127 });
+    }
+    const env = mergeEnv(spec.env, opts.env ?? []);
+    const { cmd, args } = exec.command(target, buildSystemdRunArgs({ argv, env, workdir, user: opts.user, tty }));
+    return spawnAttached(cmd, args, stdin, output).exit;
+  }
+
+  // app containers: enter the namespaces of its PID 1 with the container's environment
+  const cfg = image?.config.config;
+  const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg?.Env), [['HOSTNAME', spec.hostname ?? shortId(rec.id)]], spec.env, opts.env ?? []);
+  const args = ['--target', String(leader), '--all'];
+  const pid1Workdir = containerWorkdir(spec.workdir, cfg?.WorkingDir);
+  // the same directory as PID 1's: nsenter takes it from there; any other is entered from inside
+  const command = workdir === pid1Workdir ? ['--wd', '--', ...argv] : ['--', '/bin/sh', '-c', CD_THEN_EXEC, 'sh', workdir, ...argv];
+  if (opts.user) {
+    const ids = await lookupIds(rootfs, opts.user);
+    args.push(`--setuid=${ids.uid}`, `--setgid=${ids.gid}`);
+  }
+  return spawnAttached('nsenter', [...args, ...command], stdin, output, { env: Object.fromEntries(env), extendEnv: false }).exit;
+}

@@ -1,0 +1,59 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { debug } from '../log.js';
+import { endProcesses, endSupervisor, isMounted, nspawnAlive, sleep } from '../runtime/container-processes.js';
+import { unmount } from '../runtime/overlay.js';
+import { toExited } from '../runtime/lifecycle.js';
+import { holderAlive } from '../store/lock.js';
+import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+
+/**
+ * A record says "running" only while the racker process that supervises the
+ * container and its systemd-nspawn are alive. If the supervisor died (kill -9,
+ * reboot), the container is shown as exited, its leftovers (processes, a
+ * mount) are cleaned, and the record is corrected, so a crash never blocks the
+ * next command. If nspawn died under a live supervisor, the container is
+ * stopped too (docker's rule for a dead runtime): the supervisor records that
+ * itself; one that does not within a few seconds is broken, and is killed.
+ */
+export async function reconcile(containers: ContainerStore, rec: ContainerRecord): Promise<ContainerRecord> {
+  if (rec.state.status !== 'running') return rec;
+  const supervised = !!rec.state.supervisor && await holderAlive(rec.state.supervisor);
+  if (supervised && await nspawnAlive(rec.state)) return rec;
+  if (supervised) {
+    debug(`container ${rec.name}: systemd-nspawn is gone; ending the container`);
+    await endProcesses(rec.state);
+    for (const deadline = Date.now() + 5000; Date.now() < deadline && await holderAlive(rec.state.supervisor!);) {
+      const fresh = await containers.read(rec.id);
+      if (!fresh) return toExited(rec, 137);
+      if (fresh.state.status !== 'running') return fresh;
+      await sleep(50);
+    }
+    const fresh = await containers.read(rec.id);
+    if (fresh && fresh.state.status !== 'running') return fresh;
+    await endSupervisor(rec.state.supervisor, 0);
+  }
+  debug(`container ${rec.name}: its racker process is gone; cleaning up`);
+  await endProcesses(rec.state);
+  // what a killed nspawn leaves behind
+  await rm(path.join('/run/systemd/nspawn/unix-export', rec.name), { recursive: true, force: true });
+  const rootfs = path.join(containers.dir(rec.id), 'rootfs');
+  if (await isMounted(rootfs)) await unmount(rootfs);
+  const fixed = toExited(rec, rec.state.exitCode ?? 137);
+  if (rec.autoRemove) {
+    await containers.remove(rec.id);
+  } else {
+    await containers.write(fixed);
+  }
+  return fixed;
+}
+
+/** All containers, with stale ones corrected (and --rm ones that crashed removed). */
+export async function listReconciled(containers: ContainerStore): Promise<ContainerRecord[]> {
+  const out: ContainerRecord[] = [];
+  for (const rec of await containers.list()) {
+    const fixed = await reconcile(containers, rec);
+    if (!(fixed.autoRemove && fixed.state.status === 'exited' && rec.state.status === 'running')) out.push(fixed);
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { containerLeader } from './host.js';
+import { holderAlive, ownToken, processStartTime } from '../store/lock.js';
+import type { ContainerRecord, ContainerState, ContainerStore } from '../store/container-store.js';
+import { endNamespace, leaderAlive, namespaceMembers } from './pid-namespace.js';
+import { debug } from '../log.js';
+
+/**
+ * The one module that finds, signals and waits for a container's processes:
+ * its PID namespace (through pid-namespace.ts), systemd-nspawn, and the racker
+ * process that supervises it.
+ */
+
+/** Is anything mounted at `target` (the container's rootfs)? */
+export async function isMounted(target: string): Promise<boolean> {
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+  return mounts.split('\n').some(l => l.split(' ')[4] === target);
+}
+
+/** Is the record's systemd-nspawn still that process (not a zombie, not a reused pid)? */
+export async function nspawnAlive(state: ContainerState): Promise<boolean> {
+  const pid = state.nspawnPid;
+  if (!pid) return false;
+  if (state.nspawnStart) return await processStartTime(pid) === state.nspawnStart;
+  // a record written before racker kept nspawn's start time: only while it says running
+  return state.status === 'running' && (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'systemd-nspawn';
+}
+
+export const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+
+export async function waitGone(alive: () => Promise<boolean>, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; await alive();) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/**
+ * Kill what runs of a container: SIGKILL to its PID 1 ends its whole PID
+ * namespace, and systemd-nspawn exits with it (it is killed too if it does not).
+ */
+export async function endProcesses(state: ContainerState): Promise<void> {
+  if (state.leader) await endNamespace(state.leader);
+  if (!await nspawnAlive(state)) return;
+  const pid = state.nspawnPid!;
+  if (!state.leader) {
+    const leader = await containerLeader(pid);
+    try { process.kill(leader ?? pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+  if (await waitGone(() => nspawnAlive(state), 3000)) return;
+  try { process.kill(pid, 'SIGKILL'); } catch { /* exited */ }
+  await waitGone(() => nspawnAlive(state), 2000);
+}
+
+/** SIGKILL a supervising racker that did not end by itself within `ms`. */
+export async function endSupervisor(token: string | undefined, ms: number): Promise<void> {
+  if (!token || token === await ownToken() || await waitGone(() => holderAlive(token), ms)) return;
+  debug(`the racker process supervising the container (${token}) did not exit; killing it`);
+  try { process.kill(Number(token.split(' ')[0]), 'SIGKILL'); } catch { /* gone meanwhile */ }
+  await waitGone(() => holderAlive(token), 2000);
+}
+
+/** What of a container still exists on the host, for an error message; empty when nothing. */
+export async function leftovers(containers: ContainerStore, rec: ContainerRecord): Promise<string[]> {
+  const out: string[] = [];
+  const { leader, supervisor } = rec.state;
+  if (leader && await leaderAlive(leader)) {
+    const pids = await namespaceMembers(leader.pidns);
+    out.push(`${pids.length || 1} process(es) in its PID namespace (host pids ${(pids.length ? pids : [leader.pid]).join(' ')})`);
+  }
+  if (await nspawnAlive(rec.state)) out.push(`systemd-nspawn (pid ${rec.state.nspawnPid})`);
+  if (supervisor && await holderAlive(supervisor)) out.push(`its racker supervisor (pid ${supervisor.split(' ')[0]})`);
+  if (await isMounted(path.join(containers.dir(rec.id), 'rootfs'))) out.push('its rootfs mount');
+  return out;
+}
+
+/**
+ * SIGKILL a container that racker runs itself (Ctrl-C twice, a power-off that
+ * takes too long): its PID 1 when nspawn has started one, else nspawn.
+ */
+export async function killRunning(nspawn: { pid: number | undefined; kill(s: NodeJS.Signals): void }): Promise<void> {
+  const leader = nspawn.pid ? await containerLeader(nspawn.pid) : undefined;
+  if (leader) {
+    try { process.kill(leader, 'SIGKILL'); } catch { /* gone meanwhile */ }
+  } else {
+    nspawn.kill('SIGKILL');
+  }
+}

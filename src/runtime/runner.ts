@@ -1,0 +1,24 @@
+import type { ContainerRecord } from '../store/container-store.js';
+import type { ImageRecord } from '../store/image-store.js';
+
+/** Where a running container's stdio goes. */
+export interface RunIO {
+  /** pass racker's stdin to the command (`-i`) */
+  stdin: boolean;
+  /** racker's own stdout/stderr, the container's log file (detached), or a file descriptor (probes) */
+  output: 'inherit' | 'log' | { fd: number };
+}
+
+export interface RunHooks {
+  /** called once the container runs (booted: once systemd is up); detached runs report back then */
+  onStarted?(rec: ContainerRecord): void;
+}
+
+/**
+ * Runs one container, created or exited, from its stored spec to its end and
+ * returns the exit code docker would report. App mode and boot mode are the
+ * two implementations; a third way to run a container is a new one of these.
+ */
+export interface ContainerRunner {
+  run(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks?: RunHooks): Promise<number>;
+}
