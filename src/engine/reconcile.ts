@@ -4,7 +4,7 @@ import { debug } from '../log.js';
 import { endProcesses, endSupervisor, isMounted, nspawnAlive, sleep } from '../runtime/container-processes.js';
 import { unmount } from '../runtime/overlay.js';
 import { toExited } from '../runtime/lifecycle.js';
-import { holderAlive } from '../store/lock.js';
+import { holderAlive } from '../lock.js';
 import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
 
 /**

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { EXIT, RackerError } from '../errors.js';
 import { run } from '../process.js';
 import { verbose } from '../log.js';
-import { withLock } from '../store/lock.js';
+import { withLock } from '../lock.js';
 import { digestOfBuffer, digestOfFile } from './digest.js';
 import type { ImageFetcher, ResolvedImage } from './fetcher.js';
 import { MEDIA, hostPlatform, type Descriptor, type ImageConfig, type ImageManifest } from './oci.js';

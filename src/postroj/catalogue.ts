@@ -1,3 +1,4 @@
+import { RackerError } from '../errors.js';
 /** Curated OS images: a label users type, and where its root filesystem comes from. */
 export interface CuratedImage {
   label: string;
@@ -53,4 +54,24 @@ export const CATALOGUE: readonly CuratedImage[] = [
 
 export function findCurated(label: string): CuratedImage | undefined {
   return CATALOGUE.find(c => c.label === label);
+}
+
+/** Each keyring the catalogue's mirror builds use, with the labels built with it (racker doctor checks them). */
+export function catalogueKeyrings(): { keyring: string; labels: string[] }[] {
+  const byKeyring = new Map<string, string[]>();
+  for (const c of CATALOGUE) {
+    if (c.mirror?.keyring) byKeyring.set(c.mirror.keyring, [...byKeyring.get(c.mirror.keyring) ?? [], c.label]);
+  }
+  return [...byKeyring].map(([keyring, labels]) => ({ keyring, labels }));
+}
+
+/** `postroj pull LABEL…` / `--all`: the curated images meant, or a clear refusal. */
+export function resolveLabels(labels: string[], all: boolean): CuratedImage[] {
+  if (all) return [...CATALOGUE];
+  if (labels.length === 0) throw new RackerError('no image label given', { hint: 'postroj list-images shows the labels; or use --all' });
+  return labels.map(l => {
+    const c = findCurated(l);
+    if (!c) throw new RackerError(`unknown image label '${l}'`, { hint: 'postroj list-images shows the labels' });
+    return c;
+  });
 }

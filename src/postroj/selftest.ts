@@ -2,6 +2,7 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Engine } from '../engine/engine.js';
+import { CATALOGUE, resolveLabels } from './catalogue.js';
 import type { ImageRecord } from '../store/image-store.js';
 import { RackerError } from '../errors.js';
 import { probeImage as runPackageProbe } from './pkgprobe/probe.js';
@@ -93,4 +94,43 @@ export async function pkgprobeSelftest(engine: Engine, label: string, image: Ima
   const failed = report.checks.find(c => c.status === 'failed');
   const detail = failed ? `${failed.name}: ${failed.detail}` : report.checks.slice(1).map(c => c.name).join(', ');
   return { image: label, probe: 'pkgprobe', ok: report.status === 'passed' && report.checks.length > 1, durationMs: Date.now() - started, detail };
+}
+
+export const SELFTEST_PROBES = ['hostnamectl', 'pkgprobe'] as const;
+export type SelftestProbeName = typeof SELFTEST_PROBES[number];
+
+export interface SelftestOptions {
+  probe?: SelftestProbeName;
+  /** curated labels (default: every curated image in the store) */
+  images?: string[];
+  /** containers at once */
+  jobs?: number;
+  bootTimeout?: number;
+  /** each image's result as it ends */
+  onResult?: (r: ProbeResult) => void;
+}
+
+/** Boot each curated image, run the probe inside, and report, in catalogue order. */
+export async function selftest(engine: Engine, opts: SelftestOptions = {}): Promise<ProbeResult[]> {
+  const probeName = opts.probe ?? 'hostnamectl';
+  if (!SELFTEST_PROBES.includes(probeName)) throw new RackerError(`unknown probe '${String(probeName)}'`, { hint: `use one of: ${SELFTEST_PROBES.join(', ')}` });
+  const tags = await engine.images.store.readTags();
+  const images = opts.images?.length ? resolveLabels(opts.images, false) : CATALOGUE.filter(c => tags[c.storeName]);
+  if (images.length === 0) throw new RackerError('no curated image is in the store', { hint: 'postroj pull debian-bookworm, or name images with --image' });
+  const bootTimeout = opts.bootTimeout ?? 60;
+  const queue = [...images];
+  const results: ProbeResult[] = [];
+  const worker = async () => {
+    for (let img = queue.shift(); img; img = queue.shift()) {
+      const id = tags[img.storeName];
+      const rec = id ? await engine.images.store.readImage(id) : undefined;
+      const r = !rec
+        ? { image: img.label, probe: probeName, ok: false, durationMs: 0, detail: `not in the store (postroj pull ${img.label})` }
+        : probeName === 'pkgprobe' ? await pkgprobeSelftest(engine, img.label, rec, bootTimeout) : await probeImage(engine, img.label, rec, HOSTNAMECTL_PROBE, bootTimeout);
+      results.push(r);
+      opts.onResult?.(r);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, opts.jobs ?? 2), images.length) }, worker));
+  return results.sort((a, b) => images.findIndex(i => i.label === a.image) - images.findIndex(i => i.label === b.image));
 }

@@ -10,7 +10,7 @@ import { buildNspawnArgs } from './nspawn-args.js';
 import { systemdIsPid1 } from './host.js';
 import { SignalForwarder } from './signal-forwarder.js';
 import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
-import { ownToken } from '../store/lock.js';
+import { ownToken } from '../lock.js';
 import { mkdirInRoot } from './rootfs-path.js';
 import { mountContainer, writeIdentityFiles } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';

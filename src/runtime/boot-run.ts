@@ -18,7 +18,7 @@ import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { SignalForwarder } from './signal-forwarder.js';
 import { killRunning } from './container-processes.js';
 import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
-import { ownToken } from '../store/lock.js';
+import { ownToken } from '../lock.js';
 import { checkVolumeSource, makeMountPoint } from './volumes.js';
 import { hostExecPath, type ContainerExec, type ExecTarget } from './exec/container-exec.js';
 import { buildSystemdRunArgs } from './exec/systemd-run-args.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { containerLeader } from './host.js';
-import { holderAlive, ownToken, processStartTime } from '../store/lock.js';
+import { holderAlive, ownToken, processStartTime } from '../lock.js';
 import type { ContainerRecord, ContainerState, ContainerStore } from '../store/container-store.js';
 import { endNamespace, leaderAlive, namespaceMembers } from './pid-namespace.js';
 import { debug } from '../log.js';

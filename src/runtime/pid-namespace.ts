@@ -1,20 +1,12 @@
 import { open, readdir, readlink } from 'node:fs/promises';
-import { processStartTime } from '../store/lock.js';
+import { processStartTime } from '../lock.js';
 import { debug, warn } from '../log.js';
 import type { AttachedChild } from '../process.js';
 import { containerLeader } from './host.js';
 
-/**
- * The container's PID 1 as the host sees it, named so that a reused pid is
- * never taken for it: its pid, its PID namespace and its start time.
- */
-export interface LeaderIdentity {
-  pid: number;
-  /** /proc/PID/ns/pid as readlink shows it: "pid:[INODE]" */
-  pidns: string;
-  /** field 22 of /proc/PID/stat */
-  start: string;
-}
+import type { LeaderIdentity } from '../store/container-store.js';
+
+export type { LeaderIdentity };
 
 export async function identify(pid: number): Promise<LeaderIdentity | undefined> {
   const start = await processStartTime(pid);

@@ -8,7 +8,7 @@ import { status, verbose } from '../log.js';
 import type { ImageRecord, ImageStore, LayerRecord } from '../store/image-store.js';
 import type { ContainerStore } from '../store/container-store.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { withLock } from '../store/lock.js';
+import { withLock } from '../lock.js';
 import { mountContainer, writeIdentityFiles } from './container-setup.js';
 import { buildNspawnArgs } from './nspawn-args.js';
 import { resolveInRoot } from './rootfs-path.js';

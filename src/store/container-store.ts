@@ -4,9 +4,20 @@ import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
 import { shortId } from '../image/digest.js';
 import { writeFileAtomic } from './atomic.js';
-import { withLock } from './lock.js';
+import { withLock } from '../lock.js';
 import type { StoreLayout } from './layout.js';
-import type { LeaderIdentity } from '../runtime/pid-namespace.js';
+
+/**
+ * The container's PID 1 as the host sees it, named so that a reused pid is
+ * never taken for it: its pid, its PID namespace and its start time.
+ */
+export interface LeaderIdentity {
+  pid: number;
+  /** /proc/PID/ns/pid as readlink shows it: "pid:[INODE]" */
+  pidns: string;
+  /** field 22 of /proc/PID/stat */
+  start: string;
+}
 
 export interface ContainerState {
   status: 'created' | 'running' | 'exited';

@@ -4,7 +4,7 @@ import { shortId } from '../image/digest.js';
 import type { ImageConfig } from '../image/oci.js';
 import { imageConfigProblem } from '../image/image-config.js';
 import { writeFileAtomic, stagingName } from './atomic.js';
-import { withLock } from './lock.js';
+import { withLock } from '../lock.js';
 import { StoreLayout } from './layout.js';
 
 /** What racker knows about one pulled image. Keyed by config digest (docker's image id). */

@@ -14,7 +14,7 @@ import type { Descriptor } from '../image/oci.js';
 import { decompressStream } from './unpack/decompress.js';
 import { unpackLayer } from './unpack/unpack-layer.js';
 import { stagingName, sweepStaging, writeFileAtomic } from './atomic.js';
-import { withLock } from './lock.js';
+import { withLock } from '../lock.js';
 import { parseDigestHex, shortId } from '../image/digest.js';
 import type { ImageRecord, ImageStore, LayerRecord } from './image-store.js';
 

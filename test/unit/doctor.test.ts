@@ -3,7 +3,8 @@ import { chmod, mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { overlayInFilesystems, overlayVerdict, namespacesVerdict } from '../../src/runtime/doctor/kernel.js';
-import { NSPAWN_MINIMUM, catalogueKeyrings, findOnPath, firewallVerdict, keyringVerdict, nspawnVerdict, parseNspawnVersion, toolVerdict } from '../../src/runtime/doctor/tools.js';
+import { catalogueKeyrings } from '../../src/postroj/catalogue.js';
+import { NSPAWN_MINIMUM, findOnPath, firewallVerdict, keyringVerdict, nspawnVerdict, parseNspawnVersion, toolVerdict } from '../../src/runtime/doctor/tools.js';
 import { cgroupLayout, cgroupVerdict, machinedVerdict, pid1Verdict } from '../../src/runtime/doctor/systemd.js';
 import { overall, runChecks, type Verdict } from '../../src/runtime/doctor/verdict.js';
 import { hostChecks } from '../../src/runtime/doctor/index.js';
@@ -173,7 +174,7 @@ describe('doctor: running the checks', () => {
     expect(cleaned).toBe(true);
   });
   it('has every documented check, each with a unique name', () => {
-    const names = hostChecks('/var/lib/racker').map(c => c.name);
+    const names = hostChecks('/var/lib/racker', catalogueKeyrings()).map(c => c.name);
     expect(new Set(names).size).toBe(names.length);
     for (const n of ['root', 'overlayfs', 'namespaces', 'systemd-nspawn', 'tool:skopeo', 'tool:umoci', 'tool:mmdebstrap', 'tool:setfattr',
       'tool:nsenter', 'keyring:debian-archive-keyring', 'firewall', 'cgroup', 'pid1', 'machined', 'store-space', 'store-fs']) {

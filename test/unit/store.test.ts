@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile, mkdir, symlink, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { acquireLock, withLock, holderAlive } from '../../src/store/lock.js';
+import { acquireLock, withLock, holderAlive } from '../../src/lock.js';
 import { ImageStore, type ImageRecord } from '../../src/store/image-store.js';
 import { resolveInRoot, writeFileInRoot, mkdirInRoot } from '../../src/runtime/rootfs-path.js';
 import { formatTable, timeAgo } from '../../src/cli/table.js';

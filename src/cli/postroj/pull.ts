@@ -6,18 +6,8 @@ import { engineFrom } from '../context.js';
 import { jobsOption } from '../options.js';
 import { Option } from 'commander';
 import { printable } from '../../untrusted.js';
-import { CATALOGUE, findCurated, type CuratedImage } from '../../postroj/catalogue.js';
+import { resolveLabels } from '../../postroj/catalogue.js';
 import { pullCurated, type CuratedSource } from '../../postroj/curated-pull.js';
-
-export function resolveLabels(labels: string[], all: boolean): CuratedImage[] {
-  if (all) return [...CATALOGUE];
-  if (labels.length === 0) throw new RackerError('no image label given', { hint: 'postroj list-images shows the labels; or use --all' });
-  return labels.map(l => {
-    const c = findCurated(l);
-    if (!c) throw new RackerError(`unknown image label '${l}'`, { hint: 'postroj list-images shows the labels' });
-    return c;
-  });
-}
 
 export function register(program: Command): void {
   program.command('pull')

@@ -3,9 +3,11 @@ import { RackerError } from '../../errors.js';
 import { engineFrom } from '../context.js';
 import { formatTable } from '../table.js';
 import { checkHost, overall, type Verdict } from '../../runtime/doctor/index.js';
+import { catalogueKeyrings } from '../../postroj/catalogue.js';
+import { printable } from '../../untrusted.js';
 
 /** Details quote host files and command output: no control characters reach the terminal. */
-const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+const clean = (s: string) => printable(s.replace(/\n/g, ' '));
 
 export function register(program: Command): void {
   program.command('doctor')
@@ -16,7 +18,7 @@ export function register(program: Command): void {
         throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use table or json' });
       }
       const root = engineFrom(program).settings.root;
-      const verdicts = await checkHost(root);
+      const verdicts = await checkHost(root, catalogueKeyrings());
       const status = overall(verdicts);
       if (flags.format === 'json') {
         const checks = verdicts.map((v: Verdict) => ({ name: v.name, status: v.status, detail: v.detail, fix: v.fix ?? null }));

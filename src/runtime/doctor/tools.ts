@@ -1,7 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { PACKAGE_OF, runAllowFail } from '../../process.js';
-import { CATALOGUE } from '../../postroj/catalogue.js';
 import { COMMAND_TIMEOUT_MS, fail, ok, warn, type Check, type Verdict } from './verdict.js';
 
 /**
@@ -66,14 +65,8 @@ const KEYRING_FIX: Record<string, string> = {
 /** racker's own example (racker run debian-bookworm) needs Debian's; others only matter for their labels. */
 const REQUIRED_KEYRINGS = new Set(['/usr/share/keyrings/debian-archive-keyring.gpg']);
 
-/** Each keyring the curated catalogue names, with the labels built from a mirror with it. */
-export function catalogueKeyrings(): { keyring: string; labels: string[] }[] {
-  const byKeyring = new Map<string, string[]>();
-  for (const c of CATALOGUE) {
-    if (c.mirror?.keyring) byKeyring.set(c.mirror.keyring, [...byKeyring.get(c.mirror.keyring) ?? [], c.label]);
-  }
-  return [...byKeyring].map(([keyring, labels]) => ({ keyring, labels }));
-}
+/** A keyring some image is built with, and the images that need it. */
+export interface KeyringUse { keyring: string; labels: string[] }
 
 export function keyringVerdict(keyring: string, labels: readonly string[], present: boolean): Verdict {
   const name = `keyring:${path.basename(keyring, '.gpg')}`;
@@ -92,7 +85,7 @@ export async function findOnPath(tool: string, searchPath = process.env.PATH ?? 
   return undefined;
 }
 
-export function toolChecks(): Check[] {
+export function toolChecks(keyrings: readonly KeyringUse[] = []): Check[] {
   const checks: Check[] = [{
     name: 'systemd-nspawn',
     async run() {
@@ -105,7 +98,7 @@ export function toolChecks(): Check[] {
   for (const { tool, usedFor, required } of TOOLS) {
     checks.push({ name: `tool:${tool}`, run: async () => toolVerdict(tool, usedFor, await findOnPath(tool), required) });
   }
-  for (const { keyring, labels } of catalogueKeyrings()) {
+  for (const { keyring, labels } of keyrings) {
     checks.push({
       name: `keyring:${path.basename(keyring, '.gpg')}`,
       run: async () => keyringVerdict(keyring, labels, await access(keyring, constants.R_OK).then(() => true, () => false)),

@@ -1,6 +1,6 @@
 import { readFile, open, unlink, stat } from 'node:fs/promises';
-import { RackerError, isErrno } from '../errors.js';
-import { debug } from '../log.js';
+import { RackerError, isErrno } from './errors.js';
+import { debug } from './log.js';
 
 /**
  * Cross-process lock files. The holder writes "pid starttime"; a waiter that
