@@ -1,5 +1,5 @@
 import { RackerError } from '../errors.js';
-import { checkEnvSize } from '../runtime/env.js';
+import { checkEnvSize, isValidEnvName } from '../runtime/env.js';
 import { isValidHostname } from '../runtime/hostname.js';
 import { checkVolumeTarget, type VolumeSpec } from '../runtime/volumes.js';
 import { containerWorkdir } from '../runtime/workdir.js';
@@ -60,6 +60,10 @@ export function checkSpecInput(input: ContainerSpecInput): void {
   if (input.name !== undefined) validateContainerName(input.name);
   if (input.hostname !== undefined && !isValidHostname(input.hostname)) {
     throw new RackerError(`invalid hostname '${input.hostname.slice(0, 80)}'`, { hint: 'dot-separated labels of letters, digits and dashes (no label starts or ends with a dash), at most 63 characters' });
+  }
+  for (const [k, v] of input.env ?? []) {
+    if (!isValidEnvName(k)) throw new RackerError(`invalid environment variable name ${JSON.stringify(k.slice(0, 80))}`, { hint: 'names are letters, digits and _ and do not start with a digit (systemd-nspawn refuses others)' });
+    if (v.includes('\0')) throw new RackerError(`environment variable ${k} contains a NUL byte`);
   }
   checkEnvSize(input.env ?? []);
   for (const v of input.volumes ?? []) checkVolumeTarget(v.target);

@@ -1,0 +1,30 @@
+/**
+ * racker's TypeScript API: the engine the racker and postroj CLIs use.
+ *
+ *   import { Engine } from 'racker';
+ *   const engine = new Engine({ root: '/var/lib/racker' });
+ *   const { exitCode } = await engine.containers.run({ image: 'busybox', command: ['echo', 'hi'], autoRemove: true });
+ *
+ * docs/api.md has the whole surface and a runnable example.
+ */
+export { Engine, type EngineOptions } from './engine/engine.js';
+export { EngineEvents, type EngineEventMap, type PullProgressEvent } from './engine/events.js';
+export type { ImageService, ImageSummary, PullOptions, PullPolicy } from './engine/images.js';
+export type { ContainerService, Attach, CreateOptions } from './engine/containers.js';
+export type { ContainerSpecInput } from './engine/spec.js';
+export type { ExecOptions } from './engine/exec.js';
+export type { LogEntry, LogOptions } from './engine/logs.js';
+export type { ImageResolver, ResolvedImage } from './engine/resolver.js';
+export type { ContainerRecord, ContainerSpec, ContainerState } from './store/container-store.js';
+export type { ImageRecord } from './store/image-store.js';
+export type { PullResult } from './store/pull.js';
+export type { Settings } from './settings.js';
+export { RackerError, EXIT } from './errors.js';
+
+// postroj: curated OS images, package probes, self tests
+export { CATALOGUE, findCurated, type CuratedImage } from './postroj/catalogue.js';
+export { curatedResolver, pullCurated, type CuratedPullOptions, type CuratedSource } from './postroj/curated-pull.js';
+export { pkgprobe, type PkgprobeOptions } from './postroj/pkgprobe/run-probe.js';
+export type { ProbeReport, ImageReport, CheckResult } from './postroj/pkgprobe/report.js';
+export { toJson as probeReportJson, toJunit as probeReportJunit } from './postroj/pkgprobe/report.js';
+export { selftest, SELFTEST_PROBES, type SelftestOptions, type SelftestProbeName, type ProbeResult } from './postroj/selftest.js';
