@@ -33,8 +33,41 @@ const moduleUrls = {
   },
 };
 
+// node:crypto and its seventeen internal modules are loaded on first use: most
+// starts (ps, images, --version, run of a local image) never hash. Only the
+// functions racker's own modules import from it are wrapped: importing any
+// other name fails the build (no matching export), so add it here.
+const LAZY_CRYPTO = ['createHash', 'randomBytes'];
+const lazyCrypto = {
+  name: 'lazy-crypto',
+  setup(b) {
+    b.onResolve({ filter: /^node:crypto$/ }, (args) => (args.importer.startsWith(SRC + path.sep) ? { path: 'node:crypto', namespace: 'lazy-crypto' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-crypto' }, () => ({
+      loader: 'js',
+      contents: [
+        "import { createRequire } from 'node:module';",
+        'let crypto;',
+        "const load = () => (crypto ??= createRequire(import.meta.url)('node:crypto'));",
+        ...LAZY_CRYPTO.map(f => `export const ${f} = (...args) => load().${f}(...args);`),
+      ].join('\n'),
+    }));
+  },
+};
+
+// `import process from 'node:process'` (chalk's supports-color) makes Node build
+// an ES module facade of process, reading every property: that creates
+// process.stdin, stdout and stderr on every start. The global is the same object.
+const processGlobal = {
+  name: 'process-global',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?process$/ }, (args) => (args.kind === 'import-statement' ? { path: 'process', namespace: 'process-global' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'process-global' }, () => ({ loader: 'js', contents: 'export default globalThis.process;' }));
+  },
+};
+
 await rm(path.join(DIST, 'chunks'), { recursive: true, force: true });
-// one build per program: what it loads on every start is one file; each has its own chunks
+// one build per program, each with chunks of its own: chunks shared between the
+// programs would add files to every start of each
 for (const entry of ENTRIES) {
   const result = await build({
     entryPoints: [path.join(SRC, `${entry}.ts`)],
@@ -50,7 +83,7 @@ for (const entry of ENTRIES) {
     legalComments: 'none',
     logLevel: 'warning',
     write: false,
-    plugins: [moduleUrls],
+    plugins: [moduleUrls, lazyCrypto, processGlobal],
   });
   for (const out of result.outputFiles) {
     let text = out.text;
