@@ -28,7 +28,7 @@ const root = path.join(work, 'store');
 const racker = (args, opts = {}) => must(RACKER, ['--root', root, ...args], { env, ...opts });
 let registry;
 // docker and podman, each with private state under `work`: { docker | podman, version, stop } or { why }
-let dockerC, podmanC;
+let dockerC, podmanC, stopDocker;
 const why = (e) => String(e?.message ?? e).split('\n').pop().slice(0, 300);
 const podmanReady = async () => (podmanC ??= await setUpPodman(work).catch(e => ({ why: why(e) })));
 
@@ -36,7 +36,7 @@ async function cleanup() {
   const ps = await execa(RACKER, ['--root', root, 'ps', '-aq', '--no-trunc'], { reject: false, stdin: 'ignore' });
   const ids = String(ps.stdout).split('\n').filter(Boolean);
   if (ids.length) await execa(RACKER, ['--root', root, 'rm', '-f', ...ids], { reject: false, stdin: 'ignore' });
-  await dockerC?.stop?.().catch(() => undefined);
+  await stopDocker?.().catch(() => undefined);
   await podmanC?.stop?.().catch(() => undefined);
   await registry?.stop().catch(() => undefined);
   const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map(l => l.split(' ')[1]).filter(m => m?.startsWith(work));
@@ -118,7 +118,7 @@ try {
         contenders.push({ name: 'podman run --rm', run: () => p.podman(['run', '--rm', '--network=host', SLIM, '/bin/true']) });
       } catch (e) { skipped['podman run --rm'] = `podman ${p.version} cannot run here — skipped: ${why(e)}`; }
     }
-    dockerC ??= await startDocker(work, [registry.host]).catch(e => ({ why: why(e) }));
+    dockerC ??= await startDocker(work, [registry.host], (stop) => { stopDocker = stop; }).catch(e => ({ why: why(e) }));
     const d = dockerC;
     if (d.why) skipped['docker run --rm'] = `skipped: ${d.why}`;
     else {

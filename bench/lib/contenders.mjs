@@ -56,9 +56,10 @@ async function dockerClient(serverVersion) {
 /**
  * A private dockerd: no iptables, no bridge, no IP forwarding; `insecure` lists
  * the loopback registry. Returns { docker(args), version, stop() } or throws
- * with the reason it cannot run here.
+ * with the reason it cannot run here. `track(stop)` learns how to stop it as
+ * soon as the daemon is started (a Ctrl-C may come before it answers).
  */
-export async function startDocker(work, insecure) {
+export async function startDocker(work, insecure, track = () => {}) {
   const v = await execa('dockerd', ['--version'], { reject: false });
   if (v.exitCode !== 0) throw new Error(v.code === 'ENOENT' ? 'dockerd not installed' : lastLine(v.stderr));
   const version = /version ([^,\s]+)/.exec(String(v.stdout))?.[1] ?? '?';
@@ -96,6 +97,7 @@ export async function startDocker(work, insecure) {
     await rm(dir, { recursive: true, force: true });
   })();
 
+  track(stop);
   for (let i = 0; ; i++) {
     const r = await execa(client, ['-H', `unix://${sock}`, 'version', '--format', '{{.Server.Version}}'], { env, reject: false, stdin: 'ignore' });
     if (r.exitCode === 0) break;
