@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { abort, alternate, must, printTable, timeIt, fmt } from './lib/measure.mjs';
 import { blobGets, CACHE, debianTarball, MIRROR, ociLayout, smallTar, startRegistry } from './lib/fixtures.mjs';
 import { parentOf, processTree, rawApp, rawAppOverlay, rawBootCycle } from './lib/raw.mjs';
+import { setUpPodman, startDocker } from './lib/contenders.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RACKER = path.join(REPO, 'bin/racker');
@@ -25,13 +26,18 @@ const env = { ...process.env, RACKER_MIRROR_CACHE: path.join(CACHE, 'mirror') };
 const work = await mkdtemp('/var/tmp/racker-bench-');
 const root = path.join(work, 'store');
 const racker = (args, opts = {}) => must(RACKER, ['--root', root, ...args], { env, ...opts });
-const podman = await execa('podman', ['--version'], { reject: false }).then(r => r.exitCode === 0, () => false);
 let registry;
+// docker and podman, each with private state under `work`: { docker | podman, version, stop } or { why }
+let dockerC, podmanC, stopDocker;
+const why = (e) => String(e?.message ?? e).split('\n').pop().slice(0, 300);
+const podmanReady = async () => (podmanC ??= await setUpPodman(work).catch(e => ({ why: why(e) })));
 
 async function cleanup() {
   const ps = await execa(RACKER, ['--root', root, 'ps', '-aq', '--no-trunc'], { reject: false, stdin: 'ignore' });
   const ids = String(ps.stdout).split('\n').filter(Boolean);
   if (ids.length) await execa(RACKER, ['--root', root, 'rm', '-f', ...ids], { reject: false, stdin: 'ignore' });
+  await stopDocker?.().catch(() => undefined);
+  await podmanC?.stop?.().catch(() => undefined);
   await registry?.stop().catch(() => undefined);
   const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').map(l => l.split(' ')[1]).filter(m => m?.startsWith(work));
   for (const m of mounts.reverse()) await execa('umount', ['-l', m], { reject: false });
@@ -47,7 +53,8 @@ const results = {
   machine: {
     cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(), node: process.version,
     systemd: String((await execa('systemd-nspawn', ['--version'], { reject: false })).stdout).split('\n')[0],
-    podman: podman ? 'installed' : 'not installed',
+    podman: String((await execa('podman', ['--version'], { reject: false })).stdout || 'not installed'),
+    docker: String((await execa('dockerd', ['--version'], { reject: false })).stdout || 'not installed'),
   },
   runs: RUNS,
   scenarios: {},
@@ -100,13 +107,26 @@ try {
       { name: 'sh: mount overlay, nspawn, umount', run: () => rawAppOverlay(dir, work, 'bench-raw-ovl', ['/bin/true']) },
       { name: 'node -e 0', run: () => must(process.execPath, ['-e', '0']) },
     ];
-    // podman may be installed but unable to run here (on these VMs crun's setrlimit is refused)
-    let podmanWhy = podman ? '' : 'podman not installed — skipped';
-    if (podman) {
-      const pulled = await execa('podman', ['pull', '-q', '--tls-verify=false', SLIM], { reject: false });
-      const tried = pulled.exitCode === 0 ? await execa('podman', ['run', '--rm', '--network=host', SLIM, '/bin/true'], { reject: false }) : pulled;
-      if (tried.exitCode === 0) contenders.push({ name: 'podman run --rm', run: () => must('podman', ['run', '--rm', '--network=host', SLIM, '/bin/true']) });
-      else podmanWhy = `podman cannot run here — skipped: ${String(tried.stderr).trim().split('\n').pop()}`;
+    // podman and docker may be missing, or installed but unable to run here: skipped, with the error
+    const skipped = {};
+    const p = await podmanReady();
+    if (p.why) skipped['podman run --rm'] = `skipped: ${p.why}`;
+    else {
+      try {
+        await p.podman(['pull', '-q', '--tls-verify=false', SLIM]);
+        await p.podman(['run', '--rm', '--network=host', SLIM, '/bin/true']);
+        contenders.push({ name: 'podman run --rm', run: () => p.podman(['run', '--rm', '--network=host', SLIM, '/bin/true']) });
+      } catch (e) { skipped['podman run --rm'] = `podman ${p.version} cannot run here — skipped: ${why(e)}`; }
+    }
+    dockerC ??= await startDocker(work, [registry.host], (stop) => { stopDocker = stop; }).catch(e => ({ why: why(e) }));
+    const d = dockerC;
+    if (d.why) skipped['docker run --rm'] = `skipped: ${d.why}`;
+    else {
+      try {
+        await d.docker(['pull', '-q', SLIM]);
+        await d.docker(['run', '--rm', '--network=host', SLIM, '/bin/true']);
+        contenders.push({ name: 'docker run --rm', run: () => d.docker(['run', '--rm', '--network=host', SLIM, '/bin/true']) });
+      } catch (e) { skipped['docker run --rm'] = `docker ${d.version} cannot run here — skipped: ${why(e)}`; }
     }
     const t = await alternate(contenders, RUNS);
     const raw = t['systemd-nspawn (raw)'].median;
@@ -118,8 +138,10 @@ try {
       { name: 'sh: mount overlay, nspawn, umount', stats: t['sh: mount overlay, nspawn, umount'], ratio: t['sh: mount overlay, nspawn, umount'].median / raw, ratioOf: 'of raw nspawn' },
       { name: 'racker vs raw nspawn alone', value: `${(t['racker run --rm'].median / raw).toFixed(2)}×` },
     ];
-    if (t['podman run --rm']) rows.push(ratioRow('racker vs podman', t['racker run --rm'], t['podman run --rm'].median, '≤ 0.6× podman', 0.6, 'of podman'), { name: 'podman run --rm', stats: t['podman run --rm'] });
-    else rows.push({ name: 'podman run --rm', value: podmanWhy });
+    for (const [tool, name] of [['podman', 'podman run --rm'], ['docker', 'docker run --rm']]) {
+      if (t[name]) rows.push({ name, stats: t[name] }, ratioRow(`racker vs ${tool}`, t['racker run --rm'], t[name].median, `≤ 1× ${tool}`, 1, `of ${tool}`));
+      else rows.push({ name, value: skipped[name] });
+    }
     printTable('1. warm app run: /bin/true in Debian slim', rows);
     results.scenarios.app = rows;
   }
@@ -160,7 +182,8 @@ try {
         },
       },
     ];
-    if (podman) contenders.push({ name: 'podman pull', before: () => execa('podman', ['rmi', '-f', SLIM], { reject: false }), run: () => must('podman', ['pull', '-q', '--tls-verify=false', SLIM]) });
+    const p = await podmanReady();
+    if (!p.why) contenders.push({ name: 'podman pull', before: () => p.podman(['rmi', '-f', SLIM]).catch(() => undefined), run: () => p.podman(['pull', '-q', '--tls-verify=false', SLIM]) });
     const t = await alternate(contenders, RUNS);
     for (const d of made) await rm(d, { recursive: true, force: true });
     const ref = t['skopeo copy + umoci unpack'];
@@ -169,8 +192,8 @@ try {
       { name: 'skopeo copy + umoci unpack', stats: ref, ratio: 1, ratioOf: '(reference)' },
       { name: 'layer', value: `${(slimLayer.size / 1e6).toFixed(1)} MB gzip, ${(await stat(await debianTarball())).size / 1e6 | 0} MB tar` },
     ];
-    if (podman) rows.push(ratioRow('racker vs podman pull', t['racker pull'], t['podman pull'].median, '≤ 1× podman', 1, 'of podman'));
-    else rows.push({ name: 'podman pull', value: 'podman not installed — skipped' });
+    if (t['podman pull']) rows.push({ name: 'podman pull', stats: t['podman pull'] }, ratioRow('racker vs podman pull', t['racker pull'], t['podman pull'].median, '≤ 1× podman', 1, 'of podman'));
+    else rows.push({ name: 'podman pull', value: `skipped: ${p.why}` });
     printTable(`3. cold pull of a Debian image (one ${Math.round(slimLayer.size / 1e6)} MB gzip layer) from a loopback registry`, rows);
     results.scenarios.pull = rows;
   }
@@ -233,12 +256,12 @@ try {
     const t = await alternate([
       { name: 'racker --version', run: () => must(RACKER, ['--version']) },
       { name: 'racker images', run: () => racker(['images']) },
+      { name: 'racker ps', run: () => racker(['ps']) },
       { name: 'node -e 0', run: () => must(process.execPath, ['-e', '0']) },
     ], RUNS * 2);
     const node = t['node -e 0'].median;
     const rows = [
-      ratioRow('racker --version', t['racker --version'], node, undefined, undefined, 'of node'),
-      ratioRow('racker images', t['racker images'], node, undefined, undefined, 'of node'),
+      ...['racker --version', 'racker images', 'racker ps'].map(n => ratioRow(n, t[n], node, '≤ 1.25× node', 1.25, 'of node')),
       { name: 'node -e 0', stats: t['node -e 0'], ratio: 1, ratioOf: '(reference)' },
     ];
     printTable('6. CLI start-up', rows);
