@@ -1,5 +1,5 @@
 // npm run build, after tsc: the programs racker starts (the racker and postroj
-// CLIs, which are also the detached supervisor, and pkgprobe's net probe) are
+// CLIs, the detached supervisor, and pkgprobe's net probe) are
 // bundled with their packages in place of tsc's output of their entries; what
 // they import lazily (the pull pipeline, provisioning) becomes chunks loaded
 // only when used. Node then reads a few files instead of resolving and loading
@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = path.join(REPO, 'src');
 const DIST = path.join(REPO, 'dist');
-const ENTRIES = ['cli/racker/main', 'cli/postroj/main', 'postroj/pkgprobe/net-probe-main'];
+const ENTRIES = ['cli/racker/main', 'cli/postroj/main', 'engine/supervisor-main', 'postroj/pkgprobe/net-probe-main'];
 const MODULE_URL = /__rackerModuleUrl\("([^"]+)"\)/g;
 
 // A module that finds files next to itself (new URL('../x.js', import.meta.url))
