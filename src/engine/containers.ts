@@ -23,6 +23,8 @@ import { startDetached } from './supervisor.js';
 export interface CreateOptions extends PullOptions {
   /** when to pull the image (default missing) */
   pull?: PullPolicy;
+  /** it will run detached: a booted one without a command then just stays up */
+  detached?: boolean;
 }
 
 /** How `run` connects to the container: attached (its stdio and exit code) or detached (a supervisor). */
@@ -39,7 +41,7 @@ export class ContainerService {
     for (const v of input.volumes ?? []) await checkVolumeSource(v);
     const image = await this.images.ensure(input.image, opts.pull ?? 'missing', opts);
     const boot = input.boot ?? this.images.resolve(input.image)?.boot ?? false;
-    const spec = specFor(input, image, input.imageName ?? input.image, boot);
+    const spec = specFor(input, image, input.imageName ?? input.image, boot, !!opts.detached);
     for (const w of await volumeWarnings(spec.volumes)) warn(w);
     return this.store.create(spec, image.layers);
   }
@@ -49,12 +51,7 @@ export class ContainerService {
    * code; detached: a supervisor runs it and this returns once it is up.
    */
   async run(input: ContainerSpecInput, attach: Attach = {}, opts: CreateOptions = {}): Promise<{ id: string; name: string; exitCode?: number }> {
-    if (!attach.detach && input.boot !== false && (input.command ?? []).length === 0) {
-      // a booted container needs a command to run attached (detached, it just stays up)
-      const boot = input.boot ?? this.images.resolve(input.image)?.boot ?? false;
-      if (boot) throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
-    }
-    const rec = await this.create(input, opts);
+    const rec = await this.create(input, { ...opts, detached: !!attach.detach });
     if (attach.detach) {
       await this.startDetachedOrCleanUp(rec);
       return { id: rec.id, name: rec.name };

@@ -73,12 +73,14 @@ export function checkSpecInput(input: ContainerSpecInput): void {
 }
 
 /** The stored spec for `input` on `image`: the rest of the checks, and the command line resolved. */
-export function specFor(input: ContainerSpecInput, image: ImageRecord, imageName: string, boot: boolean): ContainerSpec {
+export function specFor(input: ContainerSpecInput, image: ImageRecord, imageName: string, boot: boolean, detached = false): ContainerSpec {
   checkSpecInput(input);
   const workdir = input.workdir === undefined ? undefined : containerWorkdir(input.workdir, undefined);
   // the image's own WorkingDir must be usable too (-w replaces it)
   if (workdir === undefined) containerWorkdir(undefined, image.config.config?.WorkingDir);
-  const command = commandLine(image.config.config, input.command ?? [], input.entrypoint);
+  // a booted container started detached without a command just stays up: the image's Cmd is for attached runs
+  const bare = boot && detached && !(input.command ?? []).length && input.entrypoint === undefined;
+  const command = bare ? [] : commandLine(image.config.config, input.command ?? [], input.entrypoint);
   if (!boot && command.length === 0) {
     throw new RackerError('no command specified', { hint: 'the image has no Entrypoint or Cmd: give a command after the image name' });
   }
