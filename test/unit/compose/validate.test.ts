@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SERVICE_KEYS, TOP_LEVEL_KEYS } from '../../../src/compose/keys.js';
 import { load, loadError } from './helpers.js';
@@ -73,6 +74,11 @@ describe('unsupported Compose keys are warned about, by name', () => {
       'volumes.v: driver_opts is not supported by racker and is ignored',
     ]));
     expect(project.warnings).toHaveLength(9);
+  });
+
+  it('docs/compose.md lists every key with its status', () => {
+    const doc = readFileSync(new URL('../../../docs/compose.md', import.meta.url), 'utf8');
+    for (const [key, rule] of Object.entries({ ...SERVICE_KEYS, ...TOP_LEVEL_KEYS })) expect(doc, key).toContain(`| \`${key}\` | ${rule.status} |`);
   });
 
   it('every key in the tables is either modelled, warned or refused (no silent ones)', () => {
