@@ -22,7 +22,7 @@ const SHOW = 200;
 
 /** `-v`: which of the three forms it is, by docker's rules (a source that is not absolute is a volume name). */
 export function parseVolumeFlag(spec: string): MountSpec {
-  if (spec.includes('\0')) throw new RackerError('volume contains a NUL byte');
+  if (spec.includes('\0')) throw new RackerError('volume contains a NUL byte', { hint: 'paths cannot contain NUL bytes' });
   const parts = spec.split(':');
   if (parts.length === 1) {
     return { kind: 'volume', name: '', target: checkVolumeTarget(spec), readOnly: false, anonymous: true, noCopy: false };
@@ -119,7 +119,7 @@ export function parseOctalMode(val: string, what = 'tmpfs-mode'): number {
 
 /** `--mount`: docker's keys; the type defaults to volume, target is required. */
 export function parseMountFlag(value: string): MountSpec {
-  if (value.includes('\0')) throw new RackerError('--mount contains a NUL byte');
+  if (value.includes('\0')) throw new RackerError('--mount contains a NUL byte', { hint: 'paths cannot contain NUL bytes' });
   let type = 'volume';
   let source: string | undefined;
   let target: string | undefined;
@@ -191,7 +191,7 @@ const TMPFS_FLAGS = ['noexec', 'exec', 'nosuid', 'suid', 'nodev', 'dev', 'noatim
  * size=, mode=, uid=, gid=, nr_inodes= and the flags above.
  */
 export function parseTmpfsFlag(spec: string): MountSpec {
-  if (spec.includes('\0')) throw new RackerError('--tmpfs contains a NUL byte');
+  if (spec.includes('\0')) throw new RackerError('--tmpfs contains a NUL byte', { hint: 'paths cannot contain NUL bytes' });
   const colon = spec.indexOf(':');
   const target = colon < 0 ? spec : spec.slice(0, colon);
   const opts = colon < 0 ? [] : spec.slice(colon + 1).split(',');

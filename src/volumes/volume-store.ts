@@ -174,7 +174,7 @@ export class VolumeStore {
       for (const v of await this.list()) {
         if (!opts.all && !v.Anonymous) continue;
         if ((await this.users(v.Name)).length) continue;
-        bytes += await treeSize(this.dir(v.Name));
+        bytes += await treeSize(this.dataDir(v.Name));
         await this.drop(v.Name);
         removed.push(v.Name);
       }
