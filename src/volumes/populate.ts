@@ -33,7 +33,10 @@ export async function populateFromImage(volumeDir: string, rootfs: string, conta
   const recordFile = path.join(volume, 'volume.json');
   const target = checkVolumeTarget(containerPath);
   return withLock(path.join(volume, 'populate.lock'), async () => {
-    const rec = JSON.parse(await readFile(recordFile, 'utf8')) as VolumeRecord;
+    const rec = JSON.parse(await readFile(recordFile, 'utf8').catch(err => {
+      if (isErrno(err, 'ENOENT')) throw new RackerError(`${shown(volumeDir)} is not the data directory of a racker volume`, { hint: 'pass VolumeStore.dataDir(name)' });
+      throw err;
+    })) as VolumeRecord;
     if (rec.Populated) return false;
     const markPopulated = () => writeFileAtomic(recordFile, JSON.stringify({ ...rec, Populated: true }, null, 2));
     if ((await readdir(volumeDir)).length) {

@@ -236,5 +236,9 @@ describe('populateFromImage on an overlay-mounted image rootfs', () => {
     expect(await populateFromImage(v.Mountpoint, rootfs, '/no/such/dir')).toBe(false);
     expect(await populateFromImage(v.Mountpoint, rootfs, '/srv/data')).toBe(true);
     expect(await readdir(path.dirname(v.Mountpoint))).toEqual(expect.not.arrayContaining([expect.stringMatching(/^\.fill/)]));
+    const stray = path.join(work, 'not-a-volume', '_data');
+    await mkdir(stray, { recursive: true });
+    await expect(populateFromImage(stray, rootfs, '/srv/data')).rejects.toThrow(/is not the data directory of a racker volume/);
+    expect(await readdir(stray)).toEqual([]);
   });
 });
