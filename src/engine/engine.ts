@@ -6,6 +6,8 @@ import { ContainerService } from './containers.js';
 import { EngineEvents } from './events.js';
 import { ImageService } from './images.js';
 import type { ImageResolver } from './resolver.js';
+import { VolumeStore, type VolumeUsers } from '../volumes/volume-store.js';
+import { containerVolumeUsers } from '../volumes/users.js';
 
 export interface EngineOptions {
   /** store root (default RACKER_ROOT, else /var/lib/racker) */
@@ -28,6 +30,10 @@ export class Engine {
   readonly events: EngineEvents;
   readonly images: ImageService;
   readonly containers: ContainerService;
+  /** named and anonymous volumes (`racker volume …`) */
+  readonly volumes: VolumeStore;
+  /** the containers that use a volume, by name */
+  readonly volumeUsers: VolumeUsers;
 
   constructor(opts: EngineOptions = {}) {
     const base = opts.settings ?? resolveSettings({});
@@ -37,6 +43,8 @@ export class Engine {
     const containerStore = new ContainerStore(imageStore.layout);
     this.images = scoped(new ImageService(imageStore, containerStore, this.settings, this.events, opts.resolver), this.events);
     this.containers = scoped(new ContainerService(containerStore, this.images, this.settings), this.events);
+    this.volumeUsers = containerVolumeUsers(containerStore);
+    this.volumes = new VolumeStore(imageStore.layout, this.volumeUsers);
   }
 }
 

@@ -86,6 +86,7 @@ function upgrade(rec: Omit<ContainerRecord, 'spec'> & { spec?: StoredSpec }): Co
   return {
     ...rec,
     spec: {
+      ...s,
       mode: s.mode ?? 'app', image: s.image ?? rec.image, imageName: s.imageName ?? rec.imageName, command: s.command ?? rec.argv,
       env: s.env ?? [], workdir: s.workdir, user: s.user, hostname: s.hostname, volumes: s.volumes ?? [],
       tty: s.tty ?? false, interactive: s.interactive ?? false, name: s.name ?? rec.name, autoRemove: s.autoRemove ?? rec.autoRemove,

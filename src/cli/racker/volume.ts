@@ -1,0 +1,165 @@
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { RackerError } from '../../errors.js';
+import { collect, engineFrom } from '../context.js';
+import { humanSize } from '../progress.js';
+import { formatTable } from '../table.js';
+import { printable, printableJson } from '../../untrusted.js';
+import type { VolumeStore, VolumeRecord, VolumeUsers } from '../../volumes/volume-store.js';
+
+/** `racker volume create|ls|rm|inspect|prune`, with docker's flags and output. */
+
+function volumes(program: Command): { store: VolumeStore; users: VolumeUsers } {
+  const engine = engineFrom(program);
+  return { store: engine.volumes, users: engine.volumeUsers };
+}
+
+export function parseLabels(items: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? item : item.slice(0, eq);
+    if (!key || /[\x00-\x1f\x7f]/.test(item)) throw new RackerError(`invalid label '${printable(item.slice(0, 80))}'`, { hint: 'use --label key=value' });
+    labels[key] = eq < 0 ? '' : item.slice(eq + 1);
+  }
+  return labels;
+}
+
+/** docker's `volume ls --filter`: dangling=true|false, name=SUBSTRING, label=KEY[=VALUE], driver=local. */
+export function volumeFilter(filters: string[]): (v: VolumeRecord, used: boolean) => boolean {
+  const tests: ((v: VolumeRecord, used: boolean) => boolean)[] = [];
+  for (const f of filters) {
+    const eq = f.indexOf('=');
+    const key = f.slice(0, eq);
+    const val = f.slice(eq + 1);
+    if (eq < 0 || !['dangling', 'name', 'label', 'driver'].includes(key)) {
+      throw new RackerError(`invalid filter '${printable(f.slice(0, 80))}'`, { hint: 'use dangling=true|false, name=NAME, label=KEY[=VALUE] or driver=local' });
+    }
+    if (key === 'dangling') {
+      if (!['true', 'false', '1', '0'].includes(val)) throw new RackerError(`invalid filter 'dangling=${printable(val.slice(0, 80))}'`, { hint: 'use dangling=true or dangling=false' });
+      const want = val === 'true' || val === '1';
+      tests.push((_v, used) => used !== want);
+    } else if (key === 'name') {
+      tests.push(v => v.Name.includes(val));
+    } else if (key === 'driver') {
+      tests.push(v => v.Driver === val);
+    } else {
+      const leq = val.indexOf('=');
+      tests.push(leq < 0 ? v => val in v.Labels : v => v.Labels[val.slice(0, leq)] === val.slice(leq + 1));
+    }
+  }
+  return (v, used) => tests.every(t => t(v, used));
+}
+
+/** What `volume inspect` prints for one volume (docker's fields). */
+export function inspectView(v: VolumeRecord): Record<string, unknown> {
+  return { CreatedAt: v.CreatedAt, Driver: v.Driver, Labels: v.Labels, Mountpoint: v.Mountpoint, Name: v.Name, Options: v.Options, Scope: 'local' };
+}
+
+function labelText(labels: Record<string, string>): string {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+}
+
+async function confirm(question: string): Promise<boolean> {
+  process.stderr.write(question);
+  const rl = createInterface({ input: process.stdin });
+  const line = await new Promise<string>(resolve => {
+    rl.once('line', resolve);
+    rl.once('close', () => resolve(''));
+  });
+  rl.close();
+  return /^y(es)?$/i.test(line.trim());
+}
+
+export function register(program: Command): void {
+  const volume = program.command('volume').description('manage named volumes');
+
+  volume.command('create')
+    .description('create a volume (an existing name is kept as it is); prints its name')
+    .argument('[name]', 'the name (default: 64 random hex digits)')
+    .option('-l, --label <key=value>', 'set a label (repeatable)', collect, [])
+    .action(async (name: string | undefined, flags: { label: string[] }) => {
+      const { store } = volumes(program);
+      const { volume: v } = await store.create({ name, labels: parseLabels(flags.label) });
+      process.stdout.write(`${v.Name}\n`);
+    });
+
+  volume.command('ls')
+    .alias('list')
+    .description('list volumes')
+    .option('-q, --quiet', 'only names')
+    .option('-f, --filter <filter>', 'dangling=true|false, name=NAME, label=KEY[=VALUE], driver=local (repeatable)', collect, [])
+    .option('--format <format>', 'table or json (one object per line, as docker)', 'table')
+    .action(async (flags: { quiet?: boolean; filter: string[]; format: string }) => {
+      if (flags.format !== 'table' && flags.format !== 'json') {
+        throw new RackerError(`unknown --format '${printable(flags.format.slice(0, 80))}'`, { hint: 'use table or json' });
+      }
+      const wanted = volumeFilter(flags.filter);
+      const { store, users } = volumes(program);
+      const rows: VolumeRecord[] = [];
+      for (const v of await store.list()) if (wanted(v, (await users(v.Name)).length > 0)) rows.push(v);
+      if (flags.quiet) {
+        process.stdout.write(rows.map(v => `${v.Name}\n`).join(''));
+      } else if (flags.format === 'json') {
+        for (const v of rows) {
+          process.stdout.write(printableJson({ Driver: v.Driver, Labels: labelText(v.Labels), Mountpoint: v.Mountpoint, Name: v.Name, Scope: 'local' }) + '\n');
+        }
+      } else {
+        process.stdout.write(formatTable(['DRIVER', 'VOLUME NAME'], rows.map(v => [v.Driver, v.Name])));
+      }
+    });
+
+  volume.command('inspect')
+    .description('show volumes as JSON')
+    .argument('<name...>')
+    .action(async (names: string[]) => {
+      const { store } = volumes(program);
+      const found: Record<string, unknown>[] = [];
+      let missing: RackerError | undefined;
+      for (const n of names) {
+        try {
+          found.push(inspectView(await store.get(n)));
+        } catch (err) {
+          if (!(err instanceof RackerError)) throw err;
+          missing ??= err;
+          if (names.length > 1) process.stderr.write(`racker: ${printable(err.message)}\n`);
+        }
+      }
+      if (missing && names.length === 1) throw missing;
+      process.stdout.write(printableJson(found, 4) + '\n');
+      if (missing) process.exitCode = 1;
+    });
+
+  volume.command('rm')
+    .alias('remove')
+    .description('remove volumes no container uses')
+    .argument('<name...>')
+    .option('-f, --force', 'a missing volume is not an error')
+    .action(async (names: string[], flags: { force?: boolean }) => {
+      const { store } = volumes(program);
+      let failed = false;
+      for (const n of names) {
+        try {
+          if (await store.remove(n, { force: !!flags.force })) process.stdout.write(`${n}\n`);
+        } catch (err) {
+          if (names.length === 1 || !(err instanceof RackerError)) throw err;
+          failed = true;
+          process.stderr.write(`racker: ${printable(err.message)}\n`);
+        }
+      }
+      if (failed) process.exitCode = 1;
+    });
+
+  volume.command('prune')
+    .description('remove unused anonymous volumes (with -a: every unused volume)')
+    .option('-a, --all', 'also unused named volumes')
+    .option('-f, --force', 'do not ask for confirmation')
+    .action(async (flags: { all?: boolean; force?: boolean }) => {
+      const what = flags.all ? 'all local volumes' : 'anonymous local volumes';
+      if (!flags.force && !await confirm(`WARNING! This will remove ${what} not used by at least one container.\nAre you sure you want to continue? [y/N] `)) return;
+      const { store } = volumes(program);
+      const { removed, bytes } = await store.prune({ all: !!flags.all });
+      if (removed.length) process.stdout.write(`Deleted Volumes:\n${removed.map(n => `${n}\n`).join('')}\n`);
+      process.stdout.write(`Total reclaimed space: ${humanSize(bytes)}\n`);
+    });
+}
