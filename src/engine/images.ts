@@ -185,7 +185,7 @@ export class ImageService {
 
     const users = (await this.containers.list()).filter(c => c.image === record.id);
     if (users.length && !force) {
-      throw new RackerError(`unable to remove image ${input}: container ${users[0].id.slice(0, 12)} (${users[0].name}) is using it`, { hint: `remove the container first (racker rm ${users[0].name}) or use --force` });
+      throw new RackerError(`unable to remove image ${input}: container ${shortId(users[0].id)} (${users[0].name}) is using it`, { hint: `remove the container first (racker rm ${users[0].name}) or use --force` });
     }
     if (byName && names.length > 1) {
       await this.store.untag([byName]);

@@ -1,5 +1,13 @@
+import type { ImageFetcher } from '../image/fetcher.js';
+import type { ImageStore } from '../store/image-store.js';
 import type { PullResult } from '../store/pull.js';
-import type { ImageService } from './images.js';
+
+/** What a resolver may use to get its image into the store (the engine's ImageService is one). */
+export interface ImagePuller {
+  readonly store: ImageStore;
+  pull(reference: string, opts: { force?: boolean; quiet?: boolean }): Promise<PullResult>;
+  pullFrom(fetcher: ImageFetcher, label: string, opts: { force?: boolean; quiet?: boolean; tags: string[] }): Promise<PullResult>;
+}
 
 /** A name some resolver owns (postroj's curated labels): where it is stored and how to get it. */
 export interface ResolvedImage {
@@ -7,7 +15,7 @@ export interface ResolvedImage {
   storeName: string;
   /** run it booted (systemd as PID 1) unless the caller says otherwise */
   boot: boolean;
-  pull(images: ImageService, opts: { force?: boolean; quiet?: boolean }): Promise<PullResult>;
+  pull(images: ImagePuller, opts: { force?: boolean; quiet?: boolean }): Promise<PullResult>;
 }
 
 /**

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { verbose } from '../log.js';
-import type { ImageService } from '../engine/images.js';
+import type { ImagePuller } from '../engine/resolver.js';
 import type { ImageResolver } from '../engine/resolver.js';
 import { MirrorFetcher, OS_PACKAGES } from '../image/mirror-fetcher.js';
 import { parseReference, registryApiHost } from '../image/reference.js';
@@ -30,7 +30,7 @@ async function registryReachable(image: CuratedImage): Promise<boolean> {
   }
 }
 
-export function mirrorCacheDir(images: ImageService): string {
+export function mirrorCacheDir(images: ImagePuller): string {
   return process.env.RACKER_MIRROR_CACHE ?? path.join(images.store.layout.root, 'cache', 'mirror');
 }
 
@@ -39,7 +39,7 @@ export function mirrorCacheDir(images: ImageService): string {
  * registry, or built from the distribution's mirror (the default for Debian and
  * Ubuntu when the registry cannot be reached).
  */
-export async function pullCurated(images: ImageService, image: CuratedImage, opts: CuratedPullOptions = {}): Promise<PullResult> {
+export async function pullCurated(images: ImagePuller, image: CuratedImage, opts: CuratedPullOptions = {}): Promise<PullResult> {
   let source = opts.source ?? 'auto';
   if (source === 'mirror' && !image.mirror) {
     throw new RackerError(`${image.label} cannot be built from a package mirror`, { hint: 'only Debian and Ubuntu labels can; use --source registry' });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { engineFrom } from '../context.js';
+import { shortId } from '../../image/digest.js';
 import type { ImageSummary } from '../../engine/images.js';
 import { humanSize } from '../progress.js';
 import { formatTable, timeAgo } from '../table.js';
@@ -19,7 +20,7 @@ export function register(program: Command): void {
         throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use table, json or a template such as {{.Repository}}:{{.Tag}}' });
       }
       const rows = await engineFrom(program).images.list(reference);
-      const id = (r: ImageSummary) => (flags.trunc ? r.id.slice(7, 19) : r.id);
+      const id = (r: ImageSummary) => (flags.trunc ? shortId(r.id) : r.id);
       if (flags.quiet) {
         process.stdout.write([...new Set(rows.map(id))].map(i => `${i}\n`).join(''));
       } else if (flags.format === 'table') {

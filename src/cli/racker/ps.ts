@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { engineFrom } from '../context.js';
+import { shortId } from '../../image/digest.js';
 import type { ContainerRecord } from '../../store/container-store.js';
 import { formatTable, timeAgo } from '../table.js';
 import { renderTemplate } from '../go-template.js';
@@ -31,7 +32,7 @@ export function register(program: Command): void {
         throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use table, json or a template such as {{.Names}}' });
       }
       const list = await engineFrom(program).containers.list({ all: flags.all });
-      const id = (c: ContainerRecord) => (flags.trunc ? c.id.slice(0, 12) : c.id);
+      const id = (c: ContainerRecord) => (flags.trunc ? shortId(c.id) : c.id);
       if (flags.quiet) {
         process.stdout.write(list.map(c => `${id(c)}\n`).join(''));
       } else if (flags.format === 'json' || flags.format.includes('{{')) {
