@@ -38,7 +38,7 @@ export async function mountContainer(layout: StoreLayout, containers: ContainerS
   try {
     await mountOverlay({
       lowers: [...rec.layers].reverse().map(l => layout.layerFs(l)),
-      upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs,
+      upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: rootfs, volatile: rec.autoRemove,
     });
     mounted = true;
     // systemd-nspawn refuses a tree without /usr; busybox-style images have none
