@@ -11,7 +11,8 @@ import * as logs from './logs.js';
 import * as exec from './exec.js';
 import * as supervise from './supervise.js';
 import * as doctor from './doctor.js';
+import * as network from './network.js';
 
 const program = createProgram('racker', 'run containers with systemd-nspawn: app containers from OCI images, and OS containers');
-for (const verb of [pull, run, exec, ps, logs, stop, rm, images, rmi, inspect, doctor, supervise]) verb.register(program);
+for (const verb of [pull, run, exec, ps, logs, stop, rm, images, rmi, inspect, doctor, network, supervise]) verb.register(program);
 await main(program, process.argv.slice(2));
