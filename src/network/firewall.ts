@@ -67,7 +67,8 @@ export function portRuleset(p: PortRules): string {
     ...rules.map(r => `    ${r}`),
     `  }`,
     `  chain output {`,
-    `    type nat hook output priority dstnat; policy accept;`,
+    // dstnat is prerouting's name for -100; output takes the number
+    `    type nat hook output priority -100; policy accept;`,
     ...rules.map(r => `    ${r}`),
     `  }`,
     `}`,

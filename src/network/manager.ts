@@ -8,7 +8,7 @@ import { contains, formatCidr, formatIp, hostAddresses, parseCidr, parseIp, pars
 import { applyRuleset, deleteTable, forwardAccept, forwardRemove, networkRuleset, portRuleset, portTable, tableExists, networkTable, listTables } from './firewall.js';
 import { hostsContent, resolvContent, type HostsEntry } from './hosts.js';
 import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson, netnsLinks, netnsName, netnsPath, plugVeth, vethName } from './links.js';
-import { formatPort, portsClash, type PortSpec } from './ports.js';
+import { portsClash, type PortSpec } from './ports.js';
 import { NetworkStore, RESERVED, newNetworkId, validateNetworkName, type Lease, type NetworkRecord } from './store.js';
 
 export interface CreateOptions { name: string; subnet?: string; gateway?: string; internal?: boolean; labels?: Record<string, string> }
@@ -323,7 +323,7 @@ export class NetworkManager {
           const r = { ...s, hostPort: s.hostPort || await freePort(s.protocol, [...claims.map(c => c.spec), ...resolved]) };
           const clash = [...claims.map(c => c.spec), ...lease.ports, ...resolved].find(c => portsClash(c, r));
           if (clash) {
-            throw new RackerError(`host port ${r.hostPort}/${r.protocol} is already published (${formatPort(clash)})`, { hint: 'pick another host port with -p HOST:CONTAINER, or stop the container that has it' });
+            throw new RackerError(`host port ${r.hostPort}/${r.protocol} is already published${clash.hostIp ? ` on ${clash.hostIp}` : ''} by another container`, { hint: 'pick another host port with -p HOST:CONTAINER, or stop the container that has it' });
           }
           await probeFree(r);
           resolved.push(r);
