@@ -50,7 +50,7 @@ export function exposedPorts(exposed: Record<string, unknown> | undefined): Port
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) continue; // image-provided: ignore what is not a port
     out.push({ hostPort: 0, containerPort: Number(m[1]), protocol: (m[2] as 'tcp' | 'udp' | undefined) ?? 'tcp' });
   }
-  return out;
+  return out.sort((a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol));
 }
 
 /** Two specs that would claim the same host socket. */
