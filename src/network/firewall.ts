@@ -114,7 +114,7 @@ async function iptables(args: string[]): Promise<{ ok: boolean; out: string }> {
  * could drop it (policy DROP, or any rule there, as docker and ufw set up).
  * Idempotent; the rules carry the bridge name, so removal finds exactly them.
  */
-export async function forwardAccept(bridge: string): Promise<void> {
+export async function forwardAccept(bridge: string, internal = false): Promise<void> {
   const fwd = await iptables(['-S', 'FORWARD']);
   if (!fwd.ok) return;
   const lines = fwd.out.split('\n');
@@ -125,17 +125,19 @@ export async function forwardAccept(bridge: string): Promise<void> {
     const r = await iptables(['-I', 'FORWARD', '1', '-j', CHAIN]);
     if (!r.ok) await run('iptables', ['-w', '5', '-I', 'FORWARD', '1', '-j', CHAIN], { purpose: 'let racker networks through the FORWARD chain' });
   }
-  for (const dir of ['-i', '-o']) {
-    if (!(await iptables(['-C', CHAIN, dir, bridge, '-j', 'ACCEPT'])).ok) {
-      await run('iptables', ['-w', '5', '-A', CHAIN, dir, bridge, '-j', 'ACCEPT'], { purpose: `let ${bridge} through the FORWARD chain` });
+  // an internal network: only between its own containers (bridged traffic crosses FORWARD under br_netfilter)
+  const rules = internal ? [['-i', bridge, '-o', bridge]] : [['-i', bridge], ['-o', bridge]];
+  for (const r of rules) {
+    if (!(await iptables(['-C', CHAIN, ...r, '-j', 'ACCEPT'])).ok) {
+      await run('iptables', ['-w', '5', '-A', CHAIN, ...r, '-j', 'ACCEPT'], { purpose: `let ${bridge} through the FORWARD chain` });
     }
   }
 }
 
 /** Remove the accept rules of one bridge; the chain and its jump go with the last bridge. */
 export async function forwardRemove(bridge: string): Promise<void> {
-  for (const dir of ['-i', '-o']) {
-    while ((await iptables(['-D', CHAIN, dir, bridge, '-j', 'ACCEPT'])).ok) { /* every copy */ }
+  for (const r of [['-i', bridge], ['-o', bridge], ['-i', bridge, '-o', bridge]]) {
+    while ((await iptables(['-D', CHAIN, ...r, '-j', 'ACCEPT'])).ok) { /* every copy */ }
   }
   const rest = await iptables(['-S', CHAIN]);
   if (rest.ok && !rest.out.split('\n').some(l => l.startsWith(`-A ${CHAIN}`))) {

@@ -6,8 +6,8 @@ import { RackerError, isErrno } from '../errors.js';
 import { withLock } from '../store/lock.js';
 import { contains, formatCidr, formatIp, hostAddresses, parseCidr, parseIp, parseUserSubnet, pickSubnet, takenFromIp, type Cidr } from './cidr.js';
 import { applyRuleset, deleteTable, forwardAccept, forwardRemove, networkRuleset, portRuleset, portTable, tableExists, networkTable, listTables } from './firewall.js';
-import { hostsContent, resolvContent, type HostsEntry } from './hosts.js';
-import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson, netnsLinks, netnsName, netnsPath, plugVeth, vethName } from './links.js';
+import { hostsContent, nameservers, resolvContent, type HostsEntry } from './hosts.js';
+import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson, linkExists, netnsName, netnsPath, plugVeth, vethName } from './links.js';
 import { portsClash, type PortSpec } from './ports.js';
 import { NetworkStore, RESERVED, newNetworkId, validateNetworkName, type Lease, type NetworkRecord } from './store.js';
 
@@ -106,7 +106,12 @@ export class NetworkManager {
     const c = parseCidr(n.subnet)!;
     await ensureBridge(n.bridge, n.gateway, c.prefix);
     await applyRuleset(networkRuleset(n), `set up nftables rules for network ${n.name}`);
-    if (!n.internal) await forwardAccept(n.bridge);
+    await forwardAccept(n.bridge, n.internal);
+  }
+
+  /** up() unless the bridge and its table are there (the common case: two checks instead of six commands). */
+  private async ensureUp(n: NetworkRecord): Promise<void> {
+    if (!await linkExists(n.bridge) || !await tableExists(networkTable(n.id))) await this.up(n);
   }
 
   private async down(n: NetworkRecord): Promise<void> {
@@ -196,10 +201,11 @@ export class NetworkManager {
         for (const a of hostAddresses(subnet, gateway)) if (!used.has(formatIp(a))) { ip = formatIp(a); break; }
         if (!ip) throw new RackerError(`network ${n.name} has no free address left`, { hint: 'remove containers from it or create a network with a larger --subnet' });
       }
-      await this.up(n);
+      await this.ensureUp(n);
       const netns = netnsName(containerId);
-      await this.isolateLocked(containerId);
-      const present = await netnsLinks(netns);
+      const others = await this.leasesOf(containerId);
+      if (others.length === 0) await this.isolateLocked(containerId);
+      const present = others.map(([, l]) => l.ifname);
       let i = 0;
       while (present.includes(`eth${i}`)) i++;
       const lease: Lease = {
@@ -208,7 +214,7 @@ export class NetworkManager {
       };
       // the lease first: a crash in the middle leaves something reap() and detach() know about
       await this.store.writeLeases(n.name, { ...leases, [containerId]: lease });
-      const firstRoute = !n.internal && !(await this.leasesOf(containerId)).some(([, l]) => l.containerId === containerId && l.ifname !== lease.ifname);
+      const firstRoute = !n.internal && !others.some(([net]) => net !== n.name);
       await plugVeth({ netns, veth: lease.veth, ifname: lease.ifname, bridge: n.bridge, ip, prefix: subnet.prefix, gateway: firstRoute ? n.gateway : undefined });
       return { lease, peers: Object.keys(leases) };
     });
@@ -291,9 +297,17 @@ export class NetworkManager {
   }
 
   /** /etc/resolv.conf for a container on a private network. */
-  async resolvConfFor(dns: string[] = []): Promise<string> {
-    const host = await readFile(this.opts.resolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
-    return resolvContent(host, dns);
+  async resolvConfFor(dns: string[] = []): Promise<{ content: string; warning?: string }> {
+    let host = await readFile(this.opts.resolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
+    // systemd-resolved's stub (127.0.0.53) is unreachable from the container; its upstream list is not
+    if (!dns.length && !nameservers(host).servers.length && !this.opts.resolvConf) {
+      host = await readFile('/run/systemd/resolve/resolv.conf', 'utf8').catch(() => host);
+    }
+    const { servers, dropped } = nameservers(host, dns);
+    return {
+      content: resolvContent(host, dns),
+      warning: servers.length ? undefined : `the host's nameservers (${dropped.join(', ') || 'none'}) cannot be reached from a private network; the container has none (use --dns)`,
+    };
   }
 
   private async notify(containerIds: string[]): Promise<void> {
