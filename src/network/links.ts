@@ -80,15 +80,24 @@ export async function netnsLinks(name: string): Promise<string[]> {
  * A veth pair: `veth` on the host, enslaved to the bridge; its peer created
  * inside the namespace as `ifname`, addressed, up, with the default route
  * when `gateway` is given. All from the host side: the image needs no tools.
+ * Two `ip -batch` runs (host side, namespace side): each process start costs
+ * more than the work. `createNs` makes the namespace first.
  */
-export async function plugVeth(o: { netns: string; veth: string; ifname: string; bridge: string; ip: string; prefix: number; gateway?: string }): Promise<void> {
-  await ip(['link', 'add', 'name', o.veth, 'type', 'veth', 'peer', 'name', o.ifname, 'netns', o.netns], `create veth ${o.veth}`);
-  await ip(['link', 'set', 'dev', o.veth, 'master', o.bridge, 'up'], `attach ${o.veth} to ${o.bridge}`);
-  const batch = [
+export async function plugVeth(o: { netns: string; createNs: boolean; veth: string; ifname: string; bridge: string; ip: string; prefix: number; gateway?: string }): Promise<void> {
+  // the lines hold only addresses we formatted and names we made
+  const host = [
+    `link add name ${o.veth} type veth peer name ${o.ifname} netns ${o.netns}`,
+    `link set dev ${o.veth} master ${o.bridge} up`,
+  ];
+  const batch = (lines: string[]) => lines.join('\n') + '\n';
+  const first = await runAllowFail('ip', ['-batch', '-'], { input: batch(o.createNs ? [`netns add ${o.netns}`, ...host] : host) });
+  // a namespace that is already there (isolate() ran first) stops the batch at its first line: the rest again, alone
+  if (first.exitCode !== 0) await run('ip', ['-batch', '-'], { input: batch(host), purpose: `create veth ${o.veth}` });
+  const inner = [
+    'link set dev lo up',
     `addr add ${o.ip}/${o.prefix} dev ${o.ifname}`,
     `link set dev ${o.ifname} up`,
     ...(o.gateway ? [`route replace default via ${o.gateway} dev ${o.ifname}`] : []),
-  ].join('\n') + '\n';
-  // the lines hold only addresses we formatted and names we made
-  await run('ip', ['-n', o.netns, '-batch', '-'], { input: batch, purpose: `configure ${o.ifname} in ${o.netns}` });
+  ];
+  await run('ip', ['-n', o.netns, '-batch', '-'], { input: batch(inner), purpose: `configure ${o.ifname} in ${o.netns}` });
 }

@@ -204,7 +204,7 @@ export class NetworkManager {
       await this.ensureUp(n);
       const netns = netnsName(containerId);
       const others = await this.leasesOf(containerId);
-      if (others.length === 0) await this.isolateLocked(containerId);
+      if (others.length === 0) await this.store.markNamespace(containerId, netns); // before it exists: reap() finds a half attach
       const present = others.map(([, l]) => l.ifname);
       let i = 0;
       while (present.includes(`eth${i}`)) i++;
@@ -215,7 +215,7 @@ export class NetworkManager {
       // the lease first: a crash in the middle leaves something reap() and detach() know about
       await this.store.writeLeases(n.name, { ...leases, [containerId]: lease });
       const firstRoute = !n.internal && !others.some(([net]) => net !== n.name);
-      await plugVeth({ netns, veth: lease.veth, ifname: lease.ifname, bridge: n.bridge, ip, prefix: subnet.prefix, gateway: firstRoute ? n.gateway : undefined });
+      await plugVeth({ netns, createNs: others.length === 0, veth: lease.veth, ifname: lease.ifname, bridge: n.bridge, ip, prefix: subnet.prefix, gateway: firstRoute ? n.gateway : undefined });
       return { lease, peers: Object.keys(leases) };
     });
     await this.notify(changed.peers);
