@@ -5,7 +5,8 @@ import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
 import { withLock } from '../store/lock.js';
 import { contains, formatCidr, formatIp, hostAddresses, parseCidr, parseIp, parseUserSubnet, pickSubnet, takenFromIp, type Cidr } from './cidr.js';
-import { applyRuleset, deleteTable, forwardAccept, forwardRemove, networkRuleset, portRuleset, portTable, tableExists, networkTable, listTables } from './firewall.js';
+import { forwardAccept, forwardRemove, portTable } from './firewall.js';
+import { applyNetwork, applyPorts, networkPresent, portOwners, removeNetwork, removePorts } from './rules.js';
 import { hostsContent, nameservers, resolvContent, type HostsEntry } from './hosts.js';
 import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson, linkExists, netnsName, netnsPath, plugVeth, vethName } from './links.js';
 import { portsClash, type PortSpec } from './ports.js';
@@ -105,17 +106,17 @@ export class NetworkManager {
   private async up(n: NetworkRecord): Promise<void> {
     const c = parseCidr(n.subnet)!;
     await ensureBridge(n.bridge, n.gateway, c.prefix);
-    await applyRuleset(networkRuleset(n), `set up nftables rules for network ${n.name}`);
+    await applyNetwork(n, `set up the firewall rules of network ${n.name}`);
     await forwardAccept(n.bridge, n.internal);
   }
 
   /** up() unless the bridge and its table are there (the common case: two checks instead of six commands). */
   private async ensureUp(n: NetworkRecord): Promise<void> {
-    if (!await linkExists(n.bridge) || !await tableExists(networkTable(n.id))) await this.up(n);
+    if (!await linkExists(n.bridge) || !await networkPresent(n.id)) await this.up(n);
   }
 
   private async down(n: NetworkRecord): Promise<void> {
-    await deleteTable(networkTable(n.id));
+    await removeNetwork(n.id);
     await forwardRemove(n.bridge);
     await deleteLink(n.bridge);
   }
@@ -346,7 +347,7 @@ export class NetworkManager {
         const table = portTable(containerId);
         for (const p of resolved) await writeFile(this.claimFile(p), table + '\n');
         await this.writeLease(netName, { ...lease, ports });
-        await applyRuleset(portRuleset({ containerId, bridge: n.bridge, ip: lease.ip, ports }), 'publish ports');
+        await applyPorts({ containerId, bridge: n.bridge, ip: lease.ip, ports }, 'publish ports');
         return resolved;
       });
     });
@@ -358,7 +359,7 @@ export class NetworkManager {
 
   private async unpublishLocked(containerId: string): Promise<void> {
     const table = portTable(containerId);
-    await deleteTable(table);
+    await removePorts(containerId);
     await this.hostLocked(async () => {
       for (const c of await this.claims()) if (c.table === table) await rm(c.file, { force: true });
     });
@@ -388,7 +389,7 @@ export class NetworkManager {
 
   /** Claims whose rules exist; the others (left by a crash) are dropped. */
   private async liveClaims(): Promise<{ table: string; spec: PortSpec }[]> {
-    const tables = new Set(await listTables());
+    const tables = await portOwners();
     const live: { table: string; spec: PortSpec }[] = [];
     for (const c of await this.claims()) {
       if (tables.has(c.table)) live.push(c);
@@ -447,4 +448,3 @@ async function freePort(protocol: 'tcp' | 'udp', taken: PortSpec[]): Promise<num
   throw new RackerError('found no free host port', { hint: 'give the host port with -p HOST:CONTAINER' });
 }
 
-export { tableExists };

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -181,21 +181,25 @@ describe('private networks', () => {
   });
 });
 
-describe('a host whose iptables FORWARD policy is drop (docker, ufw)', () => {
+// the same on a host with nft (racker's tables) and on one without (iptables chains RACKER-*)
+describe.each(['nft', 'iptables'] as const)('a host whose iptables FORWARD policy is drop (docker, ufw), firewall through %s', (backend) => {
   // everything in namespaces this test makes: R plays the host, O the outside world
   const R = uniqueName('rk-test-host');
   const O = uniqueName('rk-test-out');
   const driver = path.join(REPO, 'test/helpers/network-driver.mjs');
   let inner: Awaited<ReturnType<typeof tempRoot>> | undefined;
   let innerRun: string | undefined;
+  let bin: string | undefined;
   const ids: string[] = [];
 
   async function call(op: string, ...args: unknown[]) {
     // nsenter, not ip netns exec: that one's private mount namespace would hide the namespaces racker mounts
-    const r = await execa('nsenter', [`--net=/run/netns/${R}`, process.execPath, driver, JSON.stringify({ root: inner!.root, runDir: innerRun, op, args })], { reject: false });
+    const env = bin ? { PATH: bin } : {};
+    const r = await execa('/usr/bin/nsenter', [`--net=/run/netns/${R}`, process.execPath, driver, JSON.stringify({ root: inner!.root, runDir: innerRun, op, args })], { reject: false, env });
     if (r.exitCode !== 0) throw new Error(`${op}: ${String(r.stderr)}`);
     return JSON.parse(String(r.stdout)) as Record<string, unknown>;
   }
+  const inR = (cmd: string, args: string[]) => execa('ip', ['netns', 'exec', R, cmd, ...args], { reject: false });
 
   afterAll(async () => {
     for (const s of servers.splice(0)) await stopServer(s);
@@ -204,11 +208,17 @@ describe('a host whose iptables FORWARD policy is drop (docker, ufw)', () => {
     await execa('ip', ['netns', 'del', O], { reject: false });
     await inner?.remove();
     if (innerRun) await rm(innerRun, { recursive: true, force: true });
+    if (bin) await rm(bin, { recursive: true, force: true });
   });
 
-  it('containers still reach the outside through NAT, and each other', async () => {
+  it('containers reach the outside through NAT and each other; a published port answers on 127.0.0.1; nothing is left', async () => {
     inner = await tempRoot('network-fwd');
     innerRun = await mkdtemp(path.join(tmpdir(), 'racker-test-netrun-'));
+    if (backend === 'iptables') {
+      // a PATH with the tools racker uses but no nft
+      bin = await mkdtemp(path.join(tmpdir(), 'racker-test-nonft-'));
+      for (const tool of ['ip', 'iptables', 'iptables-restore']) await symlink(`/usr/sbin/${tool}`, path.join(bin, tool));
+    }
     const sh = async (args: string[]) => { await execa('ip', args); };
     await sh(['netns', 'add', R]);
     await sh(['netns', 'add', O]);
@@ -221,7 +231,7 @@ describe('a host whose iptables FORWARD policy is drop (docker, ufw)', () => {
     await sh(['-n', O, 'link', 'set', 'eth0', 'up']);
     await sh(['-n', O, 'link', 'set', 'lo', 'up']);
     // what docker does to the host's filter table
-    await execa('ip', ['netns', 'exec', R, 'iptables', '-P', 'FORWARD', 'DROP']);
+    expect((await inR('iptables', ['-P', 'FORWARD', 'DROP'])).exitCode).toBe(0);
 
     const net = (await call('create', { name: 'fwd' })) as { subnet: string };
     expect(net.subnet).toBe('10.89.0.0/24');
@@ -235,14 +245,30 @@ describe('a host whose iptables FORWARD policy is drop (docker, ufw)', () => {
     expect(await connect(netnsName(a), '192.0.2.202', 9000)).toEqual({ ok: true, text: 'outside 192.0.2.201' });
     // bridged traffic crosses FORWARD too when br_netfilter is loaded
     expect(await connect(netnsName(a), cb.ip, 9001)).toEqual({ ok: true, text: `b ${ca.ip}` });
+    // published, reached from R itself as 127.0.0.1 and from the outside as R's address
+    await call('publish', b, [{ hostPort: 18080, containerPort: 9001, protocol: 'tcp' }]);
+    expect((await connect(R, '127.0.0.1', 18080)).text).toMatch(/^b /);
+    expect((await connect(O, '192.0.2.201', 18080)).text).toBe('b 192.0.2.202');
 
-    // the chain racker added, and its removal with the network
-    const rules = await execa('ip', ['netns', 'exec', R, 'iptables', '-S', 'RACKER-FORWARD']);
+    // the rules live where the backend puts them
+    const natChains = (await inR('iptables', ['-t', 'nat', '-S'])).stdout;
+    const tables = await nftTables(R);
+    if (backend === 'nft') {
+      expect(tables).toContain(`table ip racker-p-${b.slice(0, 12)}`);
+      expect(natChains).not.toContain('RACKER-');
+    } else {
+      expect(tables).not.toContainEqual(expect.stringMatching(/racker-/));
+      expect(natChains).toContain(`-A PREROUTING -j RACKER-P-${b.slice(0, 12)}`);
+      expect(natChains).toMatch(/-A POSTROUTING -j RACKER-N-[0-9a-f]{12}/);
+    }
+    const rules = await inR('iptables', ['-S', 'RACKER-FORWARD']);
     expect(rules.stdout).toMatch(/-A RACKER-FORWARD -i rk-br-[0-9a-f]{8} -j ACCEPT/);
     for (const id of ids.splice(0)) await call('release', id);
     await call('remove', 'fwd');
-    const fwd = await execa('ip', ['netns', 'exec', R, 'iptables', '-S', 'FORWARD']);
+    const fwd = await inR('iptables', ['-S', 'FORWARD']);
     expect(fwd.stdout.split('\n')).toEqual(['-P FORWARD DROP']);
     expect(await nftTables(R)).not.toContainEqual(expect.stringMatching(/racker-/));
+    expect((await inR('iptables-save', [])).stdout).not.toContain('RACKER');
+    expect(await links(R)).toEqual(['lo', up]);
   });
 });
