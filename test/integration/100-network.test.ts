@@ -159,6 +159,22 @@ describe('private networks', () => {
     await removeEtcNetns(dead.ns);
   });
 
+  it('bad input to network create is one line and 125', async () => {
+    const bad = await racker(t.root, ['network', 'create', '--subnet', '10.89.0.1/24', uniqueName('bad')]);
+    expect(bad.exitCode).toBe(125);
+    expect(bad.stderr).toBe("racker: invalid subnet '10.89.0.1/24'\nhint: an IPv4 network in CIDR form whose address is its first, /8 to /29, e.g. 10.90.0.0/24");
+    const net = await network();
+    const again = await racker(t.root, ['network', 'create', net]);
+    expect(again.exitCode).toBe(125);
+    expect(again.stderr).toContain(`racker: network with name ${net} already exists`);
+    const host = await racker(t.root, ['network', 'create', '--subnet', '192.0.2.0/24', uniqueName('hostnet')]);
+    expect(host.exitCode).toBe(125);
+    expect(host.stderr).toMatch(/^racker: subnet 192\.0\.2\.0\/24 overlaps /);
+    const rm = await racker(t.root, ['network', 'rm', uniqueName('missing')]);
+    expect(rm.exitCode).toBe(125);
+    expect(rm.stderr).toMatch(/^racker: No such network: missing-[0-9a-f]{8}\n/);
+  });
+
   it('network rm refuses while a container uses the network, then removes bridge and rules', async () => {
     const net = await network();
     const name = uniqueName('user');
