@@ -45,8 +45,8 @@ const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 export const RESERVED = ['host', 'none', 'bridge', 'default'];
 
 export function validateNetworkName(name: string): void {
-  if (!NAME.test(name)) {
-    throw new RackerError(`invalid network name '${name.slice(0, 80)}'`, { hint: 'letters, digits, _ . - (not first), at most 64 characters' });
+  if (!NAME.test(name) || name.endsWith('.leases')) {
+    throw new RackerError(`invalid network name '${name.slice(0, 80)}'`, { hint: 'letters, digits, _ . - (not first), at most 64 characters, not ending in .leases' });
   }
 }
 
