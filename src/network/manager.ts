@@ -183,6 +183,10 @@ export class NetworkManager {
   /** Put a container on a network, before nspawn starts. */
   async attach(networkName: string, containerId: string, o: AttachOptions): Promise<AttachResult> {
     checkId(containerId);
+    for (const n of [o.name, ...(o.hostname ? [o.hostname] : []), ...(o.aliases ?? [])]) {
+      // each goes on a line of the other containers' /etc/hosts
+      if (!HOST_NAME.test(n)) throw new RackerError(`invalid network alias or name '${n.slice(0, 80)}'`, { hint: 'letters, digits, _ . - (not first), at most 253 characters' });
+    }
     const changed = await this.store.locked(async () => {
       const n = await this.store.mustGet(networkName);
       const leases = await this.store.leases(n.name);
@@ -216,7 +220,14 @@ export class NetworkManager {
       // the lease first: a crash in the middle leaves something reap() and detach() know about
       await this.store.writeLeases(n.name, { ...leases, [containerId]: lease });
       const firstRoute = !n.internal && !others.some(([net]) => net !== n.name);
-      await plugVeth({ netns, createNs: others.length === 0, veth: lease.veth, ifname: lease.ifname, bridge: n.bridge, ip, prefix: subnet.prefix, gateway: firstRoute ? n.gateway : undefined });
+      try {
+        await plugVeth({ netns, createNs: others.length === 0, veth: lease.veth, ifname: lease.ifname, bridge: n.bridge, ip, prefix: subnet.prefix, gateway: firstRoute ? n.gateway : undefined });
+      } catch (err) {
+        // undo this attach, so a failed start leaves nothing
+        await this.detachLocked(n.name, containerId);
+        if (others.length === 0) { await deleteNetns(netns); await this.store.unmarkNamespace(containerId); }
+        throw err;
+      }
       return { lease, peers: Object.keys(leases) };
     });
     await this.notify(changed.peers);
@@ -402,6 +413,8 @@ export class NetworkManager {
 function namesOf(l: Lease): string[] {
   return [l.name, ...(l.hostname && l.hostname !== l.name ? [l.hostname] : []), ...l.aliases];
 }
+
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/;
 
 function checkId(id: string): void {
   if (!/^[0-9a-f]{12,64}$/.test(id)) throw new RackerError(`invalid container id '${id.slice(0, 80)}'`, { hint: 'a hex container id' });

@@ -288,3 +288,13 @@ describe.each(['nft', 'iptables'] as const)('a host whose iptables FORWARD polic
     expect(await links(R)).toEqual(['lo', up]);
   });
 });
+
+describe('attach refuses', () => {
+  it('an alias that would add a line to the other containers\' /etc/hosts, before creating anything', async () => {
+    const id = fakeId();
+    const err = await m.attach('whatever', id, { name: 'ok', aliases: ['db\n10.0.0.1 evil'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RackerError);
+    expect((err as RackerError).message).toBe("invalid network alias or name 'db\n10.0.0.1 evil'");
+    expect(await netnsNames()).not.toContain(netnsName(id));
+  });
+});
