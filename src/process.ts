@@ -15,6 +15,9 @@ export const PACKAGE_OF: Record<string, string> = {
   umount: 'mount',
   nsenter: 'util-linux',
   mmdebstrap: 'mmdebstrap',
+  nft: 'nftables',
+  ip: 'iproute2',
+  iptables: 'iptables',
 };
 
 export interface RunOptions {

@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { RackerError } from '../../errors.js';
+import { resolveSettings, type GlobalFlags } from '../../settings.js';
+import { NetworkManager } from '../../network/manager.js';
+import { formatTable, timeAgo } from '../table.js';
+import { printableJson } from '../../untrusted.js';
+import { collect } from '../context.js';
+
+function manager(program: Command): NetworkManager {
+  return new NetworkManager({ root: resolveSettings(program.opts<GlobalFlags>()).root });
+}
+
+function parseLabels(labels: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of labels) {
+    const eq = l.indexOf('=');
+    const key = eq < 0 ? l : l.slice(0, eq);
+    if (!key) throw new RackerError(`invalid --label '${l.slice(0, 80)}'`, { hint: 'use --label key=value' });
+    out[key] = eq < 0 ? '' : l.slice(eq + 1);
+  }
+  return out;
+}
+
+export function register(program: Command): void {
+  const net = program.command('network').description('manage private networks (bridges with NAT, names and published ports)');
+
+  net.command('create')
+    .description('create a network')
+    .argument('<name>', 'network name')
+    .option('--subnet <cidr>', 'IPv4 subnet, e.g. 10.90.0.0/24 (default: a free /24 of 10.89.0.0/16)')
+    .option('--gateway <ip>', 'gateway address in the subnet (default: its first address)')
+    .option('--internal', 'no traffic to or from outside the network')
+    .option('--label <key=value>', 'metadata (repeatable)', collect, [])
+    .option('-d, --driver <driver>', 'only bridge', 'bridge')
+    .action(async (name: string, f: { subnet?: string; gateway?: string; internal?: boolean; label: string[]; driver: string }) => {
+      if (f.driver !== 'bridge') throw new RackerError(`unsupported network driver '${f.driver.slice(0, 40)}'`, { hint: 'racker networks are bridges: leave out --driver' });
+      const n = await manager(program).create({ name, subnet: f.subnet, gateway: f.gateway, internal: f.internal, labels: parseLabels(f.label) });
+      process.stdout.write(`${n.id}\n`);
+    });
+
+  net.command('ls')
+    .alias('list')
+    .description('list networks')
+    .option('--format <format>', 'table or json (one object per line)', 'table')
+    .option('-q, --quiet', 'only network ids')
+    .option('--no-trunc', 'do not shorten ids')
+    .action(async (f: { format: string; quiet?: boolean; trunc: boolean }) => {
+      const nets = await manager(program).list();
+      const id = (i: string) => (f.trunc ? i.slice(0, 12) : i);
+      if (f.quiet) process.stdout.write(nets.map(n => `${id(n.id)}\n`).join(''));
+      else if (f.format === 'json') {
+        for (const n of nets) process.stdout.write(printableJson({ ID: id(n.id), Name: n.name, Driver: 'bridge', Scope: 'local', Subnet: n.subnet, Gateway: n.gateway, Internal: n.internal, CreatedAt: n.created, Labels: n.labels }) + '\n');
+      } else if (f.format === 'table') {
+        process.stdout.write(formatTable(['NETWORK ID', 'NAME', 'DRIVER', 'SUBNET', 'CREATED'], nets.map(n => [id(n.id), n.name, 'bridge', n.subnet, timeAgo(n.created)])));
+      } else {
+        throw new RackerError(`unknown --format '${f.format.slice(0, 40)}'`, { hint: 'use table or json' });
+      }
+    });
+
+  net.command('rm')
+    .alias('remove')
+    .description('remove networks (refused while a container uses one)')
+    .argument('<network...>', 'names or ids')
+    .action(async (refs: string[]) => {
+      const m = manager(program);
+      let failed: unknown;
+      for (const r of refs) {
+        try {
+          await m.remove(r);
+          process.stdout.write(`${r}\n`);
+        } catch (err) {
+          if (refs.length === 1) throw err;
+          failed ??= err;
+          process.stderr.write(`racker: ${err instanceof Error ? err.message : String(err)}\n`);
+        }
+      }
+      if (failed) throw failed;
+    });
+
+  net.command('inspect')
+    .description('show networks as JSON')
+    .argument('<network...>', 'names or ids')
+    .action(async (refs: string[]) => {
+      const m = manager(program);
+      const out: unknown[] = [];
+      for (const r of refs) out.push(await m.inspect(r));
+      process.stdout.write(printableJson(out, 4) + '\n');
+    });
+
+  net.command('prune')
+    .description('remove every network no container uses')
+    .option('-f, --force', 'do not ask (racker never asks)')
+    .action(async () => {
+      const removed = await manager(program).prune();
+      if (removed.length) process.stdout.write(`Deleted Networks:\n${removed.map(n => `${n}\n`).join('')}`);
+    });
+}

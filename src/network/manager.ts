@@ -1,0 +1,463 @@
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+import path from 'node:path';
+import { RackerError, isErrno } from '../errors.js';
+import { withLock } from '../lock.js';
+import { contains, formatCidr, formatIp, hostAddresses, parseCidr, parseIp, parseUserSubnet, pickSubnet, takenFromIp, type Cidr } from './cidr.js';
+import { forwardAccept, forwardRemove, portTable } from './firewall.js';
+import { applyNetwork, applyPorts, networkPresent, portOwners, removeNetwork, removePorts } from './rules.js';
+import { hostsContent, nameservers, resolvContent, type HostsEntry } from './hosts.js';
+import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson, linkExists, netnsName, netnsPath, plugVeth, vethName } from './links.js';
+import { portsClash, type PortSpec } from './ports.js';
+import { NetworkStore, RESERVED, newNetworkId, validateNetworkName, type Lease, type NetworkRecord } from './store.js';
+
+export interface CreateOptions { name: string; subnet?: string; gateway?: string; internal?: boolean; labels?: Record<string, string> }
+
+export interface AttachOptions {
+  /** the container's name: what the other containers resolve */
+  name: string;
+  hostname?: string;
+  aliases?: string[];
+  /** a fixed address in the network's subnet (--ip) */
+  ip?: string;
+}
+
+export interface AttachResult {
+  /** give nspawn --network-namespace-path=<this> */
+  netnsPath: string;
+  ip: string;
+  ifname: string;
+}
+
+export interface ManagerOptions {
+  /** store root: networks/ lives under it */
+  root: string;
+  /** host-wide state shared by every store root (port claims, the subnet lock); default /run/racker */
+  runDir?: string;
+  /** the host's resolv.conf, read for the containers' nameservers */
+  resolvConf?: string;
+  /**
+   * Called with a container's new /etc/hosts after a peer joined or left one
+   * of its networks; the engine writes it into that container's root
+   * (writeFileInRoot). Not called for the container being attached or detached.
+   */
+  onHostsChanged?: (containerId: string, hosts: string) => Promise<void>;
+}
+
+/**
+ * The network library the engine calls. Before nspawn starts: attach() (or
+ * isolate() for --network none), publish(); after the container is gone:
+ * release(). reap() removes what dead containers left.
+ */
+export class NetworkManager {
+  readonly store: NetworkStore;
+  private readonly runDir: string;
+
+  constructor(private readonly opts: ManagerOptions) {
+    this.store = new NetworkStore(opts.root);
+    this.runDir = opts.runDir ?? '/run/racker';
+  }
+
+  private hostLocked<T>(fn: () => Promise<T>): Promise<T> {
+    return mkdir(path.join(this.runDir, 'ports'), { recursive: true, mode: 0o700 })
+      .then(() => withLock(path.join(this.runDir, 'network.lock'), fn));
+  }
+
+  // ---- networks ---------------------------------------------------------
+
+  async create(o: CreateOptions): Promise<NetworkRecord> {
+    validateNetworkName(o.name);
+    if (RESERVED.includes(o.name)) throw new RackerError(`network name '${o.name}' is reserved`, { hint: `choose another name; ${RESERVED.join(', ')} are racker's own` });
+    for (const [k] of Object.entries(o.labels ?? {})) if (!k) throw new RackerError('empty label key', { hint: 'use --label key=value' });
+    return this.store.locked(() => this.hostLocked(async () => {
+      if (await this.store.get(o.name)) throw new RackerError(`network with name ${o.name} already exists`, { hint: 'racker network rm it first, or pick another name' });
+      const taken = [...takenFromIp(await ipJson(['route']), await ipJson(['addr'])), ...(await this.store.list()).map(n => parseCidr(n.subnet)!)];
+      let subnet: Cidr | undefined;
+      if (o.subnet !== undefined) {
+        subnet = parseUserSubnet(o.subnet);
+        const clash = taken.find(t => t.prefix > 0 && (contains(t, subnet!.base) || contains(subnet!, t.base)));
+        if (clash) throw new RackerError(`subnet ${formatCidr(subnet)} overlaps ${formatCidr(clash)}, already used on this host`, { hint: 'pick another --subnet (ip route shows what is in use)' });
+      } else {
+        subnet = pickSubnet(taken);
+        if (!subnet) throw new RackerError('no free subnet left in 10.89.0.0/16', { hint: 'remove unused networks (racker network prune) or give --subnet' });
+      }
+      let gateway = subnet.base + 1;
+      if (o.gateway !== undefined) {
+        const g = parseIp(o.gateway);
+        if (g === undefined || !contains(subnet, g) || g === subnet.base || g === subnet.base + 2 ** (32 - subnet.prefix) - 1) {
+          throw new RackerError(`invalid gateway '${o.gateway.slice(0, 40)}' for subnet ${formatCidr(subnet)}`, { hint: 'an address inside the subnet, not its first or last' });
+        }
+        gateway = g;
+      }
+      const id = newNetworkId();
+      const record: NetworkRecord = {
+        name: o.name, id, subnet: formatCidr(subnet), gateway: formatIp(gateway), bridge: bridgeName(id),
+        internal: !!o.internal, labels: o.labels ?? {}, created: new Date().toISOString(),
+      };
+      // the bridge holds the subnet on the host from now on, so the next pick (from any store root) sees it
+      await this.up(record);
+      await this.store.write(record);
+      return record;
+    }));
+  }
+
+  /** Bridge, rules and forwarding for a network; again after a reboot. */
+  private async up(n: NetworkRecord): Promise<void> {
+    const c = parseCidr(n.subnet)!;
+    await ensureBridge(n.bridge, n.gateway, c.prefix);
+    await applyNetwork(n, `set up the firewall rules of network ${n.name}`);
+    await forwardAccept(n.bridge, n.internal);
+  }
+
+  /** up() unless the bridge and its table are there (the common case: two checks instead of six commands). */
+  private async ensureUp(n: NetworkRecord): Promise<void> {
+    if (!await linkExists(n.bridge) || !await networkPresent(n.id)) await this.up(n);
+  }
+
+  private async down(n: NetworkRecord): Promise<void> {
+    await removeNetwork(n.id);
+    await forwardRemove(n.bridge);
+    await deleteLink(n.bridge);
+  }
+
+  /** Remove a network; refused while a container is attached. */
+  async remove(ref: string): Promise<NetworkRecord> {
+    return this.store.locked(async () => {
+      const n = await this.store.find(ref);
+      if (!n) throw new RackerError(`No such network: ${ref.slice(0, 80)}`, { hint: 'racker network ls lists the networks' });
+      const users = Object.values(await this.store.leases(n.name));
+      if (users.length) {
+        throw new RackerError(`network ${n.name} is in use by container ${users[0].containerId.slice(0, 12)} (${users[0].name})`,
+          { hint: `remove the container first (racker rm -f ${users[0].name})` });
+      }
+      await this.down(n);
+      await this.store.remove(n.name);
+      return n;
+    });
+  }
+
+  /** Networks without containers, removed. */
+  async prune(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const n of await this.store.list()) {
+      if (Object.keys(await this.store.leases(n.name)).length) continue;
+      try { await this.remove(n.name); removed.push(n.name); } catch { /* attached meanwhile */ }
+    }
+    return removed;
+  }
+
+  async list(): Promise<NetworkRecord[]> { return this.store.list(); }
+
+  /** docker's `network inspect` object. */
+  async inspect(ref: string): Promise<Record<string, unknown>> {
+    const n = await this.store.find(ref);
+    if (!n) throw new RackerError(`No such network: ${ref.slice(0, 80)}`, { hint: 'racker network ls lists the networks' });
+    const leases = await this.store.leases(n.name);
+    const prefix = parseCidr(n.subnet)!.prefix;
+    return {
+      Name: n.name, Id: n.id, Created: n.created, Scope: 'local', Driver: 'bridge', EnableIPv6: false,
+      IPAM: { Driver: 'default', Config: [{ Subnet: n.subnet, Gateway: n.gateway }] },
+      Internal: n.internal,
+      Containers: Object.fromEntries(Object.values(leases).map(l => [l.containerId, { Name: l.name, IPv4Address: `${l.ip}/${prefix}` }])),
+      Options: { 'com.docker.network.bridge.name': n.bridge },
+      Labels: n.labels,
+    };
+  }
+
+  // ---- containers ---------------------------------------------------------
+
+  /** --network none: a namespace with only lo. Also the first step of attach(). */
+  async isolate(containerId: string): Promise<string> {
+    checkId(containerId);
+    return this.store.locked(() => this.isolateLocked(containerId));
+  }
+
+  private async isolateLocked(containerId: string): Promise<string> {
+    const ns = netnsName(containerId);
+    await this.store.markNamespace(containerId, ns); // first: a crash after this is found by reap()
+    await createNetns(ns);
+    return netnsPath(ns);
+  }
+
+  /** Put a container on a network, before nspawn starts. */
+  async attach(networkName: string, containerId: string, o: AttachOptions): Promise<AttachResult> {
+    checkId(containerId);
+    for (const n of [o.name, ...(o.hostname ? [o.hostname] : []), ...(o.aliases ?? [])]) {
+      // each goes on a line of the other containers' /etc/hosts
+      if (!HOST_NAME.test(n)) throw new RackerError(`invalid network alias or name '${n.slice(0, 80)}'`, { hint: 'letters, digits, _ . - (not first), at most 253 characters' });
+    }
+    const changed = await this.store.locked(async () => {
+      const n = await this.store.mustGet(networkName);
+      const leases = await this.store.leases(n.name);
+      if (leases[containerId]) throw new RackerError(`container ${o.name} is already on network ${n.name}`, { hint: 'detach it first' });
+      const subnet = parseCidr(n.subnet)!;
+      const gateway = parseIp(n.gateway)!;
+      const used = new Set(Object.values(leases).map(l => l.ip));
+      let ip: string | undefined;
+      if (o.ip !== undefined) {
+        const want = parseIp(o.ip);
+        if (want === undefined || !contains(subnet, want) || want === gateway || want === subnet.base || want === subnet.base + 2 ** (32 - subnet.prefix) - 1) {
+          throw new RackerError(`invalid --ip ${o.ip.slice(0, 40)} for network ${n.name} (${n.subnet})`, { hint: `an address in ${n.subnet} other than the gateway ${n.gateway}` });
+        }
+        if (used.has(o.ip)) throw new RackerError(`address ${o.ip} is already in use on network ${n.name}`, { hint: 'pick another --ip, or leave it out' });
+        ip = o.ip;
+      } else {
+        for (const a of hostAddresses(subnet, gateway)) if (!used.has(formatIp(a))) { ip = formatIp(a); break; }
+        if (!ip) throw new RackerError(`network ${n.name} has no free address left`, { hint: 'remove containers from it or create a network with a larger --subnet' });
+      }
+      await this.ensureUp(n);
+      const netns = netnsName(containerId);
+      const others = await this.leasesOf(containerId);
+      if (others.length === 0) await this.store.markNamespace(containerId, netns); // before it exists: reap() finds a half attach
+      const present = others.map(([, l]) => l.ifname);
+      let i = 0;
+      while (present.includes(`eth${i}`)) i++;
+      const lease: Lease = {
+        containerId, name: o.name, hostname: o.hostname, aliases: o.aliases ?? [], ip, netns,
+        veth: vethName(containerId, n.id), ifname: `eth${i}`, ports: [],
+      };
+      // the lease first: a crash in the middle leaves something reap() and detach() know about
+      await this.store.writeLeases(n.name, { ...leases, [containerId]: lease });
+      const firstRoute = !n.internal && !others.some(([net]) => net !== n.name);
+      try {
+        await plugVeth({ netns, createNs: others.length === 0, veth: lease.veth, ifname: lease.ifname, bridge: n.bridge, ip, prefix: subnet.prefix, gateway: firstRoute ? n.gateway : undefined });
+      } catch (err) {
+        // undo this attach, so a failed start leaves nothing
+        await this.detachLocked(n.name, containerId);
+        if (others.length === 0) { await deleteNetns(netns); await this.store.unmarkNamespace(containerId); }
+        throw err;
+      }
+      return { lease, peers: Object.keys(leases) };
+    });
+    await this.notify(changed.peers);
+    return { netnsPath: netnsPath(changed.lease.netns), ip: changed.lease.ip, ifname: changed.lease.ifname };
+  }
+
+  /** Take a container off one network. Harmless when it is not on it. */
+  async detach(networkName: string, containerId: string): Promise<void> {
+    const peers = await this.store.locked(() => this.detachLocked(networkName, containerId));
+    await this.notify(peers);
+  }
+
+  private async detachLocked(networkName: string, containerId: string): Promise<string[]> {
+    const leases = await this.store.leases(networkName);
+    const lease = leases[containerId];
+    if (!lease) return [];
+    if (lease.ports.length) await this.unpublishLocked(containerId);
+    await deleteLink(lease.veth);
+    delete leases[containerId];
+    await this.store.writeLeases(networkName, leases);
+    return Object.keys(leases);
+  }
+
+  /**
+   * Everything of a container, after it stopped or when it is removed: its
+   * leases on every network, published ports, its namespace. Idempotent.
+   */
+  async release(containerId: string): Promise<void> {
+    const peers = await this.store.locked(async () => {
+      const touched: string[] = [];
+      for (const [net] of await this.leasesOf(containerId)) touched.push(...await this.detachLocked(net, containerId));
+      await this.unpublishLocked(containerId);
+      await deleteNetns(netnsName(containerId));
+      await this.store.unmarkNamespace(containerId);
+      return [...new Set(touched)];
+    });
+    await this.notify(peers);
+  }
+
+  /**
+   * Remove what dead containers left: leases, veths, port rules and
+   * namespaces of every container `isAlive` says is not running.
+   */
+  async reap(isAlive: (containerId: string) => boolean | Promise<boolean>): Promise<string[]> {
+    const ids = new Set(await this.store.namespaces());
+    for (const n of await this.store.list()) for (const id of Object.keys(await this.store.leases(n.name))) ids.add(id);
+    const reaped: string[] = [];
+    for (const id of ids) {
+      if (await isAlive(id)) continue;
+      await this.release(id);
+      reaped.push(id);
+    }
+    return reaped;
+  }
+
+  /** [network name, lease] for each network the container is on. */
+  private async leasesOf(containerId: string): Promise<[string, Lease][]> {
+    const out: [string, Lease][] = [];
+    for (const n of await this.store.list()) {
+      const l = (await this.store.leases(n.name))[containerId];
+      if (l) out.push([n.name, l]);
+    }
+    return out;
+  }
+
+  // ---- names --------------------------------------------------------------
+
+  /** /etc/hosts for a container: itself and everyone on its networks, plus --add-host entries. */
+  async hostsFor(containerId: string, extra: HostsEntry[] = []): Promise<string> {
+    const mine = await this.leasesOf(containerId);
+    const peers: HostsEntry[] = [];
+    for (const [net] of mine) {
+      for (const l of Object.values(await this.store.leases(net))) {
+        if (l.containerId !== containerId) peers.push({ ip: l.ip, names: namesOf(l) });
+      }
+    }
+    const self = mine[0] ? { ip: mine[0][1].ip, names: namesOf(mine[0][1]) } : undefined;
+    return hostsContent(self, peers, extra);
+  }
+
+  /** /etc/resolv.conf for a container on a private network. */
+  async resolvConfFor(dns: string[] = []): Promise<{ content: string; warning?: string }> {
+    let host = await readFile(this.opts.resolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
+    // systemd-resolved's stub (127.0.0.53) is unreachable from the container; its upstream list is not
+    if (!dns.length && !nameservers(host).servers.length && !this.opts.resolvConf) {
+      host = await readFile('/run/systemd/resolve/resolv.conf', 'utf8').catch(() => host);
+    }
+    const { servers, dropped } = nameservers(host, dns);
+    return {
+      content: resolvContent(host, dns),
+      warning: servers.length ? undefined : `the host's nameservers (${dropped.join(', ') || 'none'}) cannot be reached from a private network; the container has none (use --dns)`,
+    };
+  }
+
+  private async notify(containerIds: string[]): Promise<void> {
+    if (!this.opts.onHostsChanged) return;
+    for (const id of containerIds) await this.opts.onHostsChanged(id, await this.hostsFor(id));
+  }
+
+  // ---- published ports ----------------------------------------------------
+
+  /**
+   * DNAT host ports to the container's address on its first network, also
+   * for 127.0.0.1. Host port 0 gets a free one. The resolved specs come back.
+   * The same host port twice (any racker container on this host, or a
+   * listening socket) is refused.
+   */
+  async publish(containerId: string, specs: PortSpec[]): Promise<PortSpec[]> {
+    if (specs.length === 0) return [];
+    return this.store.locked(async () => {
+      const mine = await this.leasesOf(containerId);
+      if (!mine.length) throw new RackerError('published ports need a private network', { hint: 'attach the container to a network before publishing' });
+      const [netName, lease] = mine[0];
+      const n = await this.store.mustGet(netName);
+      return this.hostLocked(async () => {
+        const claims = await this.liveClaims();
+        const resolved: PortSpec[] = [];
+        for (const s of specs) {
+          const r = { ...s, hostPort: s.hostPort || await freePort(s.protocol, [...claims.map(c => c.spec), ...resolved]) };
+          const clash = [...claims.map(c => c.spec), ...lease.ports, ...resolved].find(c => portsClash(c, r));
+          if (clash) {
+            throw new RackerError(`host port ${r.hostPort}/${r.protocol} is already published${clash.hostIp ? ` on ${clash.hostIp}` : ''} by another container`, { hint: 'pick another host port with -p HOST:CONTAINER, or stop the container that has it' });
+          }
+          await probeFree(r);
+          resolved.push(r);
+        }
+        const ports = [...lease.ports, ...resolved];
+        const table = portTable(containerId);
+        for (const p of resolved) await writeFile(this.claimFile(p), table + '\n');
+        await this.writeLease(netName, { ...lease, ports });
+        await applyPorts({ containerId, bridge: n.bridge, ip: lease.ip, ports }, 'publish ports');
+        return resolved;
+      });
+    });
+  }
+
+  async unpublish(containerId: string): Promise<void> {
+    await this.store.locked(() => this.unpublishLocked(containerId));
+  }
+
+  private async unpublishLocked(containerId: string): Promise<void> {
+    const table = portTable(containerId);
+    await removePorts(containerId);
+    await this.hostLocked(async () => {
+      for (const c of await this.claims()) if (c.table === table) await rm(c.file, { force: true });
+    });
+    for (const [net, l] of await this.leasesOf(containerId)) if (l.ports.length) await this.writeLease(net, { ...l, ports: [] });
+  }
+
+  private async writeLease(net: string, lease: Lease): Promise<void> {
+    const leases = await this.store.leases(net);
+    await this.store.writeLeases(net, { ...leases, [lease.containerId]: lease });
+  }
+
+  private claimFile(p: PortSpec): string {
+    return path.join(this.runDir, 'ports', `${p.protocol}-${p.hostPort}-${p.hostIp ?? 'any'}`);
+  }
+
+  private async claims(): Promise<{ file: string; table: string; spec: PortSpec }[]> {
+    const dir = path.join(this.runDir, 'ports');
+    const out: { file: string; table: string; spec: PortSpec }[] = [];
+    for (const f of await readdir(dir).catch(() => [] as string[])) {
+      const m = /^(tcp|udp)-(\d+)-(any|[0-9.]+)$/.exec(f);
+      if (!m) continue;
+      const table = (await readFile(path.join(dir, f), 'utf8').catch(() => '')).trim();
+      out.push({ file: path.join(dir, f), table, spec: { protocol: m[1] as 'tcp' | 'udp', hostPort: Number(m[2]), hostIp: m[3] === 'any' ? undefined : m[3], containerPort: 0 } });
+    }
+    return out;
+  }
+
+  /** Claims whose rules exist; the others (left by a crash) are dropped. */
+  private async liveClaims(): Promise<{ table: string; spec: PortSpec }[]> {
+    const tables = await portOwners();
+    const live: { table: string; spec: PortSpec }[] = [];
+    for (const c of await this.claims()) {
+      if (tables.has(c.table)) live.push(c);
+      else await rm(c.file, { force: true });
+    }
+    return live;
+  }
+}
+
+function namesOf(l: Lease): string[] {
+  return [l.name, ...(l.hostname && l.hostname !== l.name ? [l.hostname] : []), ...l.aliases];
+}
+
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/;
+
+function checkId(id: string): void {
+  if (!/^[0-9a-f]{12,64}$/.test(id)) throw new RackerError(`invalid container id '${id.slice(0, 80)}'`, { hint: 'a hex container id' });
+}
+
+/** A listening socket on the port would be shadowed by the DNAT rule: refuse instead. */
+async function probeFree(p: PortSpec): Promise<void> {
+  const host = p.hostIp ?? '0.0.0.0';
+  const err = await new Promise<NodeJS.ErrnoException | undefined>(resolve => {
+    if (p.protocol === 'udp') {
+      const s = createSocket('udp4');
+      s.once('error', e => { s.close(); resolve(e); });
+      s.bind(p.hostPort, host, () => s.close(() => resolve(undefined)));
+    } else {
+      const s = createServer();
+      s.once('error', e => resolve(e));
+      s.listen(p.hostPort, host, () => s.close(() => resolve(undefined)));
+    }
+  });
+  if (err && isErrno(err, 'EADDRINUSE')) {
+    throw new RackerError(`host port ${p.hostPort}/${p.protocol} is already in use on ${host}`, { hint: 'pick another host port with -p HOST:CONTAINER' });
+  }
+  if (err && isErrno(err, 'EADDRNOTAVAIL')) {
+    throw new RackerError(`${host} is not an address of this host`, { hint: 'use one of the addresses ip addr shows, or leave the address out' });
+  }
+}
+
+/** A port the kernel says is free and no claim holds. */
+async function freePort(protocol: 'tcp' | 'udp', taken: PortSpec[]): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      if (protocol === 'udp') {
+        const s = createSocket('udp4');
+        s.once('error', reject);
+        s.bind(0, '0.0.0.0', () => { const p = s.address().port; s.close(() => resolve(p)); });
+      } else {
+        const s = createServer();
+        s.once('error', reject);
+        s.listen(0, '0.0.0.0', () => { const a = s.address(); s.close(() => resolve(typeof a === 'object' && a ? a.port : 0)); });
+      }
+    });
+    if (!taken.some(t => t.protocol === protocol && t.hostPort === port)) return port;
+  }
+  throw new RackerError('found no free host port', { hint: 'give the host port with -p HOST:CONTAINER' });
+}
+

@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { RackerError, isErrno } from '../errors.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { withLock } from '../lock.js';
+import type { PortSpec } from './ports.js';
+
+/**
+ * Networks on disk, under the store root:
+ *   networks/<name>.json          the network (written once, atomically)
+ *   networks/<name>.leases.json   who is attached: address, names, ports
+ *   networks/netns/<id>           a namespace racker made for container <id>
+ *   networks/.lock                held while any of these change
+ */
+export interface NetworkRecord {
+  name: string;
+  id: string;
+  subnet: string;
+  gateway: string;
+  bridge: string;
+  internal: boolean;
+  labels: Record<string, string>;
+  created: string;
+}
+
+export interface Lease {
+  containerId: string;
+  /** the container's name, for the other containers' /etc/hosts */
+  name: string;
+  hostname?: string;
+  aliases: string[];
+  ip: string;
+  netns: string;
+  /** host end of the veth pair */
+  veth: string;
+  /** the interface inside the namespace (eth0, eth1, …) */
+  ifname: string;
+  ports: PortSpec[];
+}
+
+export type Leases = Record<string, Lease>;
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+export const RESERVED = ['host', 'none', 'bridge', 'default'];
+
+export function validateNetworkName(name: string): void {
+  if (!NAME.test(name) || name.endsWith('.leases')) {
+    throw new RackerError(`invalid network name '${name.slice(0, 80)}'`, { hint: 'letters, digits, _ . - (not first), at most 64 characters, not ending in .leases' });
+  }
+}
+
+export class NetworkStore {
+  constructor(readonly root: string) {}
+
+  get dir(): string { return path.join(this.root, 'networks'); }
+  get netnsDir(): string { return path.join(this.dir, 'netns'); }
+  record(name: string): string { return path.join(this.dir, `${name}.json`); }
+  leasesFile(name: string): string { return path.join(this.dir, `${name}.leases.json`); }
+
+  async ensure(): Promise<void> {
+    await mkdir(this.netnsDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Everything that changes networks, leases or namespaces runs under this one lock. */
+  async locked<T>(fn: () => Promise<T>): Promise<T> {
+    await this.ensure();
+    return withLock(path.join(this.dir, '.lock'), fn);
+  }
+
+  async get(name: string): Promise<NetworkRecord | undefined> {
+    if (!NAME.test(name)) return undefined;
+    try {
+      return JSON.parse(await readFile(this.record(name), 'utf8')) as NetworkRecord;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw new RackerError(`network record ${this.record(name)} is unreadable`, { hint: 'remove the file if the network is gone', cause: err });
+    }
+  }
+
+  async mustGet(name: string): Promise<NetworkRecord> {
+    const n = await this.get(name);
+    if (!n) throw new RackerError(`No such network: ${name.slice(0, 80)}`, { hint: 'racker network ls lists the networks' });
+    return n;
+  }
+
+  async list(): Promise<NetworkRecord[]> {
+    const names = (await readdir(this.dir).catch(() => [] as string[]))
+      .filter(f => f.endsWith('.json') && !f.endsWith('.leases.json')).map(f => f.slice(0, -5));
+    const out: NetworkRecord[] = [];
+    for (const n of names.sort()) { const r = await this.get(n); if (r) out.push(r); }
+    return out;
+  }
+
+  /** A network by name, full id or unique id prefix, as docker takes them. */
+  async find(ref: string): Promise<NetworkRecord | undefined> {
+    const byName = await this.get(ref);
+    if (byName) return byName;
+    if (!/^[0-9a-f]{3,64}$/.test(ref)) return undefined;
+    const hits = (await this.list()).filter(n => n.id.startsWith(ref));
+    return hits.length === 1 ? hits[0] : undefined;
+  }
+
+  async write(n: NetworkRecord): Promise<void> {
+    await writeFileAtomic(this.record(n.name), JSON.stringify(n, null, 2) + '\n');
+  }
+
+  async leases(name: string): Promise<Leases> {
+    try {
+      return JSON.parse(await readFile(this.leasesFile(name), 'utf8')) as Leases;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return {};
+      throw err;
+    }
+  }
+
+  async writeLeases(name: string, leases: Leases): Promise<void> {
+    if (Object.keys(leases).length === 0) await rm(this.leasesFile(name), { force: true });
+    else await writeFileAtomic(this.leasesFile(name), JSON.stringify(leases, null, 2) + '\n');
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(this.leasesFile(name), { force: true });
+    await rm(this.record(name), { force: true });
+  }
+
+  /** Namespaces this root made, by container id. */
+  async namespaces(): Promise<string[]> {
+    return (await readdir(this.netnsDir).catch(() => [] as string[])).filter(f => /^[0-9a-f]{12,64}$/.test(f));
+  }
+
+  async markNamespace(containerId: string, netns: string): Promise<void> {
+    await writeFileAtomic(path.join(this.netnsDir, containerId), netns + '\n');
+  }
+
+  async unmarkNamespace(containerId: string): Promise<void> {
+    await rm(path.join(this.netnsDir, containerId), { force: true });
+  }
+}
+
+export function newNetworkId(): string {
+  return randomBytes(32).toString('hex');
+}

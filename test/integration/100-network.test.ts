@@ -1,0 +1,300 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { racker, REPO, tempRoot, uniqueName } from '../helpers/cli.js';
+import { connect, etcNetnsDir, fakeId, links, lookup, netnsNames, nftTables, removeEtcNetns, startServer, stopServer, type Server } from '../helpers/netns.js';
+import { NetworkManager } from '../../src/network/manager.js';
+import { RackerError } from '../../src/errors.js';
+import { netnsName } from '../../src/network/links.js';
+
+/**
+ * Real bridges, namespaces and nft rules. Plain network namespaces stand in
+ * for containers (the engine hands nspawn the same namespace); traffic goes
+ * only to addresses these tests made, and 127.0.0.1.
+ */
+let t: Awaited<ReturnType<typeof tempRoot>>;
+let runDir: string;
+let m: NetworkManager;
+const servers: Server[] = [];
+const containers = new Set<string>();
+const networks = new Set<string>();
+
+beforeAll(async () => {
+  t = await tempRoot('network');
+  runDir = await mkdtemp(path.join(tmpdir(), 'racker-test-netrun-'));
+  m = new NetworkManager({
+    root: t.root, runDir,
+    // the stand-in's /etc/hosts: ip netns exec mounts /etc/netns/<ns>/hosts over it
+    onHostsChanged: async (id, hosts) => { await writeFile(path.join(await etcNetnsDir(netnsName(id)), 'hosts'), hosts); },
+  });
+});
+
+afterEach(async () => {
+  for (const s of servers.splice(0)) await stopServer(s);
+  for (const id of containers) { await m.release(id); await removeEtcNetns(netnsName(id)); }
+  containers.clear();
+  for (const n of networks) await m.remove(n).catch(() => undefined);
+  networks.clear();
+});
+
+afterAll(async () => {
+  await t?.remove();
+  if (runDir) await rm(runDir, { recursive: true, force: true });
+});
+
+async function network(): Promise<string> {
+  const name = uniqueName('net');
+  const r = await racker(t.root, ['network', 'create', name]);
+  expect(r.stderr).toBe('');
+  expect(r.exitCode).toBe(0);
+  networks.add(name);
+  return name;
+}
+
+async function container(net: string, name: string, opts: { aliases?: string[]; ip?: string } = {}) {
+  const id = fakeId();
+  containers.add(id);
+  const a = await m.attach(net, id, { name, aliases: opts.aliases, ip: opts.ip });
+  const hosts = await m.hostsFor(id);
+  await writeFile(path.join(await etcNetnsDir(netnsName(id)), 'hosts'), hosts);
+  return { id, ns: netnsName(id), ...a };
+}
+
+async function server(ns: string | undefined, port: number, tag: string) {
+  servers.push(await startServer(ns, port, tag));
+}
+
+describe('private networks', () => {
+  it('two containers reach each other by address and by name and alias, also after one is recreated', async () => {
+    const net = await network();
+    const a = await container(net, uniqueName('ctr-a'));
+    const bName = uniqueName('ctr-b');
+    const b = await container(net, bName, { aliases: ['db'] });
+    expect(a.netnsPath).toBe(`/run/netns/${a.ns}`);
+    expect(a.ifname).toBe('eth0');
+    expect(await links(a.ns)).toEqual(['lo', 'eth0']);
+    await server(b.ns, 8080, 'b');
+    expect(await connect(a.ns, b.ip, 8080)).toEqual({ ok: true, text: `b ${a.ip}` });
+    expect(await lookup(a.ns, bName)).toBe(b.ip);
+    expect(await lookup(a.ns, 'db')).toBe(b.ip);
+
+    // recreated: a new id, the same name; a's hosts file follows
+    await stopServer(servers.pop());
+    await m.release(b.id);
+    containers.delete(b.id);
+    expect(await lookup(a.ns, bName)).toMatch(/^error/);
+    const b2 = await container(net, bName, { ip: '10.89.0.200'.replace(/^10\.89\.0\./, a.ip.replace(/\.\d+$/, '.')) });
+    expect(b2.ip).not.toBe(b.ip);
+    await server(b2.ns, 8080, 'b2');
+    expect(await lookup(a.ns, bName)).toBe(b2.ip);
+    expect(await connect(a.ns, bName, 8080)).toEqual({ ok: true, text: `b2 ${a.ip}` });
+  });
+
+  it('a published port answers on 127.0.0.1 from the host; the same host port twice is refused with 125', async () => {
+    const net = await network();
+    const c = await container(net, uniqueName('web'));
+    await server(c.ns, 80, 'web');
+    const [p] = await m.publish(c.id, [{ hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
+    expect(p.hostPort).toBeGreaterThan(0);
+    const r = await connect(undefined, '127.0.0.1', p.hostPort);
+    expect(r.ok).toBe(true);
+    expect(r.text).toMatch(/^web /);
+
+    const other = await container(net, uniqueName('web2'));
+    const err = await m.publish(other.id, [{ hostPort: p.hostPort, containerPort: 80, protocol: 'tcp' }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RackerError);
+    expect((err as RackerError).exitCode).toBe(125);
+    expect((err as RackerError).message).toBe(`host port ${p.hostPort}/tcp is already published by another container`);
+    // the first one still answers
+    expect((await connect(undefined, '127.0.0.1', p.hostPort)).ok).toBe(true);
+    // unpublished on release: nothing answers any more, the claim is gone
+    await m.release(c.id);
+    expect((await connect(undefined, '127.0.0.1', p.hostPort)).ok).toBe(false);
+    expect(await readdir(path.join(runDir, 'ports'))).toEqual([]);
+  });
+
+  it('--network none: a namespace with only lo', async () => {
+    const id = fakeId();
+    containers.add(id);
+    const p = await m.isolate(id);
+    expect(p).toBe(`/run/netns/${netnsName(id)}`);
+    expect(await links(netnsName(id))).toEqual(['lo']);
+    await m.release(id);
+    expect(await netnsNames()).not.toContain(netnsName(id));
+  });
+
+  it('50 attach/publish/release cycles leave no namespace, link, rule or lease', async () => {
+    const net = await network();
+    const before = { links: await links(), tables: await nftTables(), ns: await netnsNames() };
+    for (let i = 0; i < 50; i++) {
+      const c = await container(net, uniqueName('cycle'));
+      await m.publish(c.id, [{ hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
+      await m.release(c.id);
+      await m.release(c.id); // twice is harmless
+      containers.delete(c.id);
+      await removeEtcNetns(c.ns);
+    }
+    expect(await links()).toEqual(before.links);
+    expect(await nftTables()).toEqual(before.tables);
+    expect(await netnsNames()).toEqual(before.ns);
+    expect(existsSync(path.join(t.root, 'networks', `${net}.leases.json`))).toBe(false);
+    expect(await readdir(path.join(t.root, 'networks', 'netns'))).toEqual([]);
+    expect(await readdir(path.join(runDir, 'ports'))).toEqual([]);
+  });
+
+  it('reap() removes what a dead container left', async () => {
+    const net = await network();
+    const alive = await container(net, uniqueName('alive'));
+    const dead = await container(net, uniqueName('dead'));
+    await m.publish(dead.id, [{ hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
+    const reaped = await m.reap(id => id === alive.id);
+    expect(reaped).toEqual([dead.id]);
+    expect(await netnsNames()).not.toContain(dead.ns);
+    expect((await links()).filter(l => l.startsWith(`rk-${dead.id.slice(0, 9)}`))).toEqual([]);
+    expect(await nftTables()).not.toContain(`table ip racker-p-${dead.id.slice(0, 12)}`);
+    expect(Object.keys((await m.inspect(net)).Containers as object)).toEqual([alive.id]);
+    await removeEtcNetns(dead.ns);
+  });
+
+  it('bad input to network create is one line and 125', async () => {
+    const bad = await racker(t.root, ['network', 'create', '--subnet', '10.89.0.1/24', uniqueName('bad')]);
+    expect(bad.exitCode).toBe(125);
+    expect(bad.stderr).toBe("racker: invalid subnet '10.89.0.1/24'\nhint: an IPv4 network in CIDR form whose address is its first, /8 to /29, e.g. 10.90.0.0/24");
+    const net = await network();
+    const again = await racker(t.root, ['network', 'create', net]);
+    expect(again.exitCode).toBe(125);
+    expect(again.stderr).toContain(`racker: network with name ${net} already exists`);
+    const host = await racker(t.root, ['network', 'create', '--subnet', '192.0.2.0/24', uniqueName('hostnet')]);
+    expect(host.exitCode).toBe(125);
+    expect(host.stderr).toMatch(/^racker: subnet 192\.0\.2\.0\/24 overlaps /);
+    const rm = await racker(t.root, ['network', 'rm', uniqueName('missing')]);
+    expect(rm.exitCode).toBe(125);
+    expect(rm.stderr).toMatch(/^racker: No such network: missing-[0-9a-f]{8}\n/);
+  });
+
+  it('network rm refuses while a container uses the network, then removes bridge and rules', async () => {
+    const net = await network();
+    const name = uniqueName('user');
+    const c = await container(net, name);
+    const inspect = JSON.parse((await racker(t.root, ['network', 'inspect', net])).stdout) as Record<string, unknown>[];
+    expect(inspect[0]).toMatchObject({ Name: net, Driver: 'bridge', Internal: false, Containers: { [c.id]: { Name: name, IPv4Address: `${c.ip}/24` } } });
+    const id = inspect[0].Id as string;
+    const bridge = `rk-br-${id.slice(0, 8)}`;
+    expect(await links()).toContain(bridge);
+    const refused = await racker(t.root, ['network', 'rm', net]);
+    expect(refused.exitCode).toBe(125);
+    expect(refused.stderr).toContain(`network ${net} is in use by container ${c.id.slice(0, 12)} (${name})`);
+    await m.release(c.id);
+    const ok = await racker(t.root, ['network', 'rm', net]);
+    expect(ok.exitCode).toBe(0);
+    networks.delete(net);
+    expect(await links()).not.toContain(bridge);
+    expect(await nftTables()).not.toContain(`table ip racker-n-${id.slice(0, 12)}`);
+    expect((await racker(t.root, ['network', 'ls', '--format', 'json'])).stdout).toBe('');
+  });
+});
+
+// the same on a host with nft (racker's tables) and on one without (iptables chains RACKER-*)
+describe.each(['nft', 'iptables'] as const)('a host whose iptables FORWARD policy is drop (docker, ufw), firewall through %s', (backend) => {
+  // everything in namespaces this test makes: R plays the host, O the outside world
+  const R = uniqueName('rk-test-host');
+  const O = uniqueName('rk-test-out');
+  const driver = path.join(REPO, 'test/helpers/network-driver.mjs');
+  let inner: Awaited<ReturnType<typeof tempRoot>> | undefined;
+  let innerRun: string | undefined;
+  let bin: string | undefined;
+  const ids: string[] = [];
+
+  async function call(op: string, ...args: unknown[]) {
+    // nsenter, not ip netns exec: that one's private mount namespace would hide the namespaces racker mounts
+    const env = bin ? { PATH: bin } : {};
+    const r = await execa('/usr/bin/nsenter', [`--net=/run/netns/${R}`, process.execPath, driver, JSON.stringify({ root: inner!.root, runDir: innerRun, op, args })], { reject: false, env });
+    if (r.exitCode !== 0) throw new Error(`${op}: ${String(r.stderr)}`);
+    return JSON.parse(String(r.stdout)) as Record<string, unknown>;
+  }
+  const inR = (cmd: string, args: string[]) => execa('ip', ['netns', 'exec', R, cmd, ...args], { reject: false });
+
+  afterAll(async () => {
+    for (const s of servers.splice(0)) await stopServer(s);
+    for (const id of ids) await call('release', id).catch(() => undefined);
+    await execa('ip', ['netns', 'del', R], { reject: false });
+    await execa('ip', ['netns', 'del', O], { reject: false });
+    await inner?.remove();
+    if (innerRun) await rm(innerRun, { recursive: true, force: true });
+    if (bin) await rm(bin, { recursive: true, force: true });
+  });
+
+  it('containers reach the outside through NAT and each other; a published port answers on 127.0.0.1; nothing is left', async () => {
+    inner = await tempRoot('network-fwd');
+    innerRun = await mkdtemp(path.join(tmpdir(), 'racker-test-netrun-'));
+    if (backend === 'iptables') {
+      // a PATH with the tools racker uses but no nft
+      bin = await mkdtemp(path.join(tmpdir(), 'racker-test-nonft-'));
+      for (const tool of ['ip', 'iptables', 'iptables-restore']) await symlink(`/usr/sbin/${tool}`, path.join(bin, tool));
+    }
+    const sh = async (args: string[]) => { await execa('ip', args); };
+    await sh(['netns', 'add', R]);
+    await sh(['netns', 'add', O]);
+    const up = `rk-t${fakeId().slice(0, 8)}`;
+    await sh(['-n', R, 'link', 'add', up, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', O]);
+    await sh(['-n', R, 'addr', 'add', '192.0.2.201/30', 'dev', up]);
+    await sh(['-n', R, 'link', 'set', up, 'up']);
+    await sh(['-n', R, 'link', 'set', 'lo', 'up']);
+    await sh(['-n', O, 'addr', 'add', '192.0.2.202/30', 'dev', 'eth0']);
+    await sh(['-n', O, 'link', 'set', 'eth0', 'up']);
+    await sh(['-n', O, 'link', 'set', 'lo', 'up']);
+    // what docker does to the host's filter table
+    expect((await inR('iptables', ['-P', 'FORWARD', 'DROP'])).exitCode).toBe(0);
+
+    const net = (await call('create', { name: 'fwd' })) as { subnet: string };
+    expect(net.subnet).toBe('10.89.0.0/24');
+    const a = fakeId(); ids.push(a);
+    const b = fakeId(); ids.push(b);
+    const ca = await call('attach', 'fwd', a, { name: 'a' }) as { ip: string };
+    const cb = await call('attach', 'fwd', b, { name: 'b' }) as { ip: string };
+    await server(O, 9000, 'outside');
+    await server(netnsName(b), 9001, 'b');
+    // masqueraded: the outside sees R's address, not the container's
+    expect(await connect(netnsName(a), '192.0.2.202', 9000)).toEqual({ ok: true, text: 'outside 192.0.2.201' });
+    // bridged traffic crosses FORWARD too when br_netfilter is loaded
+    expect(await connect(netnsName(a), cb.ip, 9001)).toEqual({ ok: true, text: `b ${ca.ip}` });
+    // published, reached from R itself as 127.0.0.1 and from the outside as R's address
+    await call('publish', b, [{ hostPort: 18080, containerPort: 9001, protocol: 'tcp' }]);
+    expect((await connect(R, '127.0.0.1', 18080)).text).toMatch(/^b /);
+    expect((await connect(O, '192.0.2.201', 18080)).text).toBe('b 192.0.2.202');
+
+    // the rules live where the backend puts them
+    const natChains = (await inR('iptables', ['-t', 'nat', '-S'])).stdout;
+    const tables = await nftTables(R);
+    if (backend === 'nft') {
+      expect(tables).toContain(`table ip racker-p-${b.slice(0, 12)}`);
+      expect(natChains).not.toContain('RACKER-');
+    } else {
+      expect(tables).not.toContainEqual(expect.stringMatching(/racker-/));
+      expect(natChains).toContain(`-A PREROUTING -j RACKER-P-${b.slice(0, 12)}`);
+      expect(natChains).toMatch(/-A POSTROUTING -j RACKER-N-[0-9a-f]{12}/);
+    }
+    const rules = await inR('iptables', ['-S', 'RACKER-FORWARD']);
+    expect(rules.stdout).toMatch(/-A RACKER-FORWARD -i rk-br-[0-9a-f]{8} -j ACCEPT/);
+    for (const id of ids.splice(0)) await call('release', id);
+    await call('remove', 'fwd');
+    const fwd = await inR('iptables', ['-S', 'FORWARD']);
+    expect(fwd.stdout.split('\n')).toEqual(['-P FORWARD DROP']);
+    expect(await nftTables(R)).not.toContainEqual(expect.stringMatching(/racker-/));
+    expect((await inR('iptables-save', [])).stdout).not.toContain('RACKER');
+    expect(await links(R)).toEqual(['lo', up]);
+  });
+});
+
+describe('attach refuses', () => {
+  it('an alias that would add a line to the other containers\' /etc/hosts, before creating anything', async () => {
+    const id = fakeId();
+    const err = await m.attach('whatever', id, { name: 'ok', aliases: ['db\n10.0.0.1 evil'] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RackerError);
+    expect((err as RackerError).message).toBe("invalid network alias or name 'db\n10.0.0.1 evil'");
+    expect(await netnsNames()).not.toContain(netnsName(id));
+  });
+});
