@@ -5,12 +5,16 @@ import { endProcesses, endSupervisor, isMounted, leftovers, sleep } from '../run
 import { containerLeader } from '../runtime/host.js';
 import { can, mustBeAbleTo } from '../runtime/lifecycle.js';
 import { unmount } from '../runtime/overlay.js';
-import type { RunIO } from '../runtime/runner.js';
-import { checkVolumeSource } from '../runtime/volumes.js';
+import type { RunIO, RunnerDeps } from '../runtime/runner.js';
+import { checkVolumeSource, checkVolumeTarget } from '../runtime/volumes.js';
+import { DEFAULT_NETWORK } from '../runtime/container-network.js';
+import { removeAnonymousVolumes } from '../runtime/container-mounts.js';
+import { shown } from '../untrusted.js';
+import type { ImageRecord } from '../store/image-store.js';
 import { volumeWarnings } from '../runtime/volume-warnings.js';
 import { warn } from '../log.js';
 import type { Settings } from '../settings.js';
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord, ContainerSpec, ContainerStore } from '../store/container-store.js';
 import { execIn, type ExecOptions } from './exec.js';
 import type { ImageService, PullOptions, PullPolicy } from './images.js';
 import { containerJson } from './inspect.js';
@@ -32,7 +36,11 @@ export type Attach = { detach: true } | { detach?: false; stdin?: boolean; outpu
 
 /** Containers: create, run, start, stop, kill, remove, exec, logs, inspect — from their one stored spec. */
 export class ContainerService {
-  constructor(readonly store: ContainerStore, private readonly images: ImageService, private readonly settings: Settings) {}
+  readonly store: ContainerStore;
+
+  constructor(private readonly deps: RunnerDeps, private readonly images: ImageService, private readonly settings: Settings) {
+    this.store = deps.containers;
+  }
 
   /** A container for `input`, in state created (its image pulled as `opts.pull` says). */
   async create(input: ContainerSpecInput, opts: CreateOptions = {}): Promise<ContainerRecord> {
@@ -43,7 +51,40 @@ export class ContainerService {
     const boot = input.boot ?? this.images.resolve(input.image)?.boot ?? false;
     const spec = specFor(input, image, input.imageName ?? input.image, boot, !!opts.detached);
     for (const w of await volumeWarnings(spec.volumes)) warn(w);
+    if (spec.network?.mode === 'container') spec.network.container = (await this.get(spec.network.container!)).id;
+    for (const n of spec.network?.networks ?? []) {
+      if (n.name !== DEFAULT_NETWORK && !await this.deps.networks.store.get(n.name)) {
+        throw new RackerError(`network ${n.name} not found`, { hint: `create it first: racker network create ${n.name}` });
+      }
+    }
+    spec.mounts = await this.volumesFor(spec, image);
+    if (!spec.mounts.length) delete spec.mounts;
     return this.store.create(spec, image.layers);
+  }
+
+  /**
+   * The spec's volume mounts with their volumes made: a named one is created
+   * when missing (as docker does), an anonymous one gets a random name; each
+   * VOLUME of the image not otherwise mounted gets an anonymous volume.
+   */
+  private async volumesFor(spec: ContainerSpec, image: ImageRecord): Promise<NonNullable<ContainerSpec['mounts']>> {
+    const out: NonNullable<ContainerSpec['mounts']> = [];
+    const taken = new Set([...spec.volumes.map(v => v.target), ...(spec.mounts ?? []).map(m => m.target)]);
+    const fromImage = Object.keys(image.config.config?.Volumes ?? {}).flatMap(p => {
+      try {
+        const target = checkVolumeTarget(p);
+        return taken.has(target) ? [] : [{ kind: 'volume' as const, name: '', target, readOnly: false, anonymous: true, noCopy: false }];
+      } catch {
+        warn(`the image's VOLUME ${shown(p)} cannot be mounted: left out`);
+        return [];
+      }
+    });
+    for (const m of [...spec.mounts ?? [], ...fromImage]) {
+      if (m.kind !== 'volume') { out.push(m); continue; }
+      const { volume } = await this.deps.volumes.create(m.anonymous ? { anonymous: true } : { name: m.name });
+      out.push({ ...m, name: volume.Name });
+    }
+    return out;
   }
 
   /**
@@ -58,7 +99,7 @@ export class ContainerService {
     }
     const image = await this.imageOf(rec);
     const io: RunIO = { stdin: !!attach.stdin, output: attach.output ?? 'inherit' };
-    const exitCode = await runnerFor(rec, this.images.store, this.store).run(rec, image, io);
+    const exitCode = await runnerFor(rec, this.deps).run(rec, image, io);
     return { id: rec.id, name: rec.name, exitCode };
   }
 
@@ -104,8 +145,8 @@ export class ContainerService {
     return rec;
   }
 
-  /** Remove a container with its writable layer; `force` kills a running one first. */
-  async remove(nameOrId: string, opts: { force?: boolean } = {}): Promise<ContainerRecord> {
+  /** Remove a container with its writable layer; `force` kills a running one first, `volumes` takes its anonymous volumes too. */
+  async remove(nameOrId: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<ContainerRecord> {
     let rec = await this.get(nameOrId);
     if (rec.state.status === 'running') {
       if (!opts.force) mustBeAbleTo(rec, 'remove');
@@ -117,7 +158,7 @@ export class ContainerService {
         // gone: it was --rm, and its racker removed it
         rec = fresh ?? { ...rec, state: { ...rec.state, status: 'exited' } };
       }
-      rec = await reconcile(this.store, rec);
+      rec = await reconcile(this.store, rec, this.ended);
     }
     // nothing of it may run on once it is gone: its PID namespace, nspawn, its supervisor, its mount
     await endProcesses(rec.state);
@@ -130,14 +171,22 @@ export class ContainerService {
         hint: `run racker rm -f ${rec.name} again; a process that stays is stuck in the kernel (ps -o pid,stat,wchan -p PID)`,
       });
     }
+    await this.deps.networks.release(rec.id);
     await this.store.remove(rec.id);
+    if (opts.volumes) await removeAnonymousVolumes(this.deps.volumes, rec);
     return rec;
+  }
+
+  /** Free the network resources of containers that are not running (crashed, or stopped by a dead supervisor). */
+  async reapNetworks(): Promise<string[]> {
+    const running = new Set((await this.list()).map(c => c.id));
+    return this.deps.networks.reap(id => running.has(id));
   }
 
   /** Remove every stopped container; their ids. */
   async prune(): Promise<string[]> {
     const out: string[] = [];
-    for (const rec of await listReconciled(this.store)) {
+    for (const rec of await listReconciled(this.store, this.ended)) {
       if (rec.state.status === 'running') continue;
       await this.remove(rec.id).then(() => out.push(rec.id), () => undefined);
     }
@@ -146,17 +195,17 @@ export class ContainerService {
 
   /** By name, id or unique id prefix, with its state checked against what runs. */
   async get(nameOrId: string): Promise<ContainerRecord> {
-    return reconcile(this.store, await this.store.get(nameOrId));
+    return reconcile(this.store, await this.store.get(nameOrId), this.ended);
   }
 
   async find(nameOrId: string): Promise<ContainerRecord | undefined> {
     const rec = await this.store.find(nameOrId);
-    return rec && reconcile(this.store, rec);
+    return rec && reconcile(this.store, rec, this.ended);
   }
 
   /** Containers, newest first; `all` includes stopped ones. */
   async list(opts: { all?: boolean } = {}): Promise<ContainerRecord[]> {
-    return (await listReconciled(this.store))
+    return (await listReconciled(this.store, this.ended))
       .filter(c => opts.all || c.state.status === 'running')
       .sort((a, b) => b.created.localeCompare(a.created));
   }
@@ -178,9 +227,12 @@ export class ContainerService {
     const rec = await this.get(nameOrId);
     return containerLogs(rec, this.store.dir(rec.id), opts, async () => {
       const now = await this.store.read(rec.id);
-      return !!now && (await reconcile(this.store, now)).state.status === 'running';
+      return !!now && (await reconcile(this.store, now, this.ended)).state.status === 'running';
     });
   }
+
+  /** What the crash reaper frees of a container found dead. */
+  private readonly ended = (rec: ContainerRecord) => this.deps.networks.release(rec.id);
 
   private rootfs(rec: ContainerRecord): string {
     return path.join(this.store.dir(rec.id), 'rootfs');
@@ -213,7 +265,7 @@ export class ContainerService {
   private async waitExited(id: string, ms: number): Promise<boolean> {
     for (const deadline = Date.now() + ms; Date.now() < deadline;) {
       const rec = await this.store.read(id);
-      if (!rec || (await reconcile(this.store, rec)).state.status !== 'running') return true;
+      if (!rec || (await reconcile(this.store, rec, this.ended)).state.status !== 'running') return true;
       await sleep(50);
     }
     return false;

@@ -1,12 +1,12 @@
 import { withMessageSink } from '../log.js';
 import { resolveSettings, type Settings } from '../settings.js';
-import { ContainerStore } from '../store/container-store.js';
-import { ImageStore } from '../store/image-store.js';
+import type { NetworkManager } from '../network/manager.js';
+import { openRoot } from './runners.js';
 import { ContainerService } from './containers.js';
 import { EngineEvents } from './events.js';
 import { ImageService } from './images.js';
 import type { ImageResolver } from './resolver.js';
-import { VolumeStore, type VolumeUsers } from '../volumes/volume-store.js';
+import type { VolumeStore, VolumeUsers } from '../volumes/volume-store.js';
 import { containerVolumeUsers } from '../volumes/users.js';
 
 export interface EngineOptions {
@@ -34,17 +34,19 @@ export class Engine {
   readonly volumes: VolumeStore;
   /** the containers that use a volume, by name */
   readonly volumeUsers: VolumeUsers;
+  /** private networks (`racker network …`) */
+  readonly networks: NetworkManager;
 
   constructor(opts: EngineOptions = {}) {
     const base = opts.settings ?? resolveSettings({});
     this.settings = opts.root ? { ...base, root: resolveSettings({ root: opts.root }).root } : base;
     this.events = opts.events ?? new EngineEvents();
-    const imageStore = new ImageStore(this.settings.root);
-    const containerStore = new ContainerStore(imageStore.layout);
-    this.images = scoped(new ImageService(imageStore, containerStore, this.settings, this.events, opts.resolver), this.events);
-    this.containers = scoped(new ContainerService(containerStore, this.images, this.settings), this.events);
-    this.volumeUsers = containerVolumeUsers(containerStore);
-    this.volumes = new VolumeStore(imageStore.layout, this.volumeUsers);
+    const deps = openRoot(this.settings.root);
+    this.images = scoped(new ImageService(deps.images, deps.containers, this.settings, this.events, opts.resolver), this.events);
+    this.containers = scoped(new ContainerService(deps, this.images, this.settings), this.events);
+    this.volumeUsers = containerVolumeUsers(deps.containers);
+    this.volumes = deps.volumes;
+    this.networks = deps.networks;
   }
 }
 

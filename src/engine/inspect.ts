@@ -37,8 +37,24 @@ export async function containerJson(store: ContainerStore, layout: StoreLayout, 
       OpenStdin: spec.interactive,
       Boot: spec.mode === 'boot',
     },
-    HostConfig: { AutoRemove: rec.autoRemove, StopTimeout: spec.stopTimeout, BootTimeout: spec.bootTimeout },
-    Mounts: spec.volumes.map(v => ({ Type: 'bind', Source: v.source, Destination: v.target, RW: !v.readOnly })),
+    HostConfig: {
+      AutoRemove: rec.autoRemove, StopTimeout: spec.stopTimeout, BootTimeout: spec.bootTimeout, ReadonlyRootfs: !!spec.readOnly,
+      NetworkMode: spec.network?.mode === 'bridge' ? spec.network.networks[0]?.name : spec.network?.mode === 'container' ? `container:${spec.network.container}` : spec.network?.mode ?? 'host',
+      PortBindings: Object.fromEntries((spec.network?.publish ?? []).map(p => [`${p.containerPort}/${p.protocol}`, [{ HostIp: p.hostIp ?? '', HostPort: p.hostPort ? String(p.hostPort) : '' }]])),
+      Dns: spec.network?.dns ?? [], ExtraHosts: (spec.network?.addHosts ?? []).map(h => `${h.names[0]}:${h.ip}`),
+    },
+    Mounts: [
+      ...spec.volumes.map(v => ({ Type: 'bind', Source: v.source, Destination: v.target, RW: !v.readOnly })),
+      ...(spec.mounts ?? []).map(m => (m.kind === 'volume'
+        ? { Type: 'volume', Name: m.name, Destination: m.target, RW: !m.readOnly }
+        : { Type: 'tmpfs', Destination: m.target, RW: !m.readOnly })),
+    ],
+    NetworkSettings: {
+      Mode: spec.network?.mode ?? 'host',
+      Networks: Object.fromEntries((spec.network?.networks ?? []).map(n => [n.name, { Aliases: n.aliases, IPAMConfig: n.ip ? { IPv4Address: n.ip } : null }])),
+      // docker's shape: "80/tcp": [{ HostIp, HostPort }]
+      Ports: Object.fromEntries((running ? rec.state.ports ?? [] : []).map(p => [`${p.containerPort}/${p.protocol}`, [{ HostIp: p.hostIp ?? '0.0.0.0', HostPort: String(p.hostPort) }]])),
+    },
     GraphDriver: {
       Name: 'overlay',
       Data: {

@@ -16,7 +16,7 @@ import type { ContainerRecord, ContainerStore } from '../store/container-store.j
  * stopped too (docker's rule for a dead runtime): the supervisor records that
  * itself; one that does not within a few seconds is broken, and is killed.
  */
-export async function reconcile(containers: ContainerStore, rec: ContainerRecord): Promise<ContainerRecord> {
+export async function reconcile(containers: ContainerStore, rec: ContainerRecord, ended: (rec: ContainerRecord) => Promise<void> = async () => {}): Promise<ContainerRecord> {
   if (rec.state.status !== 'running') return rec;
   const supervised = !!rec.state.supervisor && await holderAlive(rec.state.supervisor);
   if (supervised && await nspawnAlive(rec.state)) return rec;
@@ -39,6 +39,8 @@ export async function reconcile(containers: ContainerStore, rec: ContainerRecord
   await rm(path.join('/run/systemd/nspawn/unix-export', rec.name), { recursive: true, force: true });
   const rootfs = path.join(containers.dir(rec.id), 'rootfs');
   if (await isMounted(rootfs)) await unmount(rootfs);
+  // what a dead container held on the host (its network namespace, veths, published ports)
+  await ended(rec).catch(err => debug(`container ${rec.name}: cleaning up after it failed: ${(err as Error).message}`));
   const fixed = toExited(rec, rec.state.exitCode ?? 137);
   if (rec.autoRemove) {
     await containers.remove(rec.id);
@@ -49,10 +51,10 @@ export async function reconcile(containers: ContainerStore, rec: ContainerRecord
 }
 
 /** All containers, with stale ones corrected (and --rm ones that crashed removed). */
-export async function listReconciled(containers: ContainerStore): Promise<ContainerRecord[]> {
+export async function listReconciled(containers: ContainerStore, ended?: (rec: ContainerRecord) => Promise<void>): Promise<ContainerRecord[]> {
   const out: ContainerRecord[] = [];
   for (const rec of await containers.list()) {
-    const fixed = await reconcile(containers, rec);
+    const fixed = await reconcile(containers, rec, ended);
     if (!(fixed.autoRemove && fixed.state.status === 'exited' && rec.state.status === 'running')) out.push(fixed);
   }
   return out;

@@ -1,10 +1,20 @@
+import { networkManager } from '../runtime/container-network.js';
 import { AppRunner } from '../runtime/app-run.js';
 import { BootRunner } from '../runtime/boot-run.js';
-import type { ContainerRunner } from '../runtime/runner.js';
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
-import type { ImageStore } from '../store/image-store.js';
+import type { ContainerRunner, RunnerDeps } from '../runtime/runner.js';
+import { ContainerStore, type ContainerRecord } from '../store/container-store.js';
+import { ImageStore } from '../store/image-store.js';
+import { containerVolumeUsers } from '../volumes/users.js';
+import { VolumeStore } from '../volumes/volume-store.js';
+
+/** The stores, volumes and networks of one root, as the engine and the supervisor both open them. */
+export function openRoot(root: string): RunnerDeps {
+  const images = new ImageStore(root);
+  const containers = new ContainerStore(images.layout);
+  return { images, containers, volumes: new VolumeStore(images.layout, containerVolumeUsers(containers)), networks: networkManager(root, containers) };
+}
 
 /** The runner for a container's mode: the one place app and boot mode part ways. */
-export function runnerFor(rec: ContainerRecord, images: ImageStore, containers: ContainerStore): ContainerRunner {
-  return rec.spec.mode === 'boot' ? new BootRunner(images, containers) : new AppRunner(images.layout, containers);
+export function runnerFor(rec: ContainerRecord, deps: RunnerDeps): ContainerRunner {
+  return rec.spec.mode === 'boot' ? new BootRunner(deps) : new AppRunner(deps);
 }

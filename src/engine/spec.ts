@@ -3,7 +3,8 @@ import { checkEnvSize, isValidEnvName } from '../runtime/env.js';
 import { isValidHostname } from '../runtime/hostname.js';
 import { checkVolumeTarget, type VolumeSpec } from '../runtime/volumes.js';
 import { containerWorkdir } from '../runtime/workdir.js';
-import { validateContainerName, type ContainerSpec } from '../store/container-store.js';
+import { validateContainerName, type ContainerSpec, type TmpfsMount, type VolumeMount } from '../store/container-store.js';
+import { networkSpecFor, type NetworkInput } from './network-spec.js';
 import type { ImageRecord } from '../store/image-store.js';
 
 export type { ContainerSpec } from '../store/container-store.js';
@@ -33,6 +34,12 @@ export interface ContainerSpecInput {
   stopTimeout?: number;
   /** seconds systemd may take to boot (default 60) */
   bootTimeout?: number;
+  /** named/anonymous volumes and tmpfs mounts (bind mounts go in `volumes`) */
+  mounts?: (VolumeMount | TmpfsMount)[];
+  /** mount the image read-only (--read-only) */
+  readOnly?: boolean;
+  /** where its network is: --network, -p, --dns, … */
+  net?: NetworkInput;
 }
 
 export const DEFAULT_STOP_TIMEOUT = 10;
@@ -67,6 +74,11 @@ export function checkSpecInput(input: ContainerSpecInput): void {
   }
   checkEnvSize(input.env ?? []);
   for (const v of input.volumes ?? []) checkVolumeTarget(v.target);
+  for (const m of input.mounts ?? []) checkVolumeTarget(m.target);
+  const targets = [...(input.volumes ?? []), ...(input.mounts ?? [])].map(m => checkVolumeTarget(m.target));
+  const twice = targets.find((t, i) => targets.indexOf(t) !== i);
+  if (twice) throw new RackerError(`duplicate mount point: ${twice}`, { hint: 'mount one thing per container path' });
+  networkSpecFor(input.net ?? {}, { quiet: true });
   if (input.workdir !== undefined) containerWorkdir(input.workdir, undefined);
   timeout(input.stopTimeout, DEFAULT_STOP_TIMEOUT, 'stop timeout', true);
   timeout(input.bootTimeout, DEFAULT_BOOT_TIMEOUT, 'boot timeout', false);
@@ -81,6 +93,7 @@ export function specFor(input: ContainerSpecInput, image: ImageRecord, imageName
   // a booted container started detached without a command just stays up: the image's Cmd is for attached runs
   const bare = boot && detached && !(input.command ?? []).length && input.entrypoint === undefined;
   const command = bare ? [] : commandLine(image.config.config, input.command ?? [], input.entrypoint);
+  const network = networkSpecFor(input.net ?? {});
   if (!boot && command.length === 0) {
     throw new RackerError('no command specified', { hint: 'the image has no Entrypoint or Cmd: give a command after the image name' });
   }
@@ -100,5 +113,8 @@ export function specFor(input: ContainerSpecInput, image: ImageRecord, imageName
     autoRemove: !!input.autoRemove,
     stopTimeout: timeout(input.stopTimeout, DEFAULT_STOP_TIMEOUT, 'stop timeout', true),
     bootTimeout: timeout(input.bootTimeout, DEFAULT_BOOT_TIMEOUT, 'boot timeout', false),
+    ...(input.mounts?.length ? { mounts: input.mounts.map(m => ({ ...m, target: checkVolumeTarget(m.target) })) } : {}),
+    ...(input.readOnly ? { readOnly: true } : {}),
+    ...(network ? { network } : {}),
   };
 }

@@ -7,9 +7,7 @@
  */
 import { RackerError } from '../errors.js';
 import { logLevel } from '../log.js';
-import { ContainerStore } from '../store/container-store.js';
-import { ImageStore } from '../store/image-store.js';
-import { runnerFor } from './runners.js';
+import { openRoot, runnerFor } from './runners.js';
 import { SupervisorReport } from './supervisor.js';
 
 async function supervise(argv: string[], report: SupervisorReport): Promise<number> {
@@ -18,12 +16,11 @@ async function supervise(argv: string[], report: SupervisorReport): Promise<numb
   const id = argv[argv.length - 1];
   if (!root || !id || id === root) throw new RackerError('usage: supervisor-main --root DIR [--debug] CONTAINER_ID');
   logLevel.debug = argv.includes('--debug');
-  const images = new ImageStore(root);
-  const containers = new ContainerStore(images.layout);
-  const rec = await containers.get(id);
-  const image = await images.readImage(rec.image);
+  const deps = openRoot(root);
+  const rec = await deps.containers.get(id);
+  const image = await deps.images.readImage(rec.image);
   if (!image) throw new RackerError(`image ${rec.imageName} of container ${rec.name} is no longer in the store`, { hint: `pull it again (racker pull ${rec.imageName}) or remove the container` });
-  return runnerFor(rec, images, containers).run(rec, image, { stdin: false, output: 'log' }, { onStarted: r => report.started(r.id) });
+  return runnerFor(rec, deps).run(rec, image, { stdin: false, output: 'log' }, { onStarted: r => report.started(r.id) });
 }
 
 // detached in its own session: terminal signals are not ours to act on

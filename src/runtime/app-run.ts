@@ -4,7 +4,9 @@ import type { ImageRecord } from '../store/image-store.js';
 import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
 import { shortId } from '../image/digest.js';
 import { toExited, toRunning } from './lifecycle.js';
-import type { ContainerRunner, RunHooks, RunIO } from './runner.js';
+import type { ContainerRunner, RunHooks, RunIO, RunnerDeps } from './runner.js';
+import { connectNetwork, type ConnectedNetwork } from './container-network.js';
+import { prepareMounts, removeAnonymousVolumes } from './container-mounts.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
 import { systemdIsPid1 } from './host.js';
@@ -24,19 +26,29 @@ import { useTerminal } from './terminal.js';
 
 /** App mode: the image's command as the container's PID 1, in a fresh or kept writable layer. */
 export class AppRunner implements ContainerRunner {
-  constructor(private readonly layout: StoreLayout, private readonly containers: ContainerStore) {}
+  private readonly layout: StoreLayout;
+  private readonly containers: ContainerStore;
+
+  constructor(private readonly deps: RunnerDeps) {
+    this.layout = deps.images.layout;
+    this.containers = deps.containers;
+  }
 
   async run(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks = {}): Promise<number> {
     for (const v of rec.spec.volumes) await checkVolumeSource(v);
     const c = await mountContainer(this.layout, this.containers, rec);
+    let network: ConnectedNetwork | undefined;
     try {
-      return await this.start(rec, c.rootfs, image, io, hooks);
+      return await this.start(rec, c.rootfs, image, io, hooks, n => { network = n; });
     } finally {
+      await network?.release();
       await c.release();
+      if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);
     }
   }
 
-  private async start(rec: ContainerRecord, rootfs: string, image: ImageRecord, io: RunIO, hooks: RunHooks): Promise<number> {
+  private async start(rec: ContainerRecord, rootfs: string, image: ImageRecord, io: RunIO, hooks: RunHooks,
+    connected: (n: ConnectedNetwork) => void): Promise<number> {
     const spec = rec.spec;
     const argv = spec.command;
     const cfg = image.config.config ?? {};
@@ -47,14 +59,18 @@ export class AppRunner implements ContainerRunner {
     await mkdirInRoot(rootfs, workdir);
     await writeIdentityFiles(rootfs, hostname);
     for (const v of spec.volumes) await makeMountPoint(rootfs, v);
+    const mounts = await prepareMounts(this.deps.volumes, rec, rootfs);
     const user = await resolveUser(rootfs, spec.user ?? cfg.User ?? undefined);
     await checkCommand(rootfs, argv[0], env.find(([k]) => k === 'PATH')?.[1] ?? DEFAULT_PATH, workdir);
+    const network = await connectNetwork(this.deps.networks, this.containers, rec, rootfs, image, hostname);
+    connected(network);
 
     const log = io.output === 'log' ? new LogWriter(path.join(this.containers.dir(rec.id), LOG_FILE)) : undefined;
     // -t without a terminal on both sides: the pipes as they are (docs/run.md)
     const args = buildNspawnArgs({
       machine: rec.name, directory: rootfs, argv, env, workdir, user, hostname,
-      tty: io.output === 'inherit' && useTerminal(spec.tty), binds: spec.volumes, register: systemdIsPid1(), killSignal: 'SIGTERM',
+      tty: io.output === 'inherit' && useTerminal(spec.tty), binds: [...spec.volumes, ...mounts.binds], register: systemdIsPid1(), killSignal: 'SIGTERM',
+      extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
     });
     const output = typeof io.output === 'object' ? io.output.fd : log ? 'pipe' : 'inherit';
     const child = spawnAttached('systemd-nspawn', args, io.stdin && !log ? 'inherit' : 'ignore', output);
@@ -63,7 +79,7 @@ export class AppRunner implements ContainerRunner {
       log.capture(child.stderr!, 'stderr');
     }
     const leader = await findLeader(child);
-    Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(child), leader, startedAt: new Date().toISOString() }));
+    Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(child), leader, startedAt: new Date().toISOString(), ports: network.ports }));
     await this.containers.write(rec);
     hooks.onStarted?.(rec);
 

@@ -7,7 +7,9 @@ import { runAllowFail, spawnAttached, signalNumber, type AttachedChild } from '.
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
 import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
 import { toExited, toRunning } from './lifecycle.js';
-import type { ContainerRunner, RunHooks, RunIO } from './runner.js';
+import type { ContainerRunner, RunHooks, RunIO, RunnerDeps } from './runner.js';
+import { connectNetwork, type ConnectedNetwork } from './container-network.js';
+import { prepareMounts, removeAnonymousVolumes } from './container-mounts.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
 import { containerLeader, systemdIsPid1 } from './host.js';
@@ -54,9 +56,13 @@ export class BootRunner implements ContainerRunner {
   private readonly exec: ContainerExec = hostExecPath();
 
   private readonly layout: StoreLayout;
+  private readonly images: ImageStore;
+  private readonly containers: ContainerStore;
 
-  constructor(private readonly images: ImageStore, private readonly containers: ContainerStore) {
-    this.layout = images.layout;
+  constructor(private readonly deps: RunnerDeps) {
+    this.images = deps.images;
+    this.containers = deps.containers;
+    this.layout = deps.images.layout;
   }
 
   async run(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks = {}): Promise<number> {
@@ -81,27 +87,31 @@ export class BootRunner implements ContainerRunner {
     }
     let nspawn: AttachedChild | undefined;
     let ended: Promise<void> | undefined;
+    let network: ConnectedNetwork | undefined;
     try {
       const hostname = spec.hostname ?? rec.name;
       await writeIdentityFiles(c.rootfs, hostname);
       // a persistent journal in the writable layer, so `racker logs` can read it after the run
       await mkdirInRoot(c.rootfs, '/var/log/journal');
       for (const v of spec.volumes) await makeMountPoint(c.rootfs, v);
+      const mounts = await prepareMounts(this.deps.volumes, rec, c.rootfs);
       const workdir = containerWorkdir(spec.workdir, image.config.config?.WorkingDir);
       if (spec.command.length) await checkCommand(c.rootfs, spec.command[0], DEFAULT_PATH, workdir);
 
+      network = await connectNetwork(this.deps.networks, this.containers, rec, c.rootfs, image, hostname);
       const bootLog = path.join(c.dir, 'boot.log');
       const log = await open(bootLog, 'w', 0o600);
       try {
         nspawn = spawnAttached('systemd-nspawn', buildNspawnArgs({
           machine: rec.name, directory: c.rootfs, argv: [], env: [], hostname, boot: true,
-          tty: false, binds: spec.volumes, register: systemdIsPid1(),
+          tty: false, binds: [...spec.volumes, ...mounts.binds], register: systemdIsPid1(),
+          extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
         }), 'ignore', log.fd);
       } finally {
         await log.close();
       }
       const leader = await findLeader(nspawn);
-      Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(nspawn), leader, startedAt: new Date().toISOString() }));
+      Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(nspawn), leader, startedAt: new Date().toISOString(), ports: network.ports }));
       await this.containers.write(rec);
       // nspawn killed: systemd and everything under it would run on
       let killed: number | undefined;
@@ -118,7 +128,9 @@ export class BootRunner implements ContainerRunner {
     } finally {
       if (nspawn) await this.powerOff(nspawn, spec.stopTimeout);
       await ended;
+      await network?.release();
       await c.release();
+      if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);
     }
   }
 

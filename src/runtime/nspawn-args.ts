@@ -16,6 +16,8 @@ export interface NspawnSpec {
   killSignal?: string;
   /** boot the image's init (systemd) as PID 1; argv then holds init's arguments */
   boot?: boolean;
+  /** options made elsewhere (network namespace, tmpfs mounts, --read-only), before the command */
+  extra?: string[];
 }
 
 /** nspawn separates --bind fields with ':'; a literal ':' in a path is written '\:'. */
@@ -46,6 +48,7 @@ export function buildNspawnArgs(spec: NspawnSpec): string[] {
   for (const b of spec.binds) {
     args.push(`--${b.readOnly ? 'bind-ro' : 'bind'}=${escapeBindPath(b.source)}:${escapeBindPath(b.target)}`);
   }
+  args.push(...spec.extra ?? []);
   args.push('--', ...spec.argv);
   return args;
 }

@@ -1,5 +1,15 @@
-import type { ContainerRecord } from '../store/container-store.js';
-import type { ImageRecord } from '../store/image-store.js';
+import type { NetworkManager } from '../network/manager.js';
+import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import type { ImageRecord, ImageStore } from '../store/image-store.js';
+import type { VolumeStore } from '../volumes/volume-store.js';
+
+/** What a runner works with: the store, volumes and networks of one root. */
+export interface RunnerDeps {
+  images: ImageStore;
+  containers: ContainerStore;
+  volumes: VolumeStore;
+  networks: NetworkManager;
+}
 
 /** Where a running container's stdio goes. */
 export interface RunIO {

@@ -33,6 +33,8 @@ export interface ContainerState {
   killedBy?: string;
   startedAt?: string;
   finishedAt?: string;
+  /** host ports published for it while it runs */
+  ports?: PublishedPort[];
 }
 
 /**
@@ -61,6 +63,33 @@ export interface ContainerSpec {
   stopTimeout: number;
   /** seconds systemd may take to boot */
   bootTimeout: number;
+  /** named and anonymous volumes, tmpfs mounts (bind mounts are `volumes`) */
+  mounts?: (VolumeMount | TmpfsMount)[];
+  /** the image's root filesystem mounted read-only (--read-only) */
+  readOnly?: boolean;
+  /** absent: the host's network, as systemd-nspawn does by default */
+  network?: NetworkSpec;
+}
+
+export interface VolumeMount { kind: 'volume'; name: string; target: string; readOnly: boolean; anonymous: boolean; noCopy: boolean }
+export interface TmpfsMount { kind: 'tmpfs'; target: string; size?: number; mode?: number; readOnly: boolean; flags: string[] }
+
+/** docker's -p: traffic to hostIp:hostPort goes to the container's containerPort. */
+export interface PublishedPort { hostIp?: string; hostPort: number; containerPort: number; protocol: 'tcp' | 'udp' }
+
+export interface NetworkSpec {
+  /** host: the host's; none: only lo; bridge: private networks; container: another container's */
+  mode: 'host' | 'none' | 'bridge' | 'container';
+  /** bridge mode: the networks, the first one routes to the outside */
+  networks: { name: string; aliases: string[]; ip?: string }[];
+  /** container mode: the other container's id */
+  container?: string;
+  publish: PublishedPort[];
+  /** -P: every port the image EXPOSEs, to free host ports */
+  publishAll: boolean;
+  dns: string[];
+  /** --add-host NAME:IP */
+  addHosts: { ip: string; names: string[] }[];
 }
 
 export interface ContainerRecord {

@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
-import { resolveSettings, type GlobalFlags } from '../../settings.js';
-import { NetworkManager } from '../../network/manager.js';
+import type { NetworkManager } from '../../network/manager.js';
 import { formatTable, timeAgo } from '../table.js';
 import { printableJson } from '../../untrusted.js';
-import { collect } from '../context.js';
+import { collect, engineFrom } from '../context.js';
 
 function manager(program: Command): NetworkManager {
-  return new NetworkManager({ root: resolveSettings(program.opts<GlobalFlags>()).root });
+  return engineFrom(program).networks;
 }
 
 function parseLabels(labels: string[]): Record<string, string> {
@@ -62,7 +61,10 @@ export function register(program: Command): void {
     .description('remove networks (refused while a container uses one)')
     .argument('<network...>', 'names or ids')
     .action(async (refs: string[]) => {
-      const m = manager(program);
+      const engine = engineFrom(program);
+      const m = engine.networks;
+      // what containers that died without cleaning up still hold does not count as "in use"
+      await engine.containers.reapNetworks();
       let failed: unknown;
       for (const r of refs) {
         try {

@@ -7,9 +7,10 @@ export function register(program: Command): void {
     .description('remove containers')
     .argument('<container...>')
     .option('-f, --force', 'kill and remove running containers')
-    .action(async (names: string[], flags: { force?: boolean }) => {
+    .option('-v, --volumes', 'also remove the anonymous volumes of the containers')
+    .action(async (names: string[], flags: { force?: boolean; volumes?: boolean }) => {
       const engine = engineFrom(program);
-      await eachName(names, async n => { await engine.containers.remove(n, { force: flags.force }); }, { echo: true });
+      await eachName(names, async n => { await engine.containers.remove(n, { force: flags.force, volumes: flags.volumes }); }, { echo: true });
     });
 
   program.command('container')

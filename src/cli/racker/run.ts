@@ -4,7 +4,8 @@ import { RackerError } from '../../errors.js';
 import { collect, engineFrom } from '../context.js';
 import { bootTimeoutOption, stopTimeoutOption, tlsVerifyOption } from '../options.js';
 import { parseEnvAssignments, readEnvFile, mergeEnv } from '../../runtime/env.js';
-import { parseVolume } from '../../runtime/volumes.js';
+import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../volumes/mount-spec.js';
+import { parsePublish } from '../../network/ports.js';
 import type { PullPolicy } from '../../engine/images.js';
 
 interface RunFlags {
@@ -26,6 +27,16 @@ interface RunFlags {
   stopTimeout: number;
   boot?: boolean;
   bootTimeout: number;
+  mount: string[];
+  tmpfs: string[];
+  readOnly?: boolean;
+  network?: string;
+  networkAlias: string[];
+  ip?: string;
+  publish: string[];
+  publishAll?: boolean;
+  dns: string[];
+  addHost: string[];
 }
 
 export function register(program: Command): void {
@@ -43,7 +54,17 @@ export function register(program: Command): void {
     .option('--name <name>', 'name the container')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable; KEY alone copies it from here)', collect, [])
     .option('--env-file <file>', 'read KEY=VALUE lines from a file (repeatable)', collect, [])
-    .option('-v, --volume <SRC:DST[:ro]>', 'bind-mount an absolute host path (repeatable)', collect, [])
+    .option('-v, --volume <SRC:DST[:ro]>', 'bind-mount a host path, or mount a named volume (NAME:DST) or an anonymous one (DST) (repeatable)', collect, [])
+    .option('--mount <type=…,…>', 'docker\'s --mount: type=bind|volume|tmpfs,source=…,target=…,readonly (repeatable)', collect, [])
+    .option('--tmpfs <DST[:opts]>', 'mount a tmpfs (size=64m,mode=1777,noexec,…) (repeatable)', collect, [])
+    .option('--read-only', 'mount the image read-only')
+    .option('--network <mode>', 'host (default), none, bridge, NAME, or container:NAME')
+    .option('--network-alias <name>', 'another name the container has on its network (repeatable)', collect, [])
+    .option('--ip <address>', 'a fixed IPv4 address on its network')
+    .option('-p, --publish <[IP:][HOST:]CONTAINER[/proto]>', 'publish a port (repeatable; puts the container on a private network)', collect, [])
+    .option('-P, --publish-all', 'publish every port the image exposes to free host ports')
+    .option('--dns <address>', 'a nameserver for the container (repeatable)', collect, [])
+    .option('--add-host <name:ip>', 'an /etc/hosts entry (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user[:group]>', 'user to run as (must exist in the image)')
     .option('--hostname <name>', 'container host name')
@@ -63,9 +84,16 @@ export function register(program: Command): void {
         ...(await Promise.all(flags.envFile.map(f => readEnvFile(f, process.env)))),
         parseEnvAssignments(flags.env, process.env),
       );
+      const mounts = [...flags.volume.map(parseVolumeFlag), ...flags.mount.map(parseMountFlag), ...flags.tmpfs.map(parseTmpfsFlag)];
       const input = {
         image, command, entrypoint: flags.entrypoint, boot: flags.boot, name: flags.name, env,
-        workdir: flags.workdir, user: flags.user, hostname: flags.hostname, volumes: flags.volume.map(parseVolume),
+        workdir: flags.workdir, user: flags.user, hostname: flags.hostname,
+        volumes: mounts.flatMap(m => (m.kind === 'bind' ? [{ source: m.source, target: m.target, readOnly: m.readOnly }] : [])),
+        mounts: mounts.flatMap(m => (m.kind === 'bind' ? [] : [m])), readOnly: flags.readOnly,
+        net: {
+          network: flags.network, aliases: flags.networkAlias, ip: flags.ip, publish: flags.publish.map(parsePublish),
+          publishAll: flags.publishAll, dns: flags.dns, addHosts: flags.addHost,
+        },
         tty: !!flags.tty, interactive: !!flags.interactive, autoRemove: !!flags.rm,
         stopTimeout: flags.stopTimeout, bootTimeout: flags.bootTimeout,
       };
