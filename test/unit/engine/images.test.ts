@@ -44,7 +44,7 @@ describe('splitName', () => {
 describe('nameFilter', () => {
   const stored = [
     'docker.io/library/busybox:latest', 'docker.io/library/busybox:1.36', 'docker.io/library/alpine:latest',
-    'docker.io/other/busybox:latest', 'localhost:5000/busybox:latest', 'oci:/srv/layout:v1', 'not a name',
+    'docker.io/other/busybox:latest', 'localhost:5000/busybox:latest', 'localhost:5000/library/busybox:latest', 'oci:/srv/layout:v1', 'not a name',
   ];
   const shown = (input: string) => stored.filter(nameFilter(input));
 
@@ -52,6 +52,8 @@ describe('nameFilter', () => {
     expect(shown('busybox')).toEqual(['docker.io/library/busybox:latest', 'docker.io/library/busybox:1.36']);
     expect(shown('docker.io/library/busybox')).toEqual(shown('busybox'));
     expect(shown('localhost:5000/busybox')).toEqual(['localhost:5000/busybox:latest']);
+    // the same repository on another registry is another image
+    expect(shown('localhost:5000/library/busybox')).toEqual(['localhost:5000/library/busybox:latest']);
     expect(shown('nothing')).toEqual([]);
   });
 
