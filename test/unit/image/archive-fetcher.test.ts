@@ -3,11 +3,11 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { ArchiveFetcher } from '../../src/image/archive-fetcher.js';
-import { DigestVerifier } from '../../src/image/digest.js';
-import { run } from '../../src/process.js';
-import { writeOciLayout, type WrittenImage } from '../helpers/oci-layout.js';
-import { buildLayer, type BuiltLayer } from '../helpers/tar-builder.js';
+import { ArchiveFetcher } from '../../../src/image/archive-fetcher.js';
+import { DigestVerifier } from '../../../src/image/digest.js';
+import { run } from '../../../src/process.js';
+import { writeOciLayout, type WrittenImage } from '../../helpers/oci-layout.js';
+import { buildLayer, type BuiltLayer } from '../../helpers/tar-builder.js';
 
 let work: string;
 let layer: BuiltLayer;
