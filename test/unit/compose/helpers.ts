@@ -36,3 +36,19 @@ export function loadError(files: Record<string, string>, opts: LoadOptions = {})
   }
   throw new Error('the load did not fail');
 }
+
+/** A compose file using every key toRunOptions and the renderers know. */
+export const SHOP_FILE = [
+  'name: shop',
+  'services:',
+  '  web:', '    image: nginx:1.25', '    command: nginx -g "daemon off;"', '    entrypoint: []', '    environment: {Z: "1", A: "2", UNSET: null}',
+  '    working_dir: /srv', '    user: www', '    hostname: web1', '    labels: [tier=front]',
+  '    volumes: ["./html:/html:ro", "data:/data", "/anon", {type: tmpfs, target: /tmp, tmpfs: {size: 1k}}]',
+  '    ports: ["127.0.0.1:8080:80"]', '    expose: ["9000"]', '    networks: {front: {aliases: [www], ipv4_address: 10.5.0.9}, default: {}}',
+  '    healthcheck: {test: [CMD, curl, -f, localhost], interval: 30s, timeout: 1500ms, retries: 3, start_period: 1m}',
+  '    restart: unless-stopped', '    stop_signal: SIGQUIT', '    stop_grace_period: 1m30s', '    extra_hosts: {db: 10.0.0.2}',
+  '    dns: [9.9.9.9]', '    tmpfs: [/run]', '    read_only: true', '    init: true', '    tty: true', '    stdin_open: true', '    pull_policy: always',
+  '  os:', '    image: debian-bookworm', '    x-racker: {boot: true}', '    network_mode: host',
+  'networks:', '  front: {name: shop-front}',
+  'volumes:', '  data:',
+].join('\n');

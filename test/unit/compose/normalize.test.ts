@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../../src/compose/duration.js';
 import { parsePortShort, parseVolumeShort, splitWords } from '../../../src/compose/normalize.js';
 import { load, loadError } from './helpers.js';
 
@@ -112,20 +111,6 @@ describe('the other short syntaxes', () => {
     expect(svc('    healthcheck: {disable: true, interval: 5s}').healthcheck).toEqual({ test: ['NONE'] });
     expect(loadError({ 'compose.yaml': 'services:\n  web:\n    image: x\n    healthcheck: {test: [curl, x]}\n' })).toMatch(/healthcheck\.test: a list test starts with CMD/);
     expect(loadError({ 'compose.yaml': 'services:\n  web:\n    image: x\n    healthcheck: {interval: 5 minutes}\n' })).toMatch(/healthcheck\.interval: invalid duration '5 minutes'/);
-  });
-
-  it('durations as Go writes them', () => {
-    expect(parseDuration('1m30s')).toBe(90_000);
-    expect(parseDuration('1.5s')).toBe(1500);
-    expect(parseDuration('2h45m')).toBe(9_900_000);
-    expect(parseDuration('100us')).toBeCloseTo(0.1);
-    expect(parseDuration(10)).toBe(10_000);
-    expect(() => parseDuration('10x')).toThrow();
-    expect(() => parseDuration('')).toThrow();
-    expect(formatDuration(90_000)).toBe('1m30s');
-    expect(formatDuration(3_600_000)).toBe('1h0m0s');
-    expect(formatDuration(500)).toBe('500ms');
-    expect(formatDuration(1500)).toBe('1.5s');
   });
 
   it('networks list and map, command and entrypoint strings split as words', () => {
