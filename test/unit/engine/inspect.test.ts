@@ -29,8 +29,11 @@ describe('containerJson', () => {
       Image: `sha256:${'c'.repeat(64)}`, ImageName: 'busybox',
       State: { Status: 'exited', Running: false, ExitCode: 3, Pid: 0, NspawnPid: 0, StartedAt: 's', FinishedAt: 'f' },
       Config: { Hostname: ID.slice(0, 12), Env: ['A=x=y', 'B='], Cmd: ['/bin/sh', '-c', 'exit 3'], WorkingDir: '/srv', User: 'app', Tty: true, OpenStdin: false, Boot: false },
-      HostConfig: { AutoRemove: true, StopTimeout: 3, BootTimeout: 60 },
+      HostConfig: {
+        AutoRemove: true, StopTimeout: 3, BootTimeout: 60, ReadonlyRootfs: false, NetworkMode: 'host', PortBindings: {}, Dns: [], ExtraHosts: [],
+      },
       Mounts: [{ Type: 'bind', Source: '/h', Destination: '/srv', RW: false }, { Type: 'bind', Source: '/g', Destination: '/data', RW: true }],
+      NetworkSettings: { Mode: 'host', Networks: {}, Ports: {} },
       GraphDriver: {
         Name: 'overlay',
         // overlayfs lists the top layer first

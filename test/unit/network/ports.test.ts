@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { exposedPorts, parsePublish, portsClash } from '../../../src/network/ports.js';
+import { RackerError } from '../../../src/errors.js';
+
+describe('-p parsing', () => {
+  it('takes docker forms', () => {
+    expect(parsePublish('8080:80')).toEqual({ hostIp: undefined, hostPort: 8080, containerPort: 80, protocol: 'tcp' });
+    expect(parsePublish('127.0.0.1:8080:80/udp')).toEqual({ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, protocol: 'udp' });
+    expect(parsePublish('80')).toEqual({ hostIp: undefined, hostPort: 0, containerPort: 80, protocol: 'tcp' });
+    expect(parsePublish('127.0.0.1::80')).toEqual({ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' });
+    expect(parsePublish('0.0.0.0:1:2').hostIp).toBeUndefined();
+  });
+
+  it('refuses the rest with one line', () => {
+    for (const bad of ['', '8080:', '0:0', '70000:80', '80/sctp', '8000-8010:80', 'localhost:80:80', '1:2:3:4']) {
+      expect(() => parsePublish(bad), bad).toThrow(RackerError);
+    }
+    expect(() => parsePublish('8080:99999')).toThrow("invalid container port '99999' in -p 8080:99999");
+  });
+
+  it('-P takes the image EXPOSE keys that are ports, ignoring others', () => {
+    expect(exposedPorts({ '80/tcp': {}, '53/udp': {}, '8080': {}, 'x/tcp': {}, '0/tcp': {} }))
+      .toEqual([{ hostPort: 0, containerPort: 53, protocol: 'udp' }, { hostPort: 0, containerPort: 80, protocol: 'tcp' }, { hostPort: 0, containerPort: 8080, protocol: 'tcp' }]);
+  });
+
+  it('clashes: same port and protocol, on any address or the same one', () => {
+    const p = (s: string) => parsePublish(s);
+    expect(portsClash(p('8080:80'), p('127.0.0.1:8080:81'))).toBe(true);
+    expect(portsClash(p('127.0.0.2:8080:80'), p('127.0.0.1:8080:81'))).toBe(false);
+    expect(portsClash(p('8080:80'), p('8080:80/udp'))).toBe(false);
+  });
+});
