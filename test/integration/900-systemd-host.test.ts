@@ -50,6 +50,18 @@ function cleanUp(): void {
 }
 const onSignal = (sig: NodeJS.Signals) => { try { cleanUp(); } finally { process.exit(sig === 'SIGINT' ? 130 : 143); } };
 
+/**
+ * Vitest may end this worker without a signal it can handle (Ctrl-C on the run kills its forks):
+ * a detached watchdog removes the outer container and the lane's directory once this process is
+ * gone, unless afterAll did already (the directory is gone). The values are passed as arguments.
+ */
+function startWatchdog(): void {
+  const script = 'while kill -0 "$1" 2>/dev/null && [ -d "$4" ]; do sleep 1; done; [ -d "$4" ] || exit 0; '
+    + '"$2" --root "$3" rm -f "$5" >/dev/null 2>&1; grep -qF "$4" /proc/self/mounts || rm -rf "$4"';
+  execa('sh', ['-c', script, 'lane-watchdog', String(process.pid), RACKER, outer, work, machine],
+    { detached: true, stdio: 'ignore', cleanup: false, reject: false }).unref();
+}
+
 /** The README's sh code blocks, in order: the quick start's two commands. */
 async function readmeCommands(): Promise<string[]> {
   const md = await readFile(path.join(REPO, 'README.md'), 'utf8');
@@ -61,6 +73,7 @@ describe.skipIf(off)('the systemd-host lane', () => {
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, onSignal);
     work = await mkdtemp('/var/tmp/racker-test-lane-');
     outer = path.join(work, 'outer');
+    startWatchdog();
     const innerStore = path.join(work, 'inner');
     await mkdir(path.join(innerStore, 'tmp'), { recursive: true });
     await mkdir(MIRROR_CACHE, { recursive: true });

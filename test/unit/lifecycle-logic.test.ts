@@ -61,5 +61,8 @@ describe('commands inside booted containers', () => {
     expect(new NsenterExec().command(target, ['systemctl', 'is-system-running'])).toEqual({ cmd: 'nsenter', args: ['--target', '4242', '--all', '--', 'systemctl', 'is-system-running'] });
     expect(new MachinedExec().command(target, ['systemd-run', '--wait', '--', 'id'])).toEqual({ cmd: 'systemd-run', args: ['--machine', 'web', '--wait', '--', 'id'] });
     expect(new MachinedExec().command(target, ['cat', '/etc/os-release']).cmd).toBe('nsenter');
+    // systemd-run -M --pty loses the terminal on Debian 12 (systemd 252): a terminal goes through nsenter
+    expect(new MachinedExec().command(target, ['systemd-run', '--wait', '--pty', '--', 'bash'])).toEqual({ cmd: 'nsenter', args: ['--target', '4242', '--all', '--', 'systemd-run', '--wait', '--pty', '--', 'bash'] });
+    expect(new MachinedExec().command(target, ['systemd-run', '--pipe', '--', 'echo', '--pty']).cmd).toBe('systemd-run');
   });
 });
