@@ -25,12 +25,19 @@ export class NsenterExec implements ContainerExec {
   }
 }
 
-/** For machined-registered containers: `systemd-run -M` and `systemctl -M` reach them directly. */
+/**
+ * For machined-registered containers: `systemd-run -M` and `systemctl -M` reach them directly.
+ * Except `systemd-run --pty`: with Debian 12's systemd (252.39) `-M … --pty` loses the terminal
+ * both ways (nothing typed arrives, nothing printed shows; the exit code still does), so the
+ * terminal case runs systemd-run inside the container's namespaces, where --pty works.
+ */
 export class MachinedExec implements ContainerExec {
   readonly name = 'machined';
   command(target: ExecTarget, argv: string[]) {
     const [tool, ...rest] = argv;
-    if (tool === 'systemd-run' || tool === 'systemctl' || tool === 'journalctl') {
+    const end = rest.indexOf('--');
+    const pty = tool === 'systemd-run' && (end < 0 ? rest : rest.slice(0, end)).includes('--pty');
+    if (!pty && (tool === 'systemd-run' || tool === 'systemctl' || tool === 'journalctl')) {
       return { cmd: tool, args: ['--machine', target.machine, ...rest] };
     }
     // anything else still needs the namespaces

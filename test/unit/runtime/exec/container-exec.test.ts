@@ -8,4 +8,10 @@ describe('commands inside booted containers', () => {
     expect(new MachinedExec().command(target, ['systemd-run', '--wait', '--', 'id'])).toEqual({ cmd: 'systemd-run', args: ['--machine', 'web', '--wait', '--', 'id'] });
     expect(new MachinedExec().command(target, ['cat', '/etc/os-release']).cmd).toBe('nsenter');
   });
+
+  it('a terminal goes through nsenter: systemd-run -M --pty loses it on Debian 12 (systemd 252)', () => {
+    const target = { machine: 'web', leader: 4242 };
+    expect(new MachinedExec().command(target, ['systemd-run', '--wait', '--pty', '--', 'bash'])).toEqual({ cmd: 'nsenter', args: ['--target', '4242', '--all', '--', 'systemd-run', '--wait', '--pty', '--', 'bash'] });
+    expect(new MachinedExec().command(target, ['systemd-run', '--pipe', '--', 'echo', '--pty']).cmd).toBe('systemd-run');
+  });
 });
