@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { RackerError } from '../errors.js';
 import { debug } from '../log.js';
 import { nodeScript } from '../process.js';
+import { systemdIsPid1 } from '../runtime/host.js';
 
 /**
  * racker has no daemon: a detached container is supervised by a racker
@@ -14,7 +15,12 @@ import { nodeScript } from '../process.js';
 export async function startDetached(root: string, containerId: string, debugFlag: boolean): Promise<string> {
   // the supervisor's own small entry: it reads the container's stored spec, nothing else is handed over
   const entry = fileURLToPath(new URL('./supervisor-main.js', import.meta.url));
-  const self = nodeScript(entry, ['--root', root, ...(debugFlag ? ['--debug'] : []), containerId]);
+  let self = nodeScript(entry, ['--root', root, ...(debugFlag ? ['--debug'] : []), containerId]);
+  if (systemdIsPid1()) {
+    // a scope of its own: otherwise the supervisor lives in the caller's cgroup and systemd ends it
+    // with the caller's unit or session (a command run by systemd-run, a logout)
+    self = { cmd: 'systemd-run', args: ['--scope', '--quiet', '--collect', `--unit=racker-supervise-${containerId.slice(0, 12)}-${process.pid}`, '--', self.cmd, ...self.args] };
+  }
   debug(`supervisor: ${self.cmd} ${self.args.join(' ')}`);
   const child = spawn(self.cmd, self.args, { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
   const report = child.stdio[3] as NodeJS.ReadableStream;
