@@ -169,7 +169,7 @@ describe('racker run (app mode)', () => {
 
   it('refuses bad volumes, names and users with one clear line', async () => {
     const cases: [string[], RegExp][] = [
-      [['-v', 'relative:/x'], /not an absolute path/],
+      [['-v', './relative:/x'], /invalid characters for a volume name/],
       [['-v', '/definitely/missing:/x'], /does not exist/],
       [['-v', `${t.root}:/etc`], /refusing to mount over \/etc/],
       [['-v', `${t.root}:/`], /refusing to mount over \//],
