@@ -19,6 +19,7 @@ import { listReconciled, reconcile } from './reconcile.js';
 import { runnerFor } from './runners.js';
 import { checkSpecInput, specFor, type ContainerSpecInput } from './spec.js';
 import { startDetached } from './supervisor.js';
+import { writeCidfile } from './cidfile.js';
 
 export interface CreateOptions extends PullOptions {
   /** when to pull the image (default missing) */
@@ -43,7 +44,9 @@ export class ContainerService {
     const boot = input.boot ?? this.images.resolve(input.image)?.boot ?? false;
     const spec = specFor(input, image, input.imageName ?? input.image, boot, !!opts.detached);
     for (const w of await volumeWarnings(spec.volumes)) warn(w);
-    return this.store.create(spec, image.layers);
+    const rec = await this.store.create(spec, image.layers);
+    if (spec.cidfile) await writeCidfile(spec.cidfile, rec.id).catch(async (err: unknown) => { await this.store.remove(rec.id); throw err; });
+    return rec;
   }
 
   /**

@@ -21,6 +21,7 @@ import { resolveUser } from './user.js';
 import { containerWorkdir } from './workdir.js';
 import { checkVolumeSource, makeMountPoint } from './volumes.js';
 import { useTerminal } from './terminal.js';
+import { applySysctls, parityBinds } from './parity-args.js';
 
 /** App mode: the image's command as the container's PID 1, in a fresh or kept writable layer. */
 export class AppRunner implements ContainerRunner {
@@ -41,7 +42,8 @@ export class AppRunner implements ContainerRunner {
     const argv = spec.command;
     const cfg = image.config.config ?? {};
     const hostname = spec.hostname ?? shortId(rec.id);
-    const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg.Env, name => warn(`the image's Env entry ${JSON.stringify(name.slice(0, 80))} cannot be passed on by systemd-nspawn (names are letters, digits and _): left out`)), [['HOSTNAME', hostname]], spec.env);
+    const extra = await parityBinds(spec, rootfs);
+    const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg.Env, name => warn(`the image's Env entry ${JSON.stringify(name.slice(0, 80))} cannot be passed on by systemd-nspawn (names are letters, digits and _): left out`)), [['HOSTNAME', hostname]], extra.env, spec.env);
     checkEnvSize(env);
     const workdir = containerWorkdir(spec.workdir, cfg.WorkingDir);
     await mkdirInRoot(rootfs, workdir);
@@ -54,7 +56,8 @@ export class AppRunner implements ContainerRunner {
     // -t without a terminal on both sides: the pipes as they are (docs/run.md)
     const args = buildNspawnArgs({
       machine: rec.name, directory: rootfs, argv, env, workdir, user, hostname,
-      tty: io.output === 'inherit' && useTerminal(spec.tty), binds: spec.volumes, register: systemdIsPid1(), killSignal: 'SIGTERM',
+      tty: io.output === 'inherit' && useTerminal(spec.tty), binds: [...spec.volumes, ...extra.binds], register: systemdIsPid1(),
+      killSignal: spec.stopSignal ?? 'SIGTERM', parity: spec,
     });
     const output = typeof io.output === 'object' ? io.output.fd : log ? 'pipe' : 'inherit';
     const child = spawnAttached('systemd-nspawn', args, io.stdin && !log ? 'inherit' : 'ignore', output);
@@ -63,6 +66,13 @@ export class AppRunner implements ContainerRunner {
       log.capture(child.stderr!, 'stderr');
     }
     const leader = await findLeader(child);
+    if (leader) {
+      await applySysctls(spec, leader.pid).catch(async (err: unknown) => {
+        try { process.kill(leader.pid, 'SIGKILL'); } catch { /* gone */ }
+        await child.exit;
+        throw err;
+      });
+    }
     Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(child), leader, startedAt: new Date().toISOString() }));
     await this.containers.write(rec);
     hooks.onStarted?.(rec);

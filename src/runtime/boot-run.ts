@@ -24,6 +24,7 @@ import { hostExecPath, type ContainerExec, type ExecTarget } from './exec/contai
 import { buildSystemdRunArgs } from './exec/systemd-run-args.js';
 import { lstat } from 'node:fs/promises';
 import { useTerminal } from './terminal.js';
+import { applySysctls, parityBinds } from './parity-args.js';
 
 
 /** how often to ask systemd whether it is up: each ask is an nsenter + systemctl (a few ms) */
@@ -90,17 +91,19 @@ export class BootRunner implements ContainerRunner {
       const workdir = containerWorkdir(spec.workdir, image.config.config?.WorkingDir);
       if (spec.command.length) await checkCommand(c.rootfs, spec.command[0], DEFAULT_PATH, workdir);
 
+      const extra = await parityBinds(spec, c.rootfs);
       const bootLog = path.join(c.dir, 'boot.log');
       const log = await open(bootLog, 'w', 0o600);
       try {
         nspawn = spawnAttached('systemd-nspawn', buildNspawnArgs({
-          machine: rec.name, directory: c.rootfs, argv: [], env: [], hostname, boot: true,
-          tty: false, binds: spec.volumes, register: systemdIsPid1(),
+          machine: rec.name, directory: c.rootfs, argv: [], env: extra.env, hostname, boot: true,
+          tty: false, binds: [...spec.volumes, ...extra.binds], register: systemdIsPid1(), parity: spec,
         }), 'ignore', log.fd);
       } finally {
         await log.close();
       }
       const leader = await findLeader(nspawn);
+      if (leader) await applySysctls(spec, leader.pid);
       Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(nspawn), leader, startedAt: new Date().toISOString() }));
       await this.containers.write(rec);
       // nspawn killed: systemd and everything under it would run on

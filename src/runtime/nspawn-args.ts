@@ -1,3 +1,6 @@
+import type { ParityOptions } from '../engine/parity.js';
+import { parityNspawnArgs } from './parity-args.js';
+
 /** Everything systemd-nspawn needs to know to start one container. */
 export interface NspawnSpec {
   machine: string;
@@ -16,6 +19,8 @@ export interface NspawnSpec {
   killSignal?: string;
   /** boot the image's init (systemd) as PID 1; argv then holds init's arguments */
   boot?: boolean;
+  /** limits, capabilities, devices (engine/parity.ts); on systemd hosts (register) the cgroup limits become --property= */
+  parity?: ParityOptions;
 }
 
 /** nspawn separates --bind fields with ':'; a literal ':' in a path is written '\:'. */
@@ -46,6 +51,7 @@ export function buildNspawnArgs(spec: NspawnSpec): string[] {
   for (const b of spec.binds) {
     args.push(`--${b.readOnly ? 'bind-ro' : 'bind'}=${escapeBindPath(b.source)}:${escapeBindPath(b.target)}`);
   }
+  if (spec.parity) args.push(...parityNspawnArgs(spec.parity, { boot: !!spec.boot, systemdHost: spec.register }));
   args.push('--', ...spec.argv);
   return args;
 }
