@@ -20,6 +20,7 @@ import { runnerFor } from './runners.js';
 import { checkSpecInput, specFor, type ContainerSpecInput } from './spec.js';
 import { startDetached } from './supervisor.js';
 import { writeCidfile } from './cidfile.js';
+import { removeCgroups } from '../runtime/cgroups.js';
 
 export interface CreateOptions extends PullOptions {
   /** when to pull the image (default missing) */
@@ -125,6 +126,9 @@ export class ContainerService {
     // nothing of it may run on once it is gone: its PID namespace, nspawn, its supervisor, its mount
     await endProcesses(rec.state);
     await endSupervisor(rec.state.supervisor, 5000);
+    // a supervisor that was killed could not remove the container's cgroups: only ones named for it, under /sys/fs/cgroup
+    const own = (rec.state.cgroups ?? []).filter(d => d.startsWith('/sys/fs/cgroup/') && path.basename(d) === `racker-${rec.id.slice(0, 12)}` && !d.includes('/../'));
+    if (own.length) await removeCgroups(own);
     const rootfs = this.rootfs(rec);
     if (await isMounted(rootfs)) await unmount(rootfs);
     const left = await leftovers(this.store, rec);

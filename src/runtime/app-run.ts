@@ -22,6 +22,7 @@ import { containerWorkdir } from './workdir.js';
 import { checkVolumeSource, makeMountPoint } from './volumes.js';
 import { useTerminal } from './terminal.js';
 import { applySysctls, parityBinds } from './parity-args.js';
+import { inCgroups, makeCgroups, oomKilled, removeCgroups, type ContainerCgroups } from './cgroups.js';
 
 /** App mode: the image's command as the container's PID 1, in a fresh or kept writable layer. */
 export class AppRunner implements ContainerRunner {
@@ -60,7 +61,20 @@ export class AppRunner implements ContainerRunner {
       killSignal: spec.stopSignal ?? 'SIGTERM', parity: spec,
     });
     const output = typeof io.output === 'object' ? io.output.fd : log ? 'pipe' : 'inherit';
-    const child = spawnAttached('systemd-nspawn', args, io.stdin && !log ? 'inherit' : 'ignore', output);
+    // resource limits where PID 1 is not systemd: cgroups of racker's own, gone with the container (docs/run.md)
+    const cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec);
+    try {
+      return await this.attach(rec, args, io, log, output, hooks, cg);
+    } finally {
+      if (cg) await removeCgroups(cg.dirs);
+    }
+  }
+
+  private async attach(rec: ContainerRecord, args: string[], io: RunIO, log: LogWriter | undefined, output: 'inherit' | 'pipe' | number,
+    hooks: RunHooks, cg: ContainerCgroups | undefined): Promise<number> {
+    const spec = rec.spec;
+    const nspawn = inCgroups(cg, 'systemd-nspawn', args);
+    const child = spawnAttached(nspawn.cmd, nspawn.args, io.stdin && !log ? 'inherit' : 'ignore', output);
     if (log) {
       log.capture(child.stdout!, 'stdout');
       log.capture(child.stderr!, 'stderr');
@@ -73,7 +87,7 @@ export class AppRunner implements ContainerRunner {
         throw err;
       });
     }
-    Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(child), leader, startedAt: new Date().toISOString() }));
+    Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(child), leader, startedAt: new Date().toISOString(), cgroups: cg?.dirs }));
     await this.containers.write(rec);
     hooks.onStarted?.(rec);
 
@@ -92,7 +106,11 @@ export class AppRunner implements ContainerRunner {
     // killed by `racker stop/kill/rm -f`: nspawn says 1, docker users expect 128+signal
     const killedBy = (await this.containers.read(rec.id))?.state.killedBy;
     if (killedBy && code === 1) code = 128 + (signalNumber(killedBy) ?? 9);
+    // over --memory: the kernel killed it; nspawn says 1 for a killed PID 1, docker says 137
+    const oom = cg ? await oomKilled(cg) : false;
+    if (oom && code === 1) code = 137;
     Object.assign(rec, toExited(rec, code));
+    if (oom) rec.state.oomKilled = true;
     await this.containers.write(rec);
     verbose(`container ${rec.name} exited with code ${code}`);
     return code;

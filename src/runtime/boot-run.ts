@@ -25,6 +25,7 @@ import { buildSystemdRunArgs } from './exec/systemd-run-args.js';
 import { lstat } from 'node:fs/promises';
 import { useTerminal } from './terminal.js';
 import { applySysctls, parityBinds } from './parity-args.js';
+import { inCgroups, makeCgroups, oomKilled, removeCgroups, type ContainerCgroups } from './cgroups.js';
 
 
 /** how often to ask systemd whether it is up: each ask is an nsenter + systemctl (a few ms) */
@@ -82,6 +83,7 @@ export class BootRunner implements ContainerRunner {
     }
     let nspawn: AttachedChild | undefined;
     let ended: Promise<void> | undefined;
+    let cg: ContainerCgroups | undefined;
     try {
       const hostname = spec.hostname ?? rec.name;
       await writeIdentityFiles(c.rootfs, hostname);
@@ -95,16 +97,19 @@ export class BootRunner implements ContainerRunner {
       const bootLog = path.join(c.dir, 'boot.log');
       const log = await open(bootLog, 'w', 0o600);
       try {
-        nspawn = spawnAttached('systemd-nspawn', buildNspawnArgs({
+        // resource limits where PID 1 is not systemd: cgroups of racker's own (docs/run.md)
+        cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec);
+        const start = inCgroups(cg, 'systemd-nspawn', buildNspawnArgs({
           machine: rec.name, directory: c.rootfs, argv: [], env: extra.env, hostname, boot: true,
           tty: false, binds: [...spec.volumes, ...extra.binds], register: systemdIsPid1(), parity: spec,
-        }), 'ignore', log.fd);
+        }));
+        nspawn = spawnAttached(start.cmd, start.args, 'ignore', log.fd);
       } finally {
         await log.close();
       }
       const leader = await findLeader(nspawn);
       if (leader) await applySysctls(spec, leader.pid);
-      Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(nspawn), leader, startedAt: new Date().toISOString() }));
+      Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(nspawn), leader, startedAt: new Date().toISOString(), cgroups: cg?.dirs }));
       await this.containers.write(rec);
       // nspawn killed: systemd and everything under it would run on
       let killed: number | undefined;
@@ -116,12 +121,14 @@ export class BootRunner implements ContainerRunner {
       let code = spec.command.length ? await this.runCommand(target, nspawn, rec, io, workdir, c.dir) : await nspawn.exit;
       code = killed ?? code;
       Object.assign(rec, toExited(rec, code));
+      if (cg && await oomKilled(cg)) rec.state.oomKilled = true;
       await this.containers.write(rec);
       return code;
     } finally {
       if (nspawn) await this.powerOff(nspawn, spec.stopTimeout);
       await ended;
       await c.release();
+      if (cg) await removeCgroups(cg.dirs);
     }
   }
 
