@@ -20,6 +20,7 @@ import { runnerFor } from './runners.js';
 import { checkSpecInput, specFor, type ContainerSpecInput } from './spec.js';
 import { startDetached } from './supervisor.js';
 import { writeCidfile } from './cidfile.js';
+import { waitFor, type WaitCondition } from './wait.js';
 import { removeCgroups } from '../runtime/cgroups.js';
 
 export interface CreateOptions extends PullOptions {
@@ -166,6 +167,12 @@ export class ContainerService {
     return (await listReconciled(this.store))
       .filter(c => opts.all || c.state.status === 'running')
       .sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  /** docker wait (and --condition healthy): the exit code, or undefined for healthy */
+  async wait(nameOrId: string, condition: WaitCondition = 'not-running', timeoutMs?: number): Promise<number | undefined> {
+    const rec = await this.get(nameOrId);
+    return waitFor(rec, condition, async () => { const r = await this.store.read(rec.id); return r && reconcile(this.store, r); }, timeoutMs);
   }
 
   async inspect(nameOrId: string): Promise<Record<string, unknown> | undefined> {

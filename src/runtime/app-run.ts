@@ -98,6 +98,7 @@ export class AppRunner implements ContainerRunner {
     try {
       code = await child.exit;
       await ended;
+      await hooks.beforeExit?.();
     } finally {
       stopper.dispose();
       await log?.close();

@@ -120,6 +120,7 @@ export class BootRunner implements ContainerRunner {
       hooks.onStarted?.(rec);
       let code = spec.command.length ? await this.runCommand(target, nspawn, rec, io, workdir, c.dir) : await nspawn.exit;
       code = killed ?? code;
+      await hooks.beforeExit?.();
       Object.assign(rec, toExited(rec, code));
       if (cg && await oomKilled(cg)) rec.state.oomKilled = true;
       await this.containers.write(rec);
