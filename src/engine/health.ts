@@ -72,7 +72,7 @@ export class HealthMonitor {
     const start = new Date();
     const { cmd, args, env, replaceEnv } = await this.command(h.test!);
     const timeoutMs = (h.timeout || HEALTH_DEFAULTS.timeout) / 1e6;
-    const r = await runAllowFail(cmd, args, { timeout: timeoutMs, all: true, env, replaceEnv });
+    const r = await runAllowFail(cmd, args, { timeout: timeoutMs, all: true, env, replaceEnv, stripFinalNewline: false });
     if (this.stopped) return;
     const output = r.timedOut ? `Health check exceeded timeout (${timeoutMs / 1000}s)` : String(r.all ?? '').slice(0, OUTPUT_MAX);
     const exitCode = r.timedOut ? -1 : r.exitCode ?? -1;
