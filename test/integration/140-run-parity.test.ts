@@ -182,10 +182,16 @@ describe('resources (cgroups racker makes where PID 1 is not systemd)', () => {
   });
 
   it('bad limits are refused with 125 and one line', async () => {
-    for (const args of [['-m', '1k'], ['--memory-swap', '1g'], ['--cpus', 'many'], ['--cpu-shares', '1'], ['--pids-limit', 'x']]) {
+    const cases: [string[], RegExp][] = [
+      [['-m', '1k'], /--memory is too small/], [['--memory-swap', '1g'], /--memory-swap needs --memory/], [['--cpus', 'many'], /invalid --cpus/],
+      [['--cpu-shares', '1'], /invalid --cpu-shares 1/], [['--pids-limit', 'x'], /invalid --pids-limit/],
+    ];
+    for (const [args, message] of cases) {
       const r = await run([...args, BUSYBOX, 'true']);
       expect(r.exitCode).toBe(125);
-      expect(r.stderr.split('\n').filter(l => l.startsWith('racker:'))).toHaveLength(1);
+      const lines = r.stderr.split('\n').filter(l => l.startsWith('racker:'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
     }
   });
 });
