@@ -26,6 +26,8 @@ export interface RunOptions {
   cwd?: string;
   /** added to our environment */
   env?: NodeJS.ProcessEnv;
+  /** `env` is the whole environment, none of ours */
+  replaceEnv?: boolean;
   /** milliseconds; then SIGTERM (SIGKILL 5 s later) and `timedOut` */
   timeout?: number;
   /** written to the command's stdin (otherwise stdin is /dev/null) */
@@ -82,7 +84,7 @@ function finish(chunks: Buffer[], encoding: 'utf8' | 'buffer', strip: boolean): 
 function collect(cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult<string | Buffer>> {
   return new Promise(resolve => {
     const stdin = opts.input !== undefined || opts.inputFile !== undefined ? 'pipe' : 'ignore';
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ? { ...process.env, ...opts.env } : process.env, stdio: [stdin, 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ? (opts.replaceEnv ? opts.env : { ...process.env, ...opts.env }) : process.env, stdio: [stdin, 'pipe', 'pipe'] });
     track(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];

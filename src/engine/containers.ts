@@ -23,6 +23,9 @@ import { listReconciled, reconcile } from './reconcile.js';
 import { runnerFor } from './runners.js';
 import { checkSpecInput, specFor, type ContainerSpecInput } from './spec.js';
 import { startDetached } from './supervisor.js';
+import { writeCidfile } from './cidfile.js';
+import { waitFor, type WaitCondition } from './wait.js';
+import { removeCgroups } from '../runtime/cgroups.js';
 
 export interface CreateOptions extends PullOptions {
   /** when to pull the image (default missing) */
@@ -59,7 +62,9 @@ export class ContainerService {
     }
     spec.mounts = await this.volumesFor(spec, image);
     if (!spec.mounts.length) delete spec.mounts;
-    return this.store.create(spec, image.layers);
+    const rec = await this.store.create(spec, image.layers);
+    if (spec.cidfile) await writeCidfile(spec.cidfile, rec.id).catch(async (err: unknown) => { await this.store.remove(rec.id); throw err; });
+    return rec;
   }
 
   /**
@@ -163,6 +168,9 @@ export class ContainerService {
     // nothing of it may run on once it is gone: its PID namespace, nspawn, its supervisor, its mount
     await endProcesses(rec.state);
     await endSupervisor(rec.state.supervisor, 5000);
+    // a supervisor that was killed could not remove the container's cgroups: only ones named for it, under /sys/fs/cgroup
+    const own = (rec.state.cgroups ?? []).filter(d => d.startsWith('/sys/fs/cgroup/') && path.basename(d) === `racker-${rec.id.slice(0, 12)}` && !d.includes('/../'));
+    if (own.length) await removeCgroups(own);
     const rootfs = this.rootfs(rec);
     if (await isMounted(rootfs)) await unmount(rootfs);
     const left = await leftovers(this.store, rec);
@@ -208,6 +216,12 @@ export class ContainerService {
     return (await listReconciled(this.store, this.ended))
       .filter(c => opts.all || c.state.status === 'running')
       .sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  /** docker wait (and --condition healthy): the exit code, or undefined for healthy */
+  async wait(nameOrId: string, condition: WaitCondition = 'not-running', timeoutMs?: number): Promise<number | undefined> {
+    const rec = await this.get(nameOrId);
+    return waitFor(rec, condition, async () => { const r = await this.store.read(rec.id); return r && reconcile(this.store, r); }, timeoutMs);
   }
 
   async inspect(nameOrId: string): Promise<Record<string, unknown> | undefined> {

@@ -3,6 +3,7 @@ import { shortId } from '../image/digest.js';
 import { containerLeader } from '../runtime/host.js';
 import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
 import type { StoreLayout } from '../store/layout.js';
+import { parityJson } from './inspect-parity.js';
 
 /** docker's `container inspect` document, from the stored spec and state. */
 export async function containerJson(store: ContainerStore, layout: StoreLayout, rec: ContainerRecord): Promise<Record<string, unknown>> {
@@ -10,6 +11,7 @@ export async function containerJson(store: ContainerStore, layout: StoreLayout, 
   const running = rec.state.status === 'running';
   const leader = running && rec.state.nspawnPid ? await containerLeader(rec.state.nspawnPid) : undefined;
   const spec = rec.spec;
+  const parity = parityJson(rec);
   return {
     Id: rec.id,
     Name: rec.name,
@@ -26,6 +28,7 @@ export async function containerJson(store: ContainerStore, layout: StoreLayout, 
       NspawnPid: running ? rec.state.nspawnPid ?? 0 : 0,
       StartedAt: rec.state.startedAt ?? '',
       FinishedAt: rec.state.finishedAt ?? '',
+      ...parity.State,
     },
     Config: {
       Hostname: spec.hostname ?? shortId(rec.id),
@@ -36,12 +39,14 @@ export async function containerJson(store: ContainerStore, layout: StoreLayout, 
       Tty: spec.tty,
       OpenStdin: spec.interactive,
       Boot: spec.mode === 'boot',
+      ...parity.Config,
     },
     HostConfig: {
       AutoRemove: rec.autoRemove, StopTimeout: spec.stopTimeout, BootTimeout: spec.bootTimeout, ReadonlyRootfs: !!spec.readOnly,
       NetworkMode: spec.network?.mode === 'bridge' ? spec.network.networks[0]?.name : spec.network?.mode === 'container' ? `container:${spec.network.container}` : spec.network?.mode ?? 'host',
       PortBindings: Object.fromEntries((spec.network?.publish ?? []).map(p => [`${p.containerPort}/${p.protocol}`, [{ HostIp: p.hostIp ?? '', HostPort: p.hostPort ? String(p.hostPort) : '' }]])),
       Dns: spec.network?.dns ?? [], ExtraHosts: (spec.network?.addHosts ?? []).map(h => `${h.names[0]}:${h.ip}`),
+      ...parity.HostConfig,
     },
     Mounts: [
       ...spec.volumes.map(v => ({ Type: 'bind', Source: v.source, Destination: v.target, RW: !v.readOnly })),

@@ -6,11 +6,12 @@ import { containerWorkdir } from '../runtime/workdir.js';
 import { validateContainerName, type ContainerSpec, type TmpfsMount, type VolumeMount } from '../store/container-store.js';
 import { networkSpecFor, type NetworkInput } from './network-spec.js';
 import type { ImageRecord } from '../store/image-store.js';
+import { imageParity, parityFor, type ParityOptions } from './parity.js';
 
 export type { ContainerSpec } from '../store/container-store.js';
 
 /** What a caller says about a container to be made; `specFor` turns it into the one stored ContainerSpec. */
-export interface ContainerSpecInput {
+export interface ContainerSpecInput extends ParityOptions {
   /** image reference, curated label or id, as the caller named it */
   image: string;
   /** how `ps` and `inspect` name the image, when not as `image` (e.g. a label for an id) */
@@ -82,6 +83,7 @@ export function checkSpecInput(input: ContainerSpecInput): void {
   if (input.workdir !== undefined) containerWorkdir(input.workdir, undefined);
   timeout(input.stopTimeout, DEFAULT_STOP_TIMEOUT, 'stop timeout', true);
   timeout(input.bootTimeout, DEFAULT_BOOT_TIMEOUT, 'boot timeout', false);
+  parityFor(input, input.boot === undefined ? undefined : input.boot ? 'boot' : 'app');
 }
 
 /** The stored spec for `input` on `image`: the rest of the checks, and the command line resolved. */
@@ -116,5 +118,7 @@ export function specFor(input: ContainerSpecInput, image: ImageRecord, imageName
     ...(input.mounts?.length ? { mounts: input.mounts.map(m => ({ ...m, target: checkVolumeTarget(m.target) })) } : {}),
     ...(input.readOnly ? { readOnly: true } : {}),
     ...(network ? { network } : {}),
+    // limits, capabilities, devices, labels, health (docs/run.md); the image's Labels, StopSignal and Healthcheck under them
+    ...parityFor(imageParity(input, image.config.config), boot ? 'boot' : 'app'),
   };
 }

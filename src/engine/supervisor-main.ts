@@ -9,6 +9,7 @@ import { RackerError } from '../errors.js';
 import { logLevel } from '../log.js';
 import { openRoot, runnerFor } from './runners.js';
 import { SupervisorReport } from './supervisor.js';
+import { HealthMonitor } from './health.js';
 
 async function supervise(argv: string[], report: SupervisorReport): Promise<number> {
   const rootAt = argv.indexOf('--root');
@@ -20,7 +21,16 @@ async function supervise(argv: string[], report: SupervisorReport): Promise<numb
   const rec = await deps.containers.get(id);
   const image = await deps.images.readImage(rec.image);
   if (!image) throw new RackerError(`image ${rec.imageName} of container ${rec.name} is no longer in the store`, { hint: `pull it again (racker pull ${rec.imageName}) or remove the container` });
-  return runnerFor(rec, deps).run(rec, image, { stdin: false, output: 'log' }, { onStarted: r => report.started(r.id) });
+  // the health check (--health-cmd or the image's) runs while the container does
+  let health: HealthMonitor | undefined;
+  return runnerFor(rec, deps).run(rec, image, { stdin: false, output: 'log' }, {
+    onStarted: (r) => {
+      report.started(r.id);
+      health = new HealthMonitor(deps.containers, r, image);
+      void health.start();
+    },
+    beforeExit: async () => { await health?.stop(); },
+  });
 }
 
 // detached in its own session: terminal signals are not ours to act on

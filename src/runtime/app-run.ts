@@ -1,7 +1,7 @@
 import { verbose, warn } from '../log.js';
 import { spawnAttached, signalNumber } from '../process.js';
 import type { ImageRecord } from '../store/image-store.js';
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord, ContainerStore, PublishedPort } from '../store/container-store.js';
 import { shortId } from '../image/digest.js';
 import { toExited, toRunning } from './lifecycle.js';
 import type { ContainerRunner, RunHooks, RunIO, RunnerDeps } from './runner.js';
@@ -23,6 +23,8 @@ import { resolveUser } from './user.js';
 import { containerWorkdir } from './workdir.js';
 import { checkVolumeSource, makeMountPoint } from './volumes.js';
 import { useTerminal } from './terminal.js';
+import { applySysctls, parityBinds } from './parity-args.js';
+import { inCgroups, makeCgroups, oomKilled, removeCgroups, type ContainerCgroups } from './cgroups.js';
 
 /** App mode: the image's command as the container's PID 1, in a fresh or kept writable layer. */
 export class AppRunner implements ContainerRunner {
@@ -53,7 +55,8 @@ export class AppRunner implements ContainerRunner {
     const argv = spec.command;
     const cfg = image.config.config ?? {};
     const hostname = spec.hostname ?? shortId(rec.id);
-    const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg.Env, name => warn(`the image's Env entry ${JSON.stringify(name.slice(0, 80))} cannot be passed on by systemd-nspawn (names are letters, digits and _): left out`)), [['HOSTNAME', hostname]], spec.env);
+    const extra = await parityBinds(spec, rootfs);
+    const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg.Env, name => warn(`the image's Env entry ${JSON.stringify(name.slice(0, 80))} cannot be passed on by systemd-nspawn (names are letters, digits and _): left out`)), [['HOSTNAME', hostname]], extra.env, spec.env);
     checkEnvSize(env);
     const workdir = containerWorkdir(spec.workdir, cfg.WorkingDir);
     await mkdirInRoot(rootfs, workdir);
@@ -69,17 +72,37 @@ export class AppRunner implements ContainerRunner {
     // -t without a terminal on both sides: the pipes as they are (docs/run.md)
     const args = buildNspawnArgs({
       machine: rec.name, directory: rootfs, argv, env, workdir, user, hostname,
-      tty: io.output === 'inherit' && useTerminal(spec.tty), binds: [...spec.volumes, ...mounts.binds], register: systemdIsPid1(), killSignal: 'SIGTERM',
-      extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
+      tty: io.output === 'inherit' && useTerminal(spec.tty), binds: [...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(),
+      killSignal: spec.stopSignal ?? 'SIGTERM', parity: spec, extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
     });
     const output = typeof io.output === 'object' ? io.output.fd : log ? 'pipe' : 'inherit';
-    const child = spawnAttached('systemd-nspawn', args, io.stdin && !log ? 'inherit' : 'ignore', output);
+    // resource limits where PID 1 is not systemd: cgroups of racker's own, gone with the container (docs/run.md)
+    const cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec);
+    try {
+      return await this.attach(rec, args, io, log, output, hooks, cg, network.ports);
+    } finally {
+      if (cg) await removeCgroups(cg.dirs);
+    }
+  }
+
+  private async attach(rec: ContainerRecord, args: string[], io: RunIO, log: LogWriter | undefined, output: 'inherit' | 'pipe' | number,
+    hooks: RunHooks, cg: ContainerCgroups | undefined, ports: PublishedPort[]): Promise<number> {
+    const spec = rec.spec;
+    const nspawn = inCgroups(cg, 'systemd-nspawn', args);
+    const child = spawnAttached(nspawn.cmd, nspawn.args, io.stdin && !log ? 'inherit' : 'ignore', output);
     if (log) {
       log.capture(child.stdout!, 'stdout');
       log.capture(child.stderr!, 'stderr');
     }
     const leader = await findLeader(child);
-    Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(child), leader, startedAt: new Date().toISOString(), ports: network.ports }));
+    if (leader) {
+      await applySysctls(spec, leader.pid).catch(async (err: unknown) => {
+        try { process.kill(leader.pid, 'SIGKILL'); } catch { /* gone */ }
+        await child.exit;
+        throw err;
+      });
+    }
+    Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(child), leader, startedAt: new Date().toISOString(), cgroups: cg?.dirs, ports }));
     await this.containers.write(rec);
     hooks.onStarted?.(rec);
 
@@ -90,6 +113,7 @@ export class AppRunner implements ContainerRunner {
     try {
       code = await child.exit;
       await ended;
+      await hooks.beforeExit?.();
     } finally {
       stopper.dispose();
       await log?.close();
@@ -98,7 +122,11 @@ export class AppRunner implements ContainerRunner {
     // killed by `racker stop/kill/rm -f`: nspawn says 1, docker users expect 128+signal
     const killedBy = (await this.containers.read(rec.id))?.state.killedBy;
     if (killedBy && code === 1) code = 128 + (signalNumber(killedBy) ?? 9);
+    // over --memory: the kernel killed it; nspawn says 1 for a killed PID 1, docker says 137
+    const oom = cg ? await oomKilled(cg) : false;
+    if (oom && code === 1) code = 137;
     Object.assign(rec, toExited(rec, code));
+    if (oom) rec.state.oomKilled = true;
     await this.containers.write(rec);
     verbose(`container ${rec.name} exited with code ${code}`);
     return code;

@@ -26,6 +26,8 @@ import { hostExecPath, type ContainerExec, type ExecTarget } from './exec/contai
 import { buildSystemdRunArgs } from './exec/systemd-run-args.js';
 import { lstat } from 'node:fs/promises';
 import { useTerminal } from './terminal.js';
+import { applySysctls, parityBinds } from './parity-args.js';
+import { inCgroups, makeCgroups, oomKilled, removeCgroups, type ContainerCgroups } from './cgroups.js';
 
 
 /** how often to ask systemd whether it is up: each ask is an nsenter + systemctl (a few ms) */
@@ -88,6 +90,7 @@ export class BootRunner implements ContainerRunner {
     let nspawn: AttachedChild | undefined;
     let ended: Promise<void> | undefined;
     let network: ConnectedNetwork | undefined;
+    let cg: ContainerCgroups | undefined;
     try {
       const hostname = spec.hostname ?? rec.name;
       await writeIdentityFiles(c.rootfs, hostname);
@@ -99,19 +102,24 @@ export class BootRunner implements ContainerRunner {
       if (spec.command.length) await checkCommand(c.rootfs, spec.command[0], DEFAULT_PATH, workdir);
 
       network = await connectNetwork(this.deps.networks, this.containers, rec, c.rootfs, image, hostname);
+      const extra = await parityBinds(spec, c.rootfs);
       const bootLog = path.join(c.dir, 'boot.log');
       const log = await open(bootLog, 'w', 0o600);
       try {
-        nspawn = spawnAttached('systemd-nspawn', buildNspawnArgs({
-          machine: rec.name, directory: c.rootfs, argv: [], env: [], hostname, boot: true,
-          tty: false, binds: [...spec.volumes, ...mounts.binds], register: systemdIsPid1(),
+        // resource limits where PID 1 is not systemd: cgroups of racker's own (docs/run.md)
+        cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec);
+        const start = inCgroups(cg, 'systemd-nspawn', buildNspawnArgs({
+          machine: rec.name, directory: c.rootfs, argv: [], env: extra.env, hostname, boot: true,
+          tty: false, binds: [...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(), parity: spec,
           extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
-        }), 'ignore', log.fd);
+        }));
+        nspawn = spawnAttached(start.cmd, start.args, 'ignore', log.fd);
       } finally {
         await log.close();
       }
       const leader = await findLeader(nspawn);
-      Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(nspawn), leader, startedAt: new Date().toISOString(), ports: network.ports }));
+      if (leader) await applySysctls(spec, leader.pid);
+      Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(nspawn), leader, startedAt: new Date().toISOString(), cgroups: cg?.dirs, ports: network.ports }));
       await this.containers.write(rec);
       // nspawn killed: systemd and everything under it would run on
       let killed: number | undefined;
@@ -122,7 +130,9 @@ export class BootRunner implements ContainerRunner {
       hooks.onStarted?.(rec);
       let code = spec.command.length ? await this.runCommand(target, nspawn, rec, io, workdir, c.dir) : await nspawn.exit;
       code = killed ?? code;
+      await hooks.beforeExit?.();
       Object.assign(rec, toExited(rec, code));
+      if (cg && await oomKilled(cg)) rec.state.oomKilled = true;
       await this.containers.write(rec);
       return code;
     } finally {
@@ -131,6 +141,7 @@ export class BootRunner implements ContainerRunner {
       await network?.release();
       await c.release();
       if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);
+      if (cg) await removeCgroups(cg.dirs);
     }
   }
 

@@ -1,3 +1,6 @@
+import type { ParityOptions } from '../store/parity-spec.js';
+import { parityNspawnArgs } from './parity-args.js';
+
 /** Everything systemd-nspawn needs to know to start one container. */
 export interface NspawnSpec {
   machine: string;
@@ -18,6 +21,8 @@ export interface NspawnSpec {
   boot?: boolean;
   /** options made elsewhere (network namespace, tmpfs mounts, --read-only), before the command */
   extra?: string[];
+  /** limits, capabilities, devices (engine/parity.ts); on systemd hosts (register) the cgroup limits become --property= */
+  parity?: ParityOptions;
 }
 
 /** nspawn separates --bind fields with ':'; a literal ':' in a path is written '\:'. */
@@ -48,6 +53,7 @@ export function buildNspawnArgs(spec: NspawnSpec): string[] {
   for (const b of spec.binds) {
     args.push(`--${b.readOnly ? 'bind-ro' : 'bind'}=${escapeBindPath(b.source)}:${escapeBindPath(b.target)}`);
   }
+  if (spec.parity) args.push(...parityNspawnArgs(spec.parity, { boot: !!spec.boot, systemdHost: spec.register }));
   args.push(...spec.extra ?? []);
   args.push('--', ...spec.argv);
   return args;

@@ -22,6 +22,8 @@ export interface RunIO {
 export interface RunHooks {
   /** called once the container runs (booted: once systemd is up); detached runs report back then */
   onStarted?(rec: ContainerRecord): void;
+  /** called once the container has ended, before its exit is recorded (the health monitor stops then) */
+  beforeExit?(): Promise<void>;
 }
 
 /**

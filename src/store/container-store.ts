@@ -6,6 +6,8 @@ import { shortId } from '../image/digest.js';
 import { writeFileAtomic } from './atomic.js';
 import { withLock } from '../lock.js';
 import type { StoreLayout } from './layout.js';
+import type { ParityOptions } from './parity-spec.js';
+import type { HealthState } from './parity-spec.js';
 
 /**
  * The container's PID 1 as the host sees it, named so that a reused pid is
@@ -35,6 +37,12 @@ export interface ContainerState {
   finishedAt?: string;
   /** host ports published for it while it runs */
   ports?: PublishedPort[];
+  /** killed by the kernel for going over --memory */
+  oomKilled?: boolean;
+  /** cgroup directories racker made for the container's limits (removed when it ends) */
+  cgroups?: string[];
+  /** the health check's state, kept by the supervisor */
+  health?: HealthState;
 }
 
 /**
@@ -42,7 +50,7 @@ export interface ContainerState {
  * stored with it, and read by everything after: the runners, start and
  * restart, inspect. Nothing about a container is passed around beside it.
  */
-export interface ContainerSpec {
+export interface ContainerSpec extends ParityOptions {
   mode: 'app' | 'boot';
   /** image id (config digest) */
   image: string;

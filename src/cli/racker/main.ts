@@ -13,7 +13,8 @@ import * as doctor from './doctor.js';
 import * as compose from './compose.js';
 import * as volume from './volume.js';
 import * as network from './network.js';
+import * as wait from './wait.js';
 
 const program = createProgram('racker', 'run containers with systemd-nspawn: app containers from OCI images, and OS containers');
-for (const verb of [pull, run, exec, ps, logs, stop, rm, images, rmi, inspect, network, volume, compose, doctor]) verb.register(program);
+for (const verb of [pull, run, exec, ps, logs, stop, wait, rm, images, rmi, inspect, network, volume, compose, doctor]) verb.register(program);
 await main(program, process.argv.slice(2));

@@ -6,11 +6,19 @@ import type { ContainerRecord } from '../../store/container-store.js';
 import { formatTable, timeAgo } from '../table.js';
 import { renderTemplate } from '../go-template.js';
 import { printableJson } from '../../untrusted.js';
+import { collect } from '../context.js';
+import { matchesFilters, parsePsFilters } from '../ps-filter.js';
+
+/** docker's health suffix of a running container's STATUS */
+function healthText(rec: ContainerRecord): string {
+  const h = rec.state.health?.status;
+  return h === 'starting' ? ' (health: starting)' : h ? ` (${h})` : '';
+}
 
 /** docker's STATUS column: "Up 3 minutes", "Exited (0) 2 seconds ago", "Created". */
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
   const s = rec.state;
-  if (s.status === 'running') return `Up ${timeAgo(s.startedAt ?? rec.created, now).replace(/ ago$/, '')}`;
+  if (s.status === 'running') return `Up ${timeAgo(s.startedAt ?? rec.created, now).replace(/ ago$/, '')}${healthText(rec)}`;
   if (s.status === 'exited') return `Exited (${s.exitCode ?? -1}) ${timeAgo(s.finishedAt ?? rec.created, now)}`;
   return 'Created';
 }
@@ -26,12 +34,15 @@ export function register(program: Command): void {
     .option('-a, --all', 'also stopped containers')
     .option('-q, --quiet', 'only ids')
     .option('--no-trunc', 'do not shorten ids and commands')
+    .option('-f, --filter <KEY=VALUE>', 'label=KEY[=VALUE], name=, status=, id=, health= (repeatable)', collect, [])
     .option('--format <format>', 'table, json (one object per line) or a Go template such as {{.Names}}', 'table')
-    .action(async (flags: { all?: boolean; quiet?: boolean; trunc: boolean; format: string }) => {
+    .action(async (flags: { all?: boolean; quiet?: boolean; trunc: boolean; format: string; filter: string[] }) => {
+      const filters = parsePsFilters(flags.filter);
       if (!['table', 'json'].includes(flags.format) && !flags.format.includes('{{')) {
         throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use table, json or a template such as {{.Names}}' });
       }
-      const list = await engineFrom(program).containers.list({ all: flags.all });
+      // a status filter looks at stopped containers too, as docker's
+      const list = (await engineFrom(program).containers.list({ all: flags.all || filters.has('status') })).filter(c => matchesFilters(c, filters));
       const id = (c: ContainerRecord) => (flags.trunc ? shortId(c.id) : c.id);
       if (flags.quiet) {
         process.stdout.write(list.map(c => `${id(c)}\n`).join(''));

@@ -7,8 +7,9 @@ import { parseEnvAssignments, readEnvFile, mergeEnv } from '../../runtime/env.js
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../volumes/mount-spec.js';
 import { parsePublish } from '../../network/ports.js';
 import type { PullPolicy } from '../../engine/images.js';
+import { addParityOptions, parityInput, type ParityFlags } from '../run-parity.js';
 
-interface RunFlags {
+interface RunFlags extends ParityFlags {
   detach?: boolean;
   restart: string;
   interactive?: boolean;
@@ -40,7 +41,7 @@ interface RunFlags {
 }
 
 export function register(program: Command): void {
-  program.command('run')
+  const cmd = program.command('run')
     .description('run a command in a new container')
     .usage('[options] IMAGE [COMMAND] [ARG...]')
     .argument('<image>')
@@ -74,7 +75,9 @@ export function register(program: Command): void {
     .addOption(stopTimeoutOption())
     .option('--boot', 'boot the image\'s systemd as PID 1 and run the command inside it (default for curated OS images)')
     .option('--no-boot', 'run the command directly as PID 1, even for curated OS images')
-    .addOption(bootTimeoutOption())
+    .addOption(bootTimeoutOption());
+  // limits, capabilities, devices, labels, health: docs/run.md
+  addParityOptions(cmd)
     .action(async (image: string, command: string[], flags: RunFlags) => {
       const engine = engineFrom(program);
       if (flags.restart !== 'no') {
@@ -96,6 +99,7 @@ export function register(program: Command): void {
         },
         tty: !!flags.tty, interactive: !!flags.interactive, autoRemove: !!flags.rm,
         stopTimeout: flags.stopTimeout, bootTimeout: flags.bootTimeout,
+        ...await parityInput(flags),
       };
       const pull = { pull: flags.pull, tlsVerify: flags.tlsVerify };
       if (flags.detach) {

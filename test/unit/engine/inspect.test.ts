@@ -27,10 +27,13 @@ describe('containerJson', () => {
     expect(doc).toEqual({
       Id: ID, Name: 'web', Created: '2026-01-01T00:00:00Z', Path: '/bin/sh', Args: ['-c', 'exit 3'],
       Image: `sha256:${'c'.repeat(64)}`, ImageName: 'busybox',
-      State: { Status: 'exited', Running: false, ExitCode: 3, Pid: 0, NspawnPid: 0, StartedAt: 's', FinishedAt: 'f' },
-      Config: { Hostname: ID.slice(0, 12), Env: ['A=x=y', 'B='], Cmd: ['/bin/sh', '-c', 'exit 3'], WorkingDir: '/srv', User: 'app', Tty: true, OpenStdin: false, Boot: false },
+      State: { Status: 'exited', Running: false, ExitCode: 3, Pid: 0, NspawnPid: 0, StartedAt: 's', FinishedAt: 'f', OOMKilled: false },
+      Config: { Hostname: ID.slice(0, 12), Env: ['A=x=y', 'B='], Cmd: ['/bin/sh', '-c', 'exit 3'], WorkingDir: '/srv', User: 'app', Tty: true, OpenStdin: false, Boot: false, Labels: {} },
       HostConfig: {
         AutoRemove: true, StopTimeout: 3, BootTimeout: 60, ReadonlyRootfs: false, NetworkMode: 'host', PortBindings: {}, Dns: [], ExtraHosts: [],
+        // the run flags of docs/run.md, unset: docker's values for "not set"
+        CapAdd: null, CapDrop: null, ContainerIDFile: '', CpuShares: 0, Devices: [], Init: null, Memory: 0, MemorySwap: 0, NanoCpus: 0,
+        PidsLimit: null, Privileged: false, SecurityOpt: null, ShmSize: 67108864, Sysctls: {}, Ulimits: [],
       },
       Mounts: [{ Type: 'bind', Source: '/h', Destination: '/srv', RW: false }, { Type: 'bind', Source: '/g', Destination: '/data', RW: true }],
       NetworkSettings: { Mode: 'host', Networks: {}, Ports: {} },

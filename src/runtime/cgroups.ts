@@ -1,0 +1,178 @@
+import { readFile, rmdir, mkdir, writeFile, access } from 'node:fs/promises';
+import path from 'node:path';
+import { RackerError, isErrno } from '../errors.js';
+import type { ParityOptions } from '../store/parity-spec.js';
+import { debug, warn } from '../log.js';
+
+/**
+ * Resource limits where PID 1 is not systemd (no --property= to hand them to):
+ * racker makes a cgroup for the container itself, starts systemd-nspawn in it,
+ * and removes it when the container has ended (docs/run.md, "Resources").
+ *
+ * cgroup v1 (also the v1 half of a hybrid host): one directory per controller,
+ * under the cgroup racker runs in, so limits above racker still apply.
+ * cgroup v2 without systemd: /sys/fs/cgroup/racker/ID (a cgroup that holds
+ * processes cannot hand controllers to its children).
+ */
+export interface ContainerCgroups {
+  /** directories made, children before nothing: removed in this order */
+  dirs: string[];
+  /** cgroup.procs files the wrapper writes nspawn's pid into */
+  procs: string[];
+  /** where the OOM killer's count is read: v2 memory.events, v1 memory.oom_control */
+  oomFile?: string;
+}
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+export function wantsCgroup(p: ParityOptions): boolean {
+  return !!(p.memory || p.nanoCpus || p.cpuShares || p.pidsLimit);
+}
+
+/** v1 controller → its mount point, from /proc/self/mountinfo */
+async function v1Mounts(): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (!post?.startsWith('cgroup ')) continue;
+    const mountPoint = pre.split(' ')[4];
+    for (const opt of post.split(' ')[2]?.split(',') ?? []) if (['memory', 'cpu', 'pids'].includes(opt)) out.set(opt, mountPoint);
+  }
+  return out;
+}
+
+/** racker's own cgroup per controller ('' is v2), from /proc/self/cgroup */
+async function ownCgroups(): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const line of (await readFile('/proc/self/cgroup', 'utf8')).trim().split('\n')) {
+    const [, ctrls, p] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
+    if (ctrls === undefined) continue;
+    for (const c of ctrls.split(',')) out.set(c, p);
+  }
+  return out;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(() => true, () => false);
+}
+
+async function put(dir: string, file: string, value: string | number): Promise<void> {
+  debug(`cgroup: ${value} > ${path.join(dir, file)}`);
+  await writeFile(path.join(dir, file), String(value));
+}
+
+async function makeDir(dir: string, made: string[]): Promise<void> {
+  await mkdir(dir).catch(err => { if (!isErrno(err, 'EEXIST')) throw err; });
+  made.push(dir);
+}
+
+const PERIOD_US = 100_000;
+
+/** Make and fill the container's cgroups; undefined when nothing is limited. */
+export async function makeCgroups(id: string, p: ParityOptions): Promise<ContainerCgroups | undefined> {
+  if (!wantsCgroup(p)) return undefined;
+  const name = `racker-${id.slice(0, 12)}`;
+  const made: string[] = [];
+  try {
+    if (await exists(path.join(CGROUP_ROOT, 'cgroup.controllers'))) return await makeV2(name, p, made);
+    return await makeV1(name, p, made);
+  } catch (err) {
+    await removeCgroups(made);
+    if (err instanceof RackerError) throw err;
+    throw new RackerError(`cannot set up the container's resource limits: ${(err as Error).message}`, { hint: 'racker needs to write under /sys/fs/cgroup (run as root; docs/run.md lists the supported cgroup setups)' });
+  }
+}
+
+async function makeV1(name: string, p: ParityOptions, made: string[]): Promise<ContainerCgroups> {
+  const mounts = await v1Mounts();
+  const own = await ownCgroups();
+  const dirOf = async (ctrl: string) => {
+    const mount = mounts.get(ctrl);
+    if (!mount) throw new RackerError(`the ${ctrl} cgroup controller is not mounted`, { hint: `mount it (mount -t cgroup -o ${ctrl} cgroup /sys/fs/cgroup/${ctrl}) or leave out the limit that needs it` });
+    const dir = path.join(mount, own.get(ctrl) ?? '/', name);
+    await makeDir(dir, made);
+    return dir;
+  };
+  const procs: string[] = [];
+  let oomFile: string | undefined;
+  if (p.memory) {
+    const dir = await dirOf('memory');
+    await put(dir, 'memory.limit_in_bytes', p.memory);
+    if (p.memorySwap !== undefined) {
+      if (await exists(path.join(dir, 'memory.memsw.limit_in_bytes'))) await put(dir, 'memory.memsw.limit_in_bytes', p.memorySwap);
+      else warn('--memory-swap is not enforced: this kernel does not account swap (swapaccount=1)');
+    }
+    procs.push(path.join(dir, 'cgroup.procs'));
+    oomFile = path.join(dir, 'memory.oom_control');
+  }
+  if (p.nanoCpus || p.cpuShares) {
+    const dir = await dirOf('cpu');
+    if (p.nanoCpus) {
+      await put(dir, 'cpu.cfs_period_us', PERIOD_US);
+      await put(dir, 'cpu.cfs_quota_us', Math.max(1000, Math.round(p.nanoCpus / 1e9 * PERIOD_US)));
+    }
+    if (p.cpuShares) await put(dir, 'cpu.shares', p.cpuShares);
+    procs.push(path.join(dir, 'cgroup.procs'));
+  }
+  if (p.pidsLimit) {
+    const dir = await dirOf('pids');
+    await put(dir, 'pids.max', p.pidsLimit);
+    procs.push(path.join(dir, 'cgroup.procs'));
+  }
+  return { dirs: [...made].reverse(), procs, oomFile };
+}
+
+async function makeV2(name: string, p: ParityOptions, made: string[]): Promise<ContainerCgroups> {
+  const parent = path.join(CGROUP_ROOT, 'racker');
+  const ctrls = [p.memory && 'memory', (p.nanoCpus || p.cpuShares) && 'cpu', p.pidsLimit && 'pids'].filter(Boolean) as string[];
+  const enable = ctrls.map(c => `+${c}`).join(' ');
+  await put(CGROUP_ROOT, 'cgroup.subtree_control', enable);
+  await mkdir(parent).catch(err => { if (!isErrno(err, 'EEXIST')) throw err; });
+  await put(parent, 'cgroup.subtree_control', enable);
+  const dir = path.join(parent, name);
+  await makeDir(dir, made);
+  if (p.memory) {
+    await put(dir, 'memory.max', p.memory);
+    if (p.memorySwap !== undefined) await put(dir, 'memory.swap.max', p.memorySwap === -1 ? 'max' : p.memorySwap - p.memory);
+  }
+  if (p.nanoCpus) await put(dir, 'cpu.max', `${Math.max(1000, Math.round(p.nanoCpus / 1e9 * PERIOD_US))} ${PERIOD_US}`);
+  // docker's conversion of shares (2..262144) to weight (1..10000)
+  if (p.cpuShares) await put(dir, 'cpu.weight', Math.round(1 + ((p.cpuShares - 2) * 9999) / 262142));
+  if (p.pidsLimit) await put(dir, 'pids.max', p.pidsLimit);
+  return { dirs: [dir], procs: [path.join(dir, 'cgroup.procs')], oomFile: p.memory ? path.join(dir, 'memory.events') : undefined };
+}
+
+/** Did the kernel's OOM killer kill something in it? (v2 memory.events, v1 memory.oom_control: "oom_kill N") */
+export async function oomKilled(cg: ContainerCgroups): Promise<boolean> {
+  if (!cg.oomFile) return false;
+  const text = await readFile(cg.oomFile, 'utf8').catch(() => '');
+  return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0) > 0;
+}
+
+/** Remove the directories (empty once the container has ended; a few tries while its last processes exit). */
+export async function removeCgroups(dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    for (let i = 0; ; i++) {
+      try {
+        await rmdir(dir);
+        break;
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) break;
+        if (i >= 50) { warn(`cgroup ${dir} could not be removed: ${(err as Error).message}`); break; }
+        await new Promise(r => setTimeout(r, 20));
+      }
+    }
+  }
+}
+
+/**
+ * The command that starts `cmd args` inside the cgroups: a fixed script that
+ * writes its own pid into each cgroup.procs (paths as arguments, never in the
+ * script) and then execs the command, so nspawn and all it starts are in them.
+ */
+const ENTER_THEN_EXEC = 'for f do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; exec "$@"';
+
+export function inCgroups(cg: ContainerCgroups | undefined, cmd: string, args: string[]): { cmd: string; args: string[] } {
+  if (!cg) return { cmd, args };
+  return { cmd: '/bin/sh', args: ['-c', ENTER_THEN_EXEC, 'racker-cgroup', ...cg.procs, '--', cmd, ...args] };
+}

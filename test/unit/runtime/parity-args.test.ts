@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { buildNspawnArgs } from '../../../src/runtime/nspawn-args.js';
+
+const base = { machine: 'c1', directory: '/s/rootfs', argv: ['sh'], env: [] as [string, string][], tty: false, binds: [], register: false };
+
+describe('nspawn arguments for the run flags', () => {
+  it('maps caps, no-new-privileges, rlimits, init, shm and timezone', () => {
+    const a = buildNspawnArgs({ ...base, parity: {
+      capAdd: ['NET_ADMIN'], capDrop: ['CHOWN'], securityOpt: ['no-new-privileges'], ulimits: [{ name: 'nofile', soft: 10, hard: 20 }],
+      init: true, shmSize: 1024, timezone: 'local',
+    } });
+    expect(a).toEqual(expect.arrayContaining(['--capability=CAP_NET_ADMIN', '--drop-capability=CAP_CHOWN', '--no-new-privileges=yes',
+      '--rlimit=RLIMIT_NOFILE=10:20', '--as-pid2', '--tmpfs=/dev/shm:mode=1777,size=1024', '--timezone=copy']));
+    expect(a.indexOf('--as-pid2')).toBeLessThan(a.indexOf('--'));
+  });
+  it('hands cgroup limits to systemd on systemd hosts only', () => {
+    const p = { memory: 64 << 20, nanoCpus: 5e8, pidsLimit: 10 };
+    expect(buildNspawnArgs({ ...base, register: true, parity: p })).toEqual(expect.arrayContaining(['--property=MemoryMax=67108864', '--property=CPUQuota=50%', '--property=TasksMax=10']));
+    expect(buildNspawnArgs({ ...base, parity: p }).some(a => a.startsWith('--property'))).toBe(false);
+  });
+  it('never gives --as-pid2 to a booted container', () => {
+    expect(buildNspawnArgs({ ...base, boot: true, parity: { init: true } })).not.toContain('--as-pid2');
+  });
+});
