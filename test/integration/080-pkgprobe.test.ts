@@ -181,7 +181,7 @@ describe('postroj pkgprobe', () => {
     try {
       const deb = await buildDeb(work, helloPackage('probe-busy', port));
       const r = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--package', deb, '--check-unit', 'probe-busy',
-        '--check-network', `tcp://127.0.0.1:${port}`, '--check-network', `http://localhost:${port}/`, '--expect-body', 'hello from probe-busy', '--format', 'json']);
+        '--check-network', `tcp://127.0.0.1:${port}`, '--check-network', `http://localhost:${port}/`, '--expect-body', 'hello from probe-hello', '--format', 'json']);
       expect(r.exitCode, r.stdout + r.stderr).toBe(0);
       const [img] = (JSON.parse(r.stdout) as JsonReport).images;
       expect(img.checks.map(c => [c.kind, c.status])).toEqual([['boot', 'passed'], ['install', 'passed'], ['unit', 'passed'], ['network', 'passed'], ['network', 'passed']]);
@@ -201,7 +201,7 @@ describe('postroj pkgprobe', () => {
       .map(l => (JSON.parse(l) as { Id: string }).Id)[0];
     expect(id).toBeTruthy();
     const r = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--image', String(id), '--jobs', '2', '--package', deb, '--check-unit', 'probe-twice',
-      '--check-network', `tcp://127.0.0.1:${port}`, '--check-network', `http://127.0.0.1:${port}/`, '--expect-body', 'hello from probe-twice', '--format', 'json']);
+      '--check-network', `tcp://127.0.0.1:${port}`, '--check-network', `http://127.0.0.1:${port}/`, '--expect-body', 'hello from probe-hello', '--format', 'json']);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as JsonReport & { durationMs: number; images: { durationMs: number }[] };
     expect(report.images.map(i => [i.image, i.status])).toEqual([['debian-bookworm', 'passed'], [String(id), 'passed']]);
