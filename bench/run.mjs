@@ -1,20 +1,21 @@
 // npm run bench [-- SCENARIO…]: racker side by side with the raw tools, in one run.
-// Scenarios: app boot pull share scale cli (default: all). BENCH_RUNS (default 5)
+// Scenarios: app boot pull share scale cli net port (default: all). BENCH_RUNS (default 5)
 // rounds after one warm-up; BENCH_SCALE (default 5,10,20) container counts.
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { abort, alternate, must, printTable, timeIt, fmt } from './lib/measure.mjs';
-import { blobGets, CACHE, debianTarball, MIRROR, ociLayout, smallTar, startRegistry } from './lib/fixtures.mjs';
+import { abort, alternate, must, printTable, stats, timeIt, fmt } from './lib/measure.mjs';
+import { blobGets, CACHE, debianTarball, freePort, MIRROR, ociLayout, smallTar, startRegistry } from './lib/fixtures.mjs';
 import { parentOf, processTree, rawApp, rawAppOverlay, rawBootCycle } from './lib/raw.mjs';
 import { setUpPodman, startDocker } from './lib/contenders.mjs';
+import { BULK_PORT, BULK_SERVER, fetchAll, waitForPort } from './lib/net.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RACKER = path.join(REPO, 'bin/racker');
 const POSTROJ = path.join(REPO, 'bin/postroj');
-const ALL = ['app', 'boot', 'pull', 'share', 'scale', 'cli'];
+const ALL = ['app', 'boot', 'pull', 'share', 'scale', 'cli', 'net', 'port'];
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SCALE = (process.env.BENCH_SCALE ?? '5,10,20').split(',').map(Number).filter(n => n > 0);
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
@@ -36,6 +37,10 @@ async function cleanup() {
   const ps = await execa(RACKER, ['--root', root, 'ps', '-aq', '--no-trunc'], { reject: false, stdin: 'ignore' });
   const ids = String(ps.stdout).split('\n').filter(Boolean);
   if (ids.length) await execa(RACKER, ['--root', root, 'rm', '-f', ...ids], { reject: false, stdin: 'ignore' });
+  // the networks of the bench's own store (their bridges and rules go with them)
+  const nets = await execa(RACKER, ['--root', root, 'network', 'ls', '-q', '--no-trunc'], { reject: false, stdin: 'ignore' });
+  const netIds = String(nets.stdout).split('\n').filter(Boolean);
+  if (netIds.length) await execa(RACKER, ['--root', root, 'network', 'rm', ...netIds], { reject: false, stdin: 'ignore' });
   await stopDocker?.().catch(() => undefined);
   await podmanC?.stop?.().catch(() => undefined);
   await registry?.stop().catch(() => undefined);
@@ -62,7 +67,7 @@ const results = {
 
 try {
   // ---- fixtures ---------------------------------------------------------------
-  const needRegistry = chosen.some(s => ['app', 'pull', 'share', 'cli'].includes(s));
+  const needRegistry = chosen.some(s => ['app', 'pull', 'share', 'cli', 'net', 'port'].includes(s));
   const needBoot = chosen.some(s => ['boot', 'scale'].includes(s));
   let SLIM, EXTRA, slimLayer;
   if (needRegistry) {
@@ -266,6 +271,68 @@ try {
     ];
     printTable('6. CLI start-up', rows);
     results.scenarios.cli = rows;
+  }
+
+  // ---- 7. start on a private network ------------------------------------------------
+  if (chosen.includes('net')) {
+    const net = `bench-net-${process.pid}`;
+    await racker(['pull', '-q', '--tls-verify=false', SLIM]);
+    await racker(['network', 'create', net]);
+    try {
+      const host = 'racker run --rm (host network)';
+      const priv = `racker run --rm --network ${net}`;
+      const t = await alternate([
+        { name: host, run: () => racker(['run', '--rm', SLIM, '/bin/true']) },
+        { name: priv, run: () => racker(['run', '--rm', '--network', net, SLIM, '/bin/true']) },
+      ], RUNS);
+      // the same round's two runs, paired: drift between rounds cancels out
+      const diff = stats(t[priv].samples.map((ms, i) => ms - t[host].samples[i]));
+      const rows = [
+        { name: host, stats: t[host], ratio: 1, ratioOf: '(reference)' },
+        { name: priv, stats: t[priv], ratio: t[priv].median / t[host].median, ratioOf: 'of host network' },
+        { name: 'extra cost of the private network', value: `${fmt.ms(diff.median)} (${fmt.ms(diff.min)}–${fmt.ms(diff.max)}, per round)`, target: '≤ 15 ms', met: diff.median <= 15 },
+      ];
+      printTable('7. start on a private network: /bin/true in Debian slim, private network vs the host\'s', rows);
+      results.scenarios.net = rows;
+    } finally {
+      await execa(RACKER, ['--root', root, 'network', 'rm', net], { reject: false, stdin: 'ignore' });
+    }
+  }
+
+  // ---- 8. throughput through a published port ---------------------------------------
+  if (chosen.includes('port')) {
+    const net = `bench-port-${process.pid}`;
+    const name = `bench-port-${process.pid}`;
+    const size = 64 * 2 ** 20;
+    await racker(['pull', '-q', '--tls-verify=false', SLIM]);
+    await racker(['network', 'create', net]);
+    try {
+      const hostPort = await freePort();
+      await racker(['run', '-d', '--name', name, '--network', net, '-p', `127.0.0.1:${hostPort}:${BULK_PORT}`, SLIM, 'perl', '-e', BULK_SERVER, String(size)]);
+      const [info] = JSON.parse(String((await racker(['network', 'inspect', net])).stdout));
+      const ip = String(Object.values(info.Containers ?? {})[0]?.IPv4Address ?? '').split('/')[0];
+      if (!ip) throw new Error(`bench: no address of ${name} in racker network inspect ${net}`);
+      await waitForPort(ip, BULK_PORT);
+      await waitForPort('127.0.0.1', hostPort);
+      const published = `published: 127.0.0.1:${hostPort} → ${BULK_PORT}`;
+      const direct = `direct: ${ip}:${BULK_PORT}`;
+      const t = await alternate([
+        { name: published, run: () => fetchAll('127.0.0.1', hostPort, size) },
+        { name: direct, run: () => fetchAll(ip, BULK_PORT, size) },
+      ], RUNS * 2);
+      const mbs = (ms) => `${(size / 2 ** 20 / (ms / 1000)).toFixed(0)} MiB/s`;
+      const ratio = t[direct].median / t[published].median;
+      const rows = [
+        { name: published, stats: t[published] },
+        { name: direct, stats: t[direct] },
+        { name: 'throughput, published / direct', value: `${mbs(t[published].median)} / ${mbs(t[direct].median)}`, ratio, target: '≥ 0.8×', met: ratio >= 0.8 },
+      ];
+      printTable(`8. one ${size / 2 ** 20} MiB HTTP answer from a container on a private network, fetched from the host`, rows);
+      results.scenarios.port = rows;
+    } finally {
+      await execa(RACKER, ['--root', root, 'rm', '-f', name], { reject: false, stdin: 'ignore' });
+      await execa(RACKER, ['--root', root, 'network', 'rm', net], { reject: false, stdin: 'ignore' });
+    }
   }
 
   await mkdir(path.join(REPO, 'bench', 'results'), { recursive: true });

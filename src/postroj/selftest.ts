@@ -7,8 +7,7 @@ import type { ImageRecord } from '../store/image-store.js';
 import { RackerError } from '../errors.js';
 import { probeImage as runPackageProbe } from './pkgprobe/probe.js';
 import { probeContainerName } from './pkgprobe/prepare.js';
-import { SignalCleanup } from './pkgprobe/cleanup.js';
-import type { ProbeContainer } from './pkgprobe/probe-container.js';
+import { SignalCleanup, type Removable } from './pkgprobe/cleanup.js';
 
 export interface ProbeResult {
   image: string;
@@ -63,8 +62,8 @@ export async function probeImage(engine: Engine, label: string, image: ImageReco
 /**
  * The pkgprobe self test: install the distribution's cron daemon from its own
  * repositories and check that its unit comes up. It exercises the package
- * tool, the repositories and unit handling, and opens no port (containers
- * share the host's network).
+ * tool, the repositories (reached through the probe network's NAT) and unit
+ * handling, and opens no port.
  */
 const CRON: Record<string, { pkg: string; unit: string }> = {
   'apt-get': { pkg: 'cron', unit: 'cron.service' },
@@ -79,7 +78,7 @@ const CRON: Record<string, { pkg: string; unit: string }> = {
 export async function pkgprobeSelftest(engine: Engine, label: string, image: ImageRecord, bootTimeout: number): Promise<ProbeResult> {
   const started = Date.now();
   const cleanup = new SignalCleanup();
-  let box: ProbeContainer | undefined;
+  let box: Removable | undefined;
   const report = await runPackageProbe(engine, { label, image, containerName: probeContainerName(label) }, {
     packages: [], units: [], network: [], unitTimeoutMs: 60_000, installTimeoutMs: 15 * 60_000, bootTimeout, keep: false,
     forDistribution: installer => {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,9 +28,18 @@ const postroj = async (args: string[]) => {
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 };
 
+/** Containers and networks still there: each probe has a network of its own, removed with its container. */
 async function leftovers(): Promise<string[]> {
   const ps = await racker(t.root, ['ps', '-a', '--format', 'json']);
-  return ps.stdout.split('\n').filter(Boolean);
+  const nets = await racker(t.root, ['network', 'ls', '--format', 'json']);
+  return [...ps.stdout.split('\n'), ...nets.stdout.split('\n')].filter(Boolean);
+}
+
+/** A server on the host's loopback that is not the package's: a check that reaches it fails on the body. */
+async function hostServer(port: number): Promise<Server> {
+  const s = createServer((_req, res) => { res.writeHead(200).end('the host\'s own server\n'); });
+  await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(port, '127.0.0.1', resolve); });
+  return s;
 }
 
 interface JsonReport {
@@ -64,6 +72,8 @@ afterAll(async () => {
   // remove them even so, then fail: a test that leaks must not leak past the suite
   const ids = (await racker(t.root, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
   if (ids.length) await racker(t.root, ['rm', '-f', ...ids]);
+  const nets = (await racker(t.root, ['network', 'ls', '-q'])).stdout.split('\n').filter(Boolean);
+  if (nets.length) await racker(t.root, ['network', 'rm', ...nets]);
   await t.remove();
   expect(left).toEqual([]);
 });
@@ -157,23 +167,48 @@ describe('postroj pkgprobe', () => {
     const u = (JSON.parse(unknown.stdout) as JsonReport).images[0].checks[1];
     expect(u).toMatchObject({ status: 'failed', detail: 'unit no-such-thing.service not found (no such unit file in the image or the installed packages)' });
 
-    // a port that already answers on the host would make the check pass whatever the package does
-    const busy = createNetServer();
-    await new Promise<void>(r => busy.listen(0, '127.0.0.1', r));
-    const busyPort = (busy.address() as { port: number }).port;
-    try {
-      const taken = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--check-network', `tcp://127.0.0.1:${busyPort}`]);
-      expect(taken.exitCode).toBe(125);
-      expect(taken.stderr).toMatch(new RegExp(`^postroj: 127\\.0\\.0\\.1:${busyPort} already answers on this host, before any container runs$`, 'm'));
-    } finally {
-      busy.close();
-    }
-
     const notDeb = path.join(work, 'fake_1.0_all.deb');
     await writeFile(notDeb, '<html>error page</html>\n');
     const bad = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--package', notDeb]);
     expect(bad.exitCode).toBe(125);
     expect(bad.stderr).toMatch(/is not a \.deb package \(its content does not match its name\)/);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('a port that is in use on the host does not matter: the check reaches the service in the probe\'s own network', async () => {
+    const port = await freePort();
+    const busy = await hostServer(port);
+    try {
+      const deb = await buildDeb(work, helloPackage('probe-busy', port));
+      const r = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--package', deb, '--check-unit', 'probe-busy',
+        '--check-network', `tcp://127.0.0.1:${port}`, '--check-network', `http://localhost:${port}/`, '--expect-body', 'hello from probe-hello', '--format', 'json']);
+      expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+      const [img] = (JSON.parse(r.stdout) as JsonReport).images;
+      expect(img.checks.map(c => [c.kind, c.status])).toEqual([['boot', 'passed'], ['install', 'passed'], ['unit', 'passed'], ['network', 'passed'], ['network', 'passed']]);
+      expect(img.checks[4].detail).toBe('HTTP 200, body matches');
+      // the host's server is still the one on the host's port
+      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('the host\'s own server\n');
+    } finally {
+      busy.close();
+    }
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it('probes two images in parallel with --jobs 2, both with network checks on the same port', async () => {
+    const port = await freePort();
+    const deb = await buildDeb(work, helloPackage('probe-twice', port));
+    const id = (await racker(t.root, ['images', '--format', 'json'])).stdout.split('\n').filter(Boolean)
+      .map(l => (JSON.parse(l) as { Id: string }).Id)[0];
+    expect(id).toBeTruthy();
+    const r = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--image', String(id), '--jobs', '2', '--package', deb, '--check-unit', 'probe-twice',
+      '--check-network', `tcp://127.0.0.1:${port}`, '--check-network', `http://127.0.0.1:${port}/`, '--expect-body', 'hello from probe-hello', '--format', 'json']);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as JsonReport & { durationMs: number; images: { durationMs: number }[] };
+    expect(report.images.map(i => [i.image, i.status])).toEqual([['debian-bookworm', 'passed'], [String(id), 'passed']]);
+    for (const img of report.images) expect(img.checks.filter(c => c.kind === 'network').map(c => c.status)).toEqual(['passed', 'passed']);
+    // run one after the other, the whole probe would take at least as long as both images together
+    expect(report.durationMs).toBeLessThan(report.images[0].durationMs + report.images[1].durationMs);
+    expect(r.stderr).not.toMatch(/one image at a time/);
     expect(await leftovers()).toEqual([]);
   });
 
@@ -191,6 +226,10 @@ describe('postroj pkgprobe', () => {
       expect(report.images.map(i => [i.image, i.status, i.kept])).toEqual([['debian-bookworm', 'passed', true], [String(id), 'passed', true]]);
       const names = report.images.map(i => i.container!);
       expect(r.stderr).toContain(`racker --root ${t.root} exec -it ${names[0]} bash`);
+      // each kept container keeps its own network, and postroj says how to remove it
+      for (const name of names) expect(r.stderr).toContain(`racker --root ${t.root} rm -f ${name}  then its network with  racker --root ${t.root} network rm ${name}`);
+      const nets = await racker(t.root, ['network', 'ls', '--format', 'json']);
+      expect(nets.stdout.split('\n').filter(Boolean).map(l => (JSON.parse(l) as { Name: string }).Name).sort()).toEqual([...names].sort());
       const ps = await racker(t.root, ['ps', '--format', '{{.Names}} {{.State}}']);
       expect(ps.stdout.split('\n').sort()).toEqual(names.map(n => `${n} running`).sort());
       for (const name of names) {
@@ -199,6 +238,8 @@ describe('postroj pkgprobe', () => {
       }
     } finally {
       if (kept.length) await racker(t.root, ['rm', '-f', ...kept]);
+      const nets = (await racker(t.root, ['network', 'ls', '-q'])).stdout.split('\n').filter(Boolean);
+      if (nets.length) await racker(t.root, ['network', 'rm', ...nets]);
     }
     expect(await leftovers()).toEqual([]);
   });
@@ -228,7 +269,8 @@ describe('postroj pkgprobe', () => {
     child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
     for (let i = 0; i < 600 && !/boot: ok/.test(err); i++) await new Promise(r => setTimeout(r, 100));
     expect(err).toMatch(/boot: ok/);
-    expect(await leftovers()).toHaveLength(1);
+    // the container and its network
+    expect(await leftovers()).toHaveLength(2);
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode).toBe(130);

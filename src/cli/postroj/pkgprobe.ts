@@ -71,7 +71,8 @@ Examples:
       }
       const root = engine.settings.root === '/var/lib/racker' ? '' : ` --root ${engine.settings.root}`;
       for (const r of report.images.filter(x => x.kept && x.container)) {
-        process.stderr.write(`kept container ${r.container} (${r.image}): enter it with  racker${root} exec -it ${r.container} bash  and remove it with  racker${root} rm -f ${r.container}\n`);
+        const net = r.network ? `  then its network with  racker${root} network rm ${r.network}` : '';
+        process.stderr.write(`kept container ${r.container} (${r.image}): enter it with  racker${root} exec -it ${r.container} bash  and remove it with  racker${root} rm -f ${r.container}${net}\n`);
       }
       if (report.status !== 'passed') process.exitCode = 1;
     });

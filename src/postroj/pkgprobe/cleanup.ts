@@ -1,13 +1,15 @@
-import type { ProbeContainer } from './probe-container.js';
+/** What an interrupted postroj removes: a probe container and its network, as far as they exist. */
+export interface Removable { readonly name: string; remove(): Promise<void> }
 
 /**
  * Probe containers are detached (they outlive a killed postroj), so an
- * interrupted postroj removes the ones still up before it exits.
+ * interrupted postroj removes the ones still up, and their networks, before it
+ * exits; also one that is still booting.
  */
 export class SignalCleanup {
-  private readonly live = new Set<ProbeContainer>();
+  private readonly live = new Set<Removable>();
   private readonly handler = (sig: NodeJS.Signals) => {
-    process.stderr.write(`postroj: ${sig}: removing ${this.live.size} probe container(s)\n`);
+    process.stderr.write(`postroj: ${sig}: removing ${this.live.size} probe container(s) and their networks\n`);
     void Promise.allSettled([...this.live].map(c => c.remove())).then(() => process.exit(sig === 'SIGINT' ? 130 : 143));
   };
 
@@ -16,8 +18,8 @@ export class SignalCleanup {
     process.on('SIGTERM', this.handler);
   }
 
-  add(c: ProbeContainer): void { if (!this.keep) this.live.add(c); }
-  delete(c: ProbeContainer): void { this.live.delete(c); }
+  add(c: Removable): void { if (!this.keep) this.live.add(c); }
+  delete(c: Removable): void { this.live.delete(c); }
 
   dispose(): void {
     process.off('SIGINT', this.handler);

@@ -7,39 +7,60 @@ import { hostExecPath, type ContainerExec, type ExecTarget } from '../../runtime
 import { buildSystemdRunArgs } from '../../runtime/exec/systemd-run-args.js';
 import type { VolumeSpec } from '../../runtime/volumes.js';
 import type { ImageRecord } from '../../store/image-store.js';
+import type { Removable } from './cleanup.js';
 import { parseOsRelease, type OsRelease, type RootfsFacts } from './installers.js';
 
 export interface CommandResult { exitCode: number; output: string; timedOut: boolean }
 
 /**
  * A booted OS container that a probe works in: started detached (so it can be
- * kept for debugging), commands run in it as transient units, removed at the end.
+ * kept for debugging) on a private network of its own, commands run in it as
+ * transient units, removed with its network at the end.
  */
 export class ProbeContainer {
   private readonly exec: ContainerExec = hostExecPath();
 
-  private constructor(private readonly engine: Engine, readonly id: string, readonly name: string, private readonly target: ExecTarget) {}
+  private constructor(private readonly engine: Engine, readonly id: string, readonly name: string, readonly network: string, private readonly target: ExecTarget) {}
 
+  /**
+   * The network has the container's name (unique per run): the probe's ports
+   * are its own, so probes run side by side and a port that is busy on the
+   * host does not matter; the outside world is reached through NAT.
+   */
   static async start(engine: Engine, opts: { image: ImageRecord; imageName: string; name: string; volumes: VolumeSpec[]; bootTimeout: number }): Promise<ProbeContainer> {
+    const network = opts.name;
+    // a name that is taken (by chance) fails here, before anything of someone else's could be removed below
+    await engine.networks.create({ name: network, labels: { 'postroj.probe': opts.name } });
     let id: string;
     try {
       ({ id } = await engine.containers.run({
         image: opts.image.id, imageName: opts.imageName, boot: true, name: opts.name, volumes: opts.volumes, bootTimeout: opts.bootTimeout,
+        net: { network },
       }, { detach: true }, { pull: 'never' }));
     } catch (err) {
       // a container that failed to boot is not kept either
-      await engine.containers.remove(opts.name, { force: true }).catch(() => undefined);
+      await ProbeContainer.discard(engine, opts.name, network);
       throw err;
     }
     const rec = await engine.containers.store.read(id);
     const leader = rec?.state.nspawnPid ? await containerLeader(rec.state.nspawnPid) : undefined;
     if (!rec || !leader) {
-      if (rec) await engine.containers.remove(rec.id, { force: true }).catch(() => undefined);
+      await ProbeContainer.discard(engine, id, network);
       throw new RackerError(`container ${opts.name} stopped right after booting`, { hint: `look at its boot log with racker logs ${opts.name}` });
     }
-    return new ProbeContainer(engine, id, rec.name, { machine: rec.name, leader });
+    return new ProbeContainer(engine, id, rec.name, network, { machine: rec.name, leader });
   }
 
+  /** What removes the probe container `name` and its network, from before it is started (an interrupt while it boots). */
+  static pending(engine: Engine, name: string): Removable {
+    return { name, remove: () => ProbeContainer.discard(engine, name, name) };
+  }
+
+  /** Remove a probe container and its network, whatever exists of them (a failed or interrupted start). */
+  static async discard(engine: Engine, container: string, network: string): Promise<void> {
+    await engine.containers.remove(container, { force: true }).catch(() => undefined);
+    await engine.networks.remove(network).catch(() => undefined);
+  }
 
   /** Run a command inside as a transient service; never throws for its exit code. */
   async run(argv: string[], opts: { env?: [string, string][]; timeoutMs?: number; inputFile?: string } = {}): Promise<CommandResult> {
@@ -90,8 +111,9 @@ export class ProbeContainer {
     return { os, has: async (p: string) => found.has(p), aptListsPresent: async () => Number(lists.trim()) > 0 };
   }
 
-  /** Kill and remove the container with its writable layer. */
+  /** Kill and remove the container with its writable layer, then its network. */
   async remove(): Promise<void> {
     await this.engine.containers.remove(this.id, { force: true });
+    await this.engine.networks.remove(this.network);
   }
 }

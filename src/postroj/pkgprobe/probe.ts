@@ -7,6 +7,7 @@ import { checkFormat, installerFor, type PackageInstaller } from './installers.j
 import { oneLine, type NetworkCheck, type NetworkVerdict } from './network-check.js';
 import type { PackageFormat } from './package-source.js';
 import { ProbeContainer } from './probe-container.js';
+import type { Removable } from './cleanup.js';
 import type { CheckResult, ImageReport } from './report.js';
 import { checkUnit, unitName } from './unit-check.js';
 
@@ -35,7 +36,8 @@ const NET_PROBE = fileURLToPath(new URL('./net-probe-main.js', import.meta.url))
 
 /** Lets the caller remove containers that are still up when it is interrupted. */
 export interface ProbeHooks {
-  started(c: ProbeContainer): void;
+  /** before the container boots: what removes it and its network */
+  started(c: Removable): void;
   /** a check finished */
   progress(label: string, check: CheckResult): void;
 }
@@ -87,8 +89,8 @@ export async function probeImage(engine: Engine, target: ProbeTarget, given: Pro
   try {
     const booted = await checks.run('boot', 'boot', async () => {
       const t0 = Date.now();
+      hooks.started(ProbeContainer.pending(engine, target.containerName));
       container = await ProbeContainer.start(engine, { image: target.image, imageName: target.label, name: target.containerName, volumes: [], bootTimeout: plan.bootTimeout });
-      hooks.started(container);
       const facts = await container.facts();
       os = facts.os.prettyName;
       if (plan.forDistribution) plan = { ...plan, ...plan.forDistribution(await installerFor(facts)) };
@@ -117,7 +119,7 @@ export async function probeImage(engine: Engine, target: ProbeTarget, given: Pro
 
   function done(): ImageReport {
     return {
-      image: target.label, os, container: container?.name, kept: !!container && plan.keep,
+      image: target.label, os, container: container?.name, network: container?.network, kept: !!container && plan.keep,
       status: checks.list.some(x => x.status === 'failed') ? 'failed' : 'passed',
       durationMs: Date.now() - started, checks: checks.list,
     };

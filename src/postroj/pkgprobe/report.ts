@@ -17,6 +17,8 @@ export interface ImageReport {
   image: string;
   os?: string;
   container?: string;
+  /** the container's own private network (same name) */
+  network?: string;
   kept: boolean;
   status: 'passed' | 'failed';
   durationMs: number;

@@ -1,14 +1,10 @@
-import { networkInterfaces } from 'node:os';
 import { RackerError } from '../../errors.js';
-import { status } from '../../log.js';
 import type { Engine } from '../../engine/engine.js';
-import { SignalCleanup } from './cleanup.js';
+import { SignalCleanup, type Removable } from './cleanup.js';
 import { parseExpectStatus, parseNetworkCheck } from './network-check.js';
-import { connectOnce } from './net-probe.js';
 import { parsePackageSpec } from './package-source.js';
 import { preparePackages, probeContainerName, resolveProbeImage } from './prepare.js';
 import { probeImage, type ProbePlan, type ProbeTarget } from './probe.js';
-import type { ProbeContainer } from './probe-container.js';
 import { summarize, type CheckResult, type ImageReport, type ProbeReport } from './report.js';
 import { isValidUnitName } from './unit-check.js';
 
@@ -64,22 +60,9 @@ export async function pkgprobe(engine: Engine, opts: PkgprobeOptions): Promise<P
   if (!sources.length && !units.length && !network.length) {
     throw new RackerError('nothing to probe', { hint: 'give --package, --check-unit or --check-network' });
   }
-  // containers share the host's network: a port that answers before any container runs
-  // would make its check pass whatever the package does, and two probes would collide on it
-  const own = new Set(['localhost', '0.0.0.0', '::', ...Object.values(networkInterfaces()).flat().map(i => i?.address)]);
-  for (const n of network) {
-    if (!own.has(n.host) && !n.host.startsWith('127.')) continue;
-    if (!(await connectOnce(n.host, n.port, 500))) {
-      throw new RackerError(`${n.host}:${n.port} already answers on this host, before any container runs`,
-        { hint: 'containers share the host network, so the check could not tell the package\'s service from it; stop what listens there or probe another port' });
-    }
-  }
   const labels = [...new Set(opts.images)];
-  let jobs = opts.jobs ?? 1;
-  if (network.length && jobs > 1 && labels.length > 1) {
-    status('postroj: probes with network checks run one image at a time (containers share the host network)');
-    jobs = 1;
-  }
+  // each probe has a network of its own, so network checks run side by side too
+  const jobs = opts.jobs ?? 1;
   const images: ProbeTarget[] = [];
   for (const label of labels) images.push({ label, image: await resolveProbeImage(engine, label, { tlsVerify }), containerName: probeContainerName(label) });
   const plan: ProbePlan = {
@@ -97,7 +80,7 @@ export async function pkgprobe(engine: Engine, opts: PkgprobeOptions): Promise<P
   const queue = [...images];
   const worker = async () => {
     for (let t = queue.shift(); t; t = queue.shift()) {
-      let box: ProbeContainer | undefined;
+      let box: Removable | undefined;
       const r = await probeImage(engine, t, plan, {
         started: c => { box = c; cleanup.add(c); },
         progress: (label, c) => opts.onCheck?.(label, c),
