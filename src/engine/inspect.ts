@@ -36,6 +36,7 @@ export async function containerJson(store: ContainerStore, layout: StoreLayout, 
       Tty: spec.tty,
       OpenStdin: spec.interactive,
       Boot: spec.mode === 'boot',
+      Labels: spec.labels ?? {},
     },
     HostConfig: {
       AutoRemove: rec.autoRemove, StopTimeout: spec.stopTimeout, BootTimeout: spec.bootTimeout, ReadonlyRootfs: !!spec.readOnly,

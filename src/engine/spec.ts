@@ -40,6 +40,8 @@ export interface ContainerSpecInput {
   readOnly?: boolean;
   /** where its network is: --network, -p, --dns, … */
   net?: NetworkInput;
+  /** stored as given (docker's --label; compose's project/service labels) */
+  labels?: Record<string, string>;
 }
 
 export const DEFAULT_STOP_TIMEOUT = 10;
@@ -73,6 +75,9 @@ export function checkSpecInput(input: ContainerSpecInput): void {
     if (v.includes('\0')) throw new RackerError(`environment variable ${k} contains a NUL byte`);
   }
   checkEnvSize(input.env ?? []);
+  for (const [k, v] of Object.entries(input.labels ?? {})) {
+    if (!k || typeof v !== 'string' || k.includes('\0') || v.includes('\0')) throw new RackerError(`invalid label ${JSON.stringify(k.slice(0, 80))}`, { hint: 'labels are KEY=VALUE strings without NUL bytes' });
+  }
   for (const v of input.volumes ?? []) checkVolumeTarget(v.target);
   for (const m of input.mounts ?? []) checkVolumeTarget(m.target);
   const targets = [...(input.volumes ?? []), ...(input.mounts ?? [])].map(m => checkVolumeTarget(m.target));
@@ -116,5 +121,6 @@ export function specFor(input: ContainerSpecInput, image: ImageRecord, imageName
     ...(input.mounts?.length ? { mounts: input.mounts.map(m => ({ ...m, target: checkVolumeTarget(m.target) })) } : {}),
     ...(input.readOnly ? { readOnly: true } : {}),
     ...(network ? { network } : {}),
+    ...(input.labels && Object.keys(input.labels).length ? { labels: { ...input.labels } } : {}),
   };
 }

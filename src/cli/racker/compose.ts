@@ -4,11 +4,13 @@ import { warn } from '../../log.js';
 import { loadProject, type LoadOptions } from '../../compose/load.js';
 import { renderHashes, renderJson, renderYaml } from '../../compose/render.js';
 import { formatOption } from '../options.js';
+import { engineFrom } from '../context.js';
+import { registerRunning } from '../compose/commands.js';
 
 /**
- * `racker compose`: the project options shared by every subcommand, and for
- * now only `config`. The other subcommands (up, down, ps, logs, exec, …) come
- * with the engine; they load the project the same way (`projectOptions`).
+ * `racker compose`: the project options shared by every subcommand, `config`
+ * here, the subcommands that run things in cli/compose/commands.ts; they load the
+ * project the same way (`projectOptions`).
  */
 
 interface ProjectFlags { file: string[]; projectName?: string; projectDirectory?: string; envFile: string[]; profile: string[] }
@@ -22,6 +24,13 @@ export function projectOptions(compose: Command, services: string[] = []): LoadO
     files: f.file, projectName: f.projectName, projectDirectory: f.projectDirectory, envFiles: f.envFile,
     profiles: f.profile.flatMap(p => p.split(',')).filter(Boolean), services,
   };
+}
+
+/** The project, its warnings printed once. */
+export function loadFor(compose: Command, services: string[] = []) {
+  const project = loadProject(projectOptions(compose, services));
+  for (const w of project.warnings) warn(w);
+  return project;
 }
 
 export function register(program: Command): void {
@@ -66,4 +75,6 @@ export function register(program: Command): void {
         process.stdout.write(flags.format === 'json' ? renderJson(project) : renderYaml(project));
       }
     });
+
+  registerRunning(compose, () => engineFrom(program), services => loadFor(compose, services));
 }
