@@ -87,12 +87,16 @@ services:
   web:
     image: ${BUSYBOX}
     command: ["busybox", "httpd", "-f", "-p", "80", "-h", "/www"]
+    # busybox httpd as PID 1 ignores SIGTERM
+    stop_grace_period: 1s
     volumes: ["./web:/www:ro"]
     ports: ["127.0.0.1:${port}:80"]
     depends_on: [backend]
   backend:
     image: ${BUSYBOX}
     command: ["busybox", "httpd", "-f", "-p", "80", "-h", "/www"]
+    # busybox httpd as PID 1 ignores SIGTERM
+    stop_grace_period: 1s
     environment:
       GREETING: "\${GREETING:-hello}"
     volumes: ["./backend:/www:ro"]
@@ -103,6 +107,7 @@ services:
     image: ${BUSYBOX}
     # not ready at once: the health check has to wait for it
     command: ["sh", "-c", "sleep 2; exec busybox httpd -f -p 80 -h /data"]
+    stop_grace_period: 1s
     volumes: ["dbdata:/data"]
     networks: [back]
     healthcheck:
@@ -263,11 +268,13 @@ services:
     ports: ["127.0.0.1:${port}:80"]
     depends_on: [ticker]
 `);
-    const child = execa(RACKER, ['--root', t.root, 'compose', '-p', p.name, '--project-directory', p.dir, 'up'], { reject: false, env, stdin: 'ignore', timeout: 120_000 });
+    const child = execa(RACKER, ['--root', t.root, 'compose', '-p', p.name, '--project-directory', p.dir, '-f', path.join(p.dir, 'compose.yaml'), 'up'], { reject: false, env, stdin: 'ignore', timeout: 120_000 });
     let out = '';
+    let err = '';
     child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
     for (let i = 0; i < 300 && !/ticker-1 +\| tick/.test(out); i++) await new Promise(r => setTimeout(r, 100));
-    expect(out).toMatch(/ticker-1 +\| tick/);
+    expect(out, err).toMatch(/ticker-1 +\| tick/);
     const made = await ids();
     expect(made.length).toBe(2);
     child.kill('SIGINT');
