@@ -28,7 +28,7 @@ describe('containerJson', () => {
       Id: ID, Name: 'web', Created: '2026-01-01T00:00:00Z', Path: '/bin/sh', Args: ['-c', 'exit 3'],
       Image: `sha256:${'c'.repeat(64)}`, ImageName: 'busybox',
       State: { Status: 'exited', Running: false, ExitCode: 3, Pid: 0, NspawnPid: 0, StartedAt: 's', FinishedAt: 'f' },
-      Config: { Hostname: ID.slice(0, 12), Env: ['A=x=y', 'B='], Cmd: ['/bin/sh', '-c', 'exit 3'], WorkingDir: '/srv', User: 'app', Tty: true, OpenStdin: false, Boot: false },
+      Config: { Hostname: ID.slice(0, 12), Env: ['A=x=y', 'B='], Cmd: ['/bin/sh', '-c', 'exit 3'], WorkingDir: '/srv', User: 'app', Tty: true, OpenStdin: false, Boot: false, Labels: {} },
       HostConfig: {
         AutoRemove: true, StopTimeout: 3, BootTimeout: 60, ReadonlyRootfs: false, NetworkMode: 'host', PortBindings: {}, Dns: [], ExtraHosts: [],
       },
