@@ -52,7 +52,13 @@ async function project(yaml: string, files: Record<string, string> = {}): Promis
   return p;
 }
 
-const ids = async () => (await rk(['ps', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean);
+/** The project's containers' full ids: those with its labels, and any container named after it. */
+async function ids(p: { name: string; dir: string }): Promise<string[]> {
+  const labelled = (await compose(p, ['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  const named = (await rk(['ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Names}}'])).stdout.split('\n')
+    .filter(l => l.split(' ')[1]?.startsWith(`${p.name}-`)).map(l => l.split(' ')[0]);
+  return [...new Set([...labelled, ...named])].sort();
+}
 
 async function hostGet(port: number, urlPath: string, want: RegExp): Promise<string> {
   let body = '';
@@ -177,6 +183,7 @@ describe('racker compose up/down on a web + backend + db + migration project', (
 
     const forced = await compose(p, ['up', '-d', '--force-recreate', 'web'], { env: { ...env, GREETING: 'howdy' } });
     expect(forced.stderr).toMatch(new RegExp(`Container ${p.name}-web-1\\s+Recreated`));
+    expect((await compose(p, ['down', '-v'])).exitCode).toBe(0);
   }, 240_000);
 
   it('exec, run, logs, top, port, stop/start; down keeps the volume, up sees the data; down -v leaves nothing', async () => {
@@ -207,10 +214,10 @@ describe('racker compose up/down on a web + backend + db + migration project', (
     expect((await compose(p, ['start', 'web'])).exitCode).toBe(0);
     expect(await hostGet(port, '/cgi-bin/proxy', /db says/)).toMatch(/migrated$/);
 
-    const before = await ids();
+    const before = await ids(p);
     const d = await compose(p, ['down']);
     expect(d.exitCode, d.stderr).toBe(0);
-    expect(await ids()).toEqual([]);
+    expect(await ids(p)).toEqual([]);
     expect(await hostLeftovers(before)).toEqual([]);
     expect((await rk(['network', 'ls'])).stdout).not.toContain(p.name);
     expect((await rk(['volume', 'ls', '-q'])).stdout).toContain(`${p.name}_dbdata`);
@@ -252,7 +259,7 @@ volumes:
     const e = await compose(ext, ['up', '-d']);
     expect(e.exitCode).toBe(125);
     expect(e.stderr).toMatch(/external volume "nosuchvol-[0-9a-f]+" not found/);
-    expect(await ids()).toEqual([]);
+    expect(await ids(ext)).toEqual([]);
   }, 120_000);
 
   it('Ctrl-C during an attached up stops everything; down then leaves no container, namespace, link, rule or mount', async () => {
@@ -275,7 +282,7 @@ services:
     child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
     for (let i = 0; i < 300 && !/ticker-1 +\| tick/.test(out); i++) await new Promise(r => setTimeout(r, 100));
     expect(out, err).toMatch(/ticker-1 +\| tick/);
-    const made = await ids();
+    const made = await ids(p);
     expect(made.length).toBe(2);
     child.kill('SIGINT');
     const done = await child;
@@ -283,7 +290,7 @@ services:
     expect((await ps(p)).map(x => x.State)).toEqual(['exited', 'exited']);
     const d = await compose(p, ['down']);
     expect(d.exitCode, d.stderr).toBe(0);
-    expect(await ids()).toEqual([]);
+    expect(await ids(p)).toEqual([]);
     expect(await hostLeftovers(made)).toEqual([]);
     expect((await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => l.includes(t.root))).toEqual([]);
     expect((await rk(['network', 'ls'])).stdout).not.toContain(p.name);
@@ -314,9 +321,9 @@ services:
     const state = await compose(p, ['exec', '-T', 'os', 'systemctl', 'is-system-running']);
     expect(state.stdout).toMatch(/^(running|degraded)$/);
     expect((await ps(p)).find(x => x.Service === 'os')).toMatchObject({ State: 'running', Health: 'healthy' });
-    const before = await ids();
+    const before = await ids(p);
     expect((await compose(p, ['down'])).exitCode).toBe(0);
-    expect(await ids()).toEqual([]);
+    expect(await ids(p)).toEqual([]);
     expect(await hostLeftovers(before)).toEqual([]);
   }, 300_000);
 });
