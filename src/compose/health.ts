@@ -75,7 +75,7 @@ export async function waitHealthy(engine: Engine, rec: ContainerRecord, test: He
   let last = '';
   for (;;) {
     const inStart = Date.now() - started < test.startPeriod;
-    await sleep(Math.max(0, Math.min(inStart ? test.startInterval : test.interval, deadline - Date.now())));
+    await pause(Math.max(0, Math.min(inStart ? test.startInterval : test.interval, deadline - Date.now())), signal);
     if (signal?.aborted) throw new RackerError('interrupted', { exitCode: 130 });
     if (Date.now() >= deadline) throw new RackerError(`container ${rec.name} is not healthy in time${last ? `: ${last}` : ''}`, { hint: 'raise --wait-timeout or look at racker compose logs' });
     const now = await engine.containers.get(rec.id);
@@ -86,6 +86,11 @@ export async function waitHealthy(engine: Engine, rec: ContainerRecord, test: He
     if (Date.now() - started >= test.startPeriod) failures++;
     if (failures >= test.retries) throw new RackerError(`container ${rec.name} is unhealthy${last ? `: ${last}` : ''}`, { hint: `the health check failed ${failures} times; see racker compose logs` });
   }
+}
+
+/** Sleep `ms`, or less once `signal` aborts. */
+async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end && !signal?.aborted;) await sleep(Math.min(200, end - Date.now()));
 }
 
 /** One probe, for `ps`: healthy or unhealthy now (racker keeps no health history). */

@@ -54,10 +54,15 @@ export function serviceSpec(project: Project, run: RunOptions): { input: Contain
   return { input, warnings };
 }
 
+function hostPort(run: RunOptions, published: string): number {
+  if (/^\d{1,5}$/.test(published)) return Number(published);
+  throw new RackerError(`service ${run.labels['com.docker.compose.service']}: host port range ${published.slice(0, 20)} is not supported`, { hint: 'publish each port on its own host port, e.g. "8080:80"' });
+}
+
 function netInput(project: Project, run: RunOptions): NonNullable<ContainerSpecInput['net']> {
   const publish = run.ports.map(p => ({
     hostIp: p.host_ip && p.host_ip !== '0.0.0.0' ? p.host_ip : undefined,
-    hostPort: p.published === undefined ? 0 : Number(p.published),
+    hostPort: p.published === undefined ? 0 : hostPort(run, p.published),
     containerPort: p.target,
     protocol: p.protocol,
   }));

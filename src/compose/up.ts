@@ -63,7 +63,8 @@ export async function up(engine: Engine, project: Project, opts: UpOptions, repo
   const abort = () => { if (opts.signal?.aborted) throw new RackerError('interrupted', { exitCode: 130 }); };
 
   const existing = await projectContainers(engine, project.name);
-  for (const orphan of existing.filter(c => !project.services[serviceOf(c)])) {
+  // a service left out by its profile is not an orphan
+  for (const orphan of existing.filter(c => !project.services[serviceOf(c)] && !project.disabledServices.includes(serviceOf(c)))) {
     if (!opts.removeOrphans) { report(`Found orphan container ${orphan.name} (service ${serviceOf(orphan)}); remove it with --remove-orphans`); continue; }
     await engine.containers.remove(orphan.id, { force: true, volumes: true });
     report(`Container ${orphan.name}  Removed`);

@@ -59,3 +59,10 @@ describe('service → the engine\'s ContainerSpecInput', () => {
     expect(() => serviceSpec(project, toRunOptions(project, project.services.a))).toThrow(/service a: volume subpath is not supported/);
   });
 });
+
+describe('published ports the engine cannot take', () => {
+  it('a host port range for one container port is refused with one line', () => {
+    const { project } = load({ 'compose.yaml': 'name: p\nservices:\n  a: {image: x, ports: [{target: 80, published: "8000-8010"}]}\n' });
+    expect(() => serviceSpec(project, toRunOptions(project, project.services.a))).toThrow(/service a: host port range 8000-8010 is not supported/);
+  });
+});
