@@ -1,5 +1,5 @@
 // npm run bench [-- SCENARIO…]: racker side by side with the raw tools, in one run.
-// Scenarios: app boot pull share scale cli net port (default: all). BENCH_RUNS (default 5)
+// Scenarios: app boot pull share scale cli net port compose (default: all). BENCH_RUNS (default 5)
 // rounds after one warm-up; BENCH_SCALE (default 5,10,20) container counts.
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,7 +15,7 @@ import { BULK_PORT, BULK_SERVER, fetchAll, waitForPort } from './lib/net.mjs';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RACKER = path.join(REPO, 'bin/racker');
 const POSTROJ = path.join(REPO, 'bin/postroj');
-const ALL = ['app', 'boot', 'pull', 'share', 'scale', 'cli', 'net', 'port'];
+const ALL = ['app', 'boot', 'pull', 'share', 'scale', 'cli', 'net', 'port', 'compose'];
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SCALE = (process.env.BENCH_SCALE ?? '5,10,20').split(',').map(Number).filter(n => n > 0);
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
@@ -41,6 +41,8 @@ async function cleanup() {
   const nets = await execa(RACKER, ['--root', root, 'network', 'ls', '-q', '--no-trunc'], { reject: false, stdin: 'ignore' });
   const netIds = String(nets.stdout).split('\n').filter(Boolean);
   if (netIds.length) await execa(RACKER, ['--root', root, 'network', 'rm', ...netIds], { reject: false, stdin: 'ignore' });
+  // the compose scenario's networks, if a run stopped before its down
+  for (const n of ['bench-net', 'bench_default']) await execa(RACKER, ['--root', root, 'network', 'rm', n], { reject: false, stdin: 'ignore' });
   await stopDocker?.().catch(() => undefined);
   await podmanC?.stop?.().catch(() => undefined);
   await registry?.stop().catch(() => undefined);
@@ -67,7 +69,7 @@ const results = {
 
 try {
   // ---- fixtures ---------------------------------------------------------------
-  const needRegistry = chosen.some(s => ['app', 'pull', 'share', 'cli', 'net', 'port'].includes(s));
+  const needRegistry = chosen.some(s => ['app', 'pull', 'share', 'cli', 'net', 'port', 'compose'].includes(s));
   const needBoot = chosen.some(s => ['boot', 'scale'].includes(s));
   let SLIM, EXTRA, slimLayer;
   if (needRegistry) {
@@ -333,6 +335,45 @@ try {
       await execa(RACKER, ['--root', root, 'rm', '-f', name], { reject: false, stdin: 'ignore' });
       await execa(RACKER, ['--root', root, 'network', 'rm', net], { reject: false, stdin: 'ignore' });
     }
+  }
+
+  // ---- 9. a three-service compose project ---------------------------------------
+  if (chosen.includes('compose')) {
+    await racker(['pull', '-q', '--tls-verify=false', SLIM]);
+    const dir = path.join(work, 'compose');
+    await mkdir(dir, { recursive: true });
+    const services = ['db', 'api', 'web'];
+    await writeFile(path.join(dir, 'compose.yaml'), `services:\n${services.map((s, i) => `  ${s}:\n    image: ${SLIM}\n    command: [sleep, "600"]\n${i ? `    depends_on: [${services[i - 1]}]\n` : ''}`).join('')}`);
+    const compose = (args) => racker(['compose', '-p', 'bench', '-f', path.join(dir, 'compose.yaml'), ...args]);
+    const t = await alternate([
+      { name: 'compose up -d --wait', run: () => compose(['up', '-d', '--wait']), after: () => compose(['down', '-t', '0']) },
+      { name: 'compose down', before: () => compose(['up', '-d']), run: () => compose(['down', '-t', '0']) },
+      {
+        name: 'network create + racker run -d × 3', run: async () => {
+          await racker(['network', 'create', 'bench-net']);
+          for (const s of services) await racker(['run', '-d', '--name', `bench-${s}`, '--network', 'bench-net', SLIM, 'sleep', '600']);
+        },
+        after: async () => { await racker(['rm', '-f', ...services.map(s => `bench-${s}`)]); await racker(['network', 'rm', 'bench-net']); },
+      },
+      {
+        name: 'racker rm -f × 3 + network rm',
+        before: async () => {
+          await racker(['network', 'create', 'bench-net']);
+          for (const s of services) await racker(['run', '-d', '--name', `bench-${s}`, '--network', 'bench-net', SLIM, 'sleep', '600']);
+        },
+        run: async () => { for (const s of services) await racker(['rm', '-f', `bench-${s}`]); await racker(['network', 'rm', 'bench-net']); },
+      },
+    ], RUNS);
+    const up = t['network create + racker run -d × 3'].median;
+    const downRef = t['racker rm -f × 3 + network rm'].median;
+    const rows = [
+      ratioRow('compose up -d --wait', t['compose up -d --wait'], up, '≤ 1.5× one by one', 1.5, 'of one by one'),
+      { name: 'network create + racker run -d × 3', stats: t['network create + racker run -d × 3'], ratio: 1, ratioOf: '(reference)' },
+      ratioRow('compose down', t['compose down'], downRef, '≤ 1.5× one by one', 1.5, 'of one by one'),
+      { name: 'racker rm -f × 3 + network rm', stats: t['racker rm -f × 3 + network rm'], ratio: 1, ratioOf: '(reference)' },
+    ];
+    printTable('9. compose: three services up and down', rows);
+    results.scenarios.compose = rows;
   }
 
   await mkdir(path.join(REPO, 'bench', 'results'), { recursive: true });

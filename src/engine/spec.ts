@@ -41,6 +41,8 @@ export interface ContainerSpecInput extends ParityOptions {
   readOnly?: boolean;
   /** where its network is: --network, -p, --dns, … */
   net?: NetworkInput;
+  /** stored as given (docker's --label; compose's project/service labels) */
+  labels?: Record<string, string>;
 }
 
 export const DEFAULT_STOP_TIMEOUT = 10;
@@ -74,6 +76,9 @@ export function checkSpecInput(input: ContainerSpecInput): void {
     if (v.includes('\0')) throw new RackerError(`environment variable ${k} contains a NUL byte`);
   }
   checkEnvSize(input.env ?? []);
+  for (const [k, v] of Object.entries(input.labels ?? {})) {
+    if (!k || typeof v !== 'string' || k.includes('\0') || v.includes('\0')) throw new RackerError(`invalid label ${JSON.stringify(k.slice(0, 80))}`, { hint: 'labels are KEY=VALUE strings without NUL bytes' });
+  }
   for (const v of input.volumes ?? []) checkVolumeTarget(v.target);
   for (const m of input.mounts ?? []) checkVolumeTarget(m.target);
   const targets = [...(input.volumes ?? []), ...(input.mounts ?? [])].map(m => checkVolumeTarget(m.target));

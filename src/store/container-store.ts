@@ -77,6 +77,8 @@ export interface ContainerSpec extends ParityOptions {
   readOnly?: boolean;
   /** absent: the host's network, as systemd-nspawn does by default */
   network?: NetworkSpec;
+  /** docker's labels, stored as given (compose finds its containers by them) */
+  labels?: Record<string, string>;
 }
 
 export interface VolumeMount { kind: 'volume'; name: string; target: string; readOnly: boolean; anonymous: boolean; noCopy: boolean }

@@ -1,14 +1,18 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { warn } from '../../log.js';
-import { loadProject, type LoadOptions } from '../../compose/load.js';
-import { renderHashes, renderJson, renderYaml } from '../../compose/render.js';
+import type { LoadOptions } from '../../compose/load.js';
+
+/** The compose library (and the YAML parser) loads when a compose command runs. */
+const lib = () => import('../../compose/lazy.js');
 import { formatOption } from '../options.js';
+import { engineFrom } from '../context.js';
+import { registerRunning } from '../compose/commands.js';
 
 /**
- * `racker compose`: the project options shared by every subcommand, and for
- * now only `config`. The other subcommands (up, down, ps, logs, exec, …) come
- * with the engine; they load the project the same way (`projectOptions`).
+ * `racker compose`: the project options shared by every subcommand, `config`
+ * here, the subcommands that run things in cli/compose/commands.ts; they load the
+ * project the same way (`projectOptions`).
  */
 
 interface ProjectFlags { file: string[]; projectName?: string; projectDirectory?: string; envFile: string[]; profile: string[] }
@@ -22,6 +26,13 @@ export function projectOptions(compose: Command, services: string[] = []): LoadO
     files: f.file, projectName: f.projectName, projectDirectory: f.projectDirectory, envFiles: f.envFile,
     profiles: f.profile.flatMap(p => p.split(',')).filter(Boolean), services,
   };
+}
+
+/** The project, its warnings printed once. */
+export async function loadFor(compose: Command, services: string[] = []) {
+  const project = (await lib()).loadProject(projectOptions(compose, services));
+  for (const w of project.warnings) warn(w);
+  return project;
 }
 
 export function register(program: Command): void {
@@ -42,8 +53,8 @@ export function register(program: Command): void {
     .option('--hash <services>', "print 'service hash' for these services (comma-separated, or '*')")
     .addOption(formatOption(['yaml', 'json'], 'yaml'))
     .option('-q, --quiet', 'only check; print nothing')
-    .action((services: string[], flags: { services?: boolean; volumes?: boolean; hash?: string; format: string; quiet?: boolean }) => {
-      const project = loadProject(projectOptions(compose, services));
+    .action(async (services: string[], flags: { services?: boolean; volumes?: boolean; hash?: string; format: string; quiet?: boolean }) => {
+      const project = (await lib()).loadProject(projectOptions(compose, services));
       for (const w of project.warnings) warn(w);
       if (services.length) {
         // the named services and what they depend on
@@ -57,13 +68,15 @@ export function register(program: Command): void {
         const names = flags.hash === '*' ? [] : flags.hash.split(',').map(s => s.trim());
         const unknown = names.find(n => !project.services[n]);
         if (unknown !== undefined) throw new RackerError(`no such service: ${unknown}`, { hint: `services: ${Object.keys(project.services).sort().join(', ')}` });
-        process.stdout.write(renderHashes(project, flags.hash));
+        process.stdout.write((await lib()).renderHashes(project, flags.hash));
       } else if (flags.services) {
         process.stdout.write(Object.keys(project.services).sort().map(s => `${s}\n`).join(''));
       } else if (flags.volumes) {
         process.stdout.write(Object.keys(project.volumes).sort().map(v => `${v}\n`).join(''));
       } else {
-        process.stdout.write(flags.format === 'json' ? renderJson(project) : renderYaml(project));
+        process.stdout.write(flags.format === 'json' ? (await lib()).renderJson(project) : (await lib()).renderYaml(project));
       }
     });
+
+  registerRunning(compose, () => engineFrom(program), services => loadFor(compose, services));
 }

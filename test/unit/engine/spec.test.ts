@@ -107,6 +107,13 @@ describe('specFor', () => {
     expect(spec).toMatchObject({ command: ['/bin/env', 'id'], tty: true, interactive: true, autoRemove: true, stopTimeout: 3, bootTimeout: 5 });
   });
 
+  it('stores labels as given (compose finds its containers by them); a NUL in one is refused', () => {
+    const labels = { 'com.docker.compose.project': 'shop', tier: '' };
+    expect(specFor({ image: 'b', command: ['id'], labels }, busybox, 'b', false).labels).toEqual(labels);
+    expect(specFor({ image: 'b', command: ['id'] }, busybox, 'b', false).labels).toBeUndefined();
+    expect(refusal(() => checkSpecInput({ image: 'b', labels: { 'a\0b': 'x' } })).message).toMatch(/^invalid label/);
+  });
+
   it('normalises volume targets and the working directory', () => {
     const spec = specFor({
       image: 'b', workdir: '/srv/../app/', volumes: [{ source: '/h', target: '/srv/data/', readOnly: true }, { source: '/g', target: '/a//b/../c', readOnly: false }],
