@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { warn } from '../log.js';
-import { NetworkManager } from '../network/manager.js';
+import type { ManagerOptions, NetworkManager } from '../network/manager.js';
 import { exposedPorts } from '../network/ports.js';
 import type { ContainerRecord, ContainerStore, PublishedPort } from '../store/container-store.js';
 import type { ImageRecord } from '../store/image-store.js';
@@ -12,15 +12,31 @@ import { writeFileInRoot } from './rootfs-path.js';
 /** The network `-p` uses when no --network is given (`--network bridge` names it too): made on first use. */
 export const DEFAULT_NETWORK = 'racker';
 
-/** The engine's network manager for a store: peers' /etc/hosts are rewritten in their running roots. */
+/**
+ * The engine's network manager for a store: peers' /etc/hosts are rewritten in
+ * their running roots. Its code (bridges, nft, leases) loads on its first call,
+ * so a racker start that touches no network does not load it: every method,
+ * and `store`'s, is async and forwarded.
+ */
 export function networkManager(root: string, containers: ContainerStore): NetworkManager {
-  return new NetworkManager({
+  const opts: ManagerOptions = {
     root,
     onHostsChanged: async (id, hosts) => {
       const rootfs = path.join(containers.dir(id), 'rootfs');
       if (await isMounted(rootfs)) await writeFileInRoot(rootfs, '/etc/hosts', hosts);
     },
+  };
+  let real: Promise<NetworkManager> | undefined;
+  const load = () => (real ??= import('../network/manager.js').then(m => new m.NetworkManager(opts)));
+  const forward = (pick: (m: NetworkManager) => object) => new Proxy({}, {
+    get: (_t, prop) => (prop === 'then' ? undefined : (...args: unknown[]) => load().then(m => {
+      const target = pick(m) as Record<PropertyKey, (...a: unknown[]) => unknown>;
+      return target[prop].apply(target, args);
+    })),
   });
+  const store = forward(m => m.store);
+  const manager = forward(m => m);
+  return new Proxy(manager, { get: (t, prop) => (prop === 'store' ? store : Reflect.get(t, prop)) }) as NetworkManager;
 }
 
 export interface ConnectedNetwork {
