@@ -187,8 +187,10 @@ export class ContainerService {
 
   /** Free the network resources of containers that are not running (crashed, or stopped by a dead supervisor). */
   async reapNetworks(): Promise<string[]> {
-    const running = new Set((await this.list()).map(c => c.id));
-    return this.deps.networks.reap(id => running.has(id));
+    // only what racker's own containers left: a lease of an id this store does not know is not judged
+    const all = await listReconciled(this.store, this.ended);
+    const stopped = new Set(all.filter(c => c.state.status !== 'running').map(c => c.id));
+    return this.deps.networks.reap(id => !stopped.has(id));
   }
 
   /** Remove every stopped container; their ids. */

@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { containerWorkdir } from './workdir.js';
@@ -82,6 +82,9 @@ export class BootRunner implements ContainerRunner {
         throw err;
       }
       await c.unmount();
+      // the container never ran: a fresh writable layer over the derived image's layers
+      await rm(path.join(c.dir, 'upper'), { recursive: true, force: true });
+      await rm(path.join(c.dir, 'work'), { recursive: true, force: true });
       image = derived;
       Object.assign(rec, { image: derived.id, layers: derived.layers, spec: { ...spec, image: derived.id } });
       await this.containers.write(rec);

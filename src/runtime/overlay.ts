@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { run, runAllowFail } from '../process.js';
@@ -26,6 +26,8 @@ export async function mountOverlay(spec: OverlaySpec): Promise<void> {
     // racker keeps a layer listed twice in a directory per use; older stores recorded one
     throw new RackerError('the image uses one layer directory twice (it lists a layer twice and was pulled by an older racker)', { hint: 'pull the image again' });
   }
+  // a volatile mount leaves work/incompat/volatile behind, and overlayfs refuses that work dir again
+  await rm(path.join(spec.work, 'incompat'), { recursive: true, force: true });
   await mkdir(spec.upper, { recursive: true, mode: 0o755 });
   await mkdir(spec.work, { recursive: true, mode: 0o700 });
   await mkdir(spec.target, { recursive: true, mode: 0o755 });

@@ -203,7 +203,7 @@ describe('provisioning an OS image without systemd', () => {
     const image = `${reg}/fixtures/debian-slim:bookworm`;
     const first = await racker(t.root, ['run', '--rm', '--boot', '--tls-verify=false', image, 'systemctl', 'is-system-running'], { timeout: 15 * 60_000 });
     expect(first.stderr).toContain('Provisioning');
-    expect(first.stdout).toMatch(/running|degraded/);
+    expect(first.stdout, first.stderr.split('\n').slice(-8).join('\n')).toMatch(/running|degraded/);
     const second = await racker(t.root, ['run', '--rm', '--boot', image, 'hostnamectl']);
     expect(second.stderr).not.toContain('Provisioning');
     expect(second.stdout).toContain('systemd-nspawn');

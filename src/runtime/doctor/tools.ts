@@ -59,6 +59,7 @@ export function firewallVerdict(nft: string | undefined, iptables: string | unde
 /** The keyring each mirror-built image checks its packages with, and how to get it. */
 const KEYRING_FIX: Record<string, string> = {
   '/usr/share/keyrings/debian-archive-keyring.gpg': 'apt-get install debian-archive-keyring',
+  '/usr/share/keyrings/debian-archive-removed-keys.gpg': 'apt-get install debian-archive-keyring',
   // Debian 12 does not carry Ubuntu's keyring; Ubuntu's own package works there
   '/usr/share/keyrings/ubuntu-archive-keyring.gpg': 'apt-get install ubuntu-keyring (on Ubuntu; on Debian, dpkg -i the ubuntu-keyring .deb from archive.ubuntu.com/ubuntu/pool/main/u/ubuntu-keyring/)',
 };
