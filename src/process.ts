@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { RackerError, isErrno } from './errors.js';
 import { debug, displayArg } from './log.js';
 import { cleanText } from './untrusted.js';
@@ -238,4 +239,24 @@ export function signalNumber(sig: string): number | undefined {
  */
 export function nodeScript(script: string, args: readonly string[]): { cmd: string; args: string[] } {
   return { cmd: process.execPath, args: ['--', script, ...args] };
+}
+
+/**
+ * A /proc file, whole. Node 18's fs/promises readFile (Debian 12's nodejs) stops at the first short
+ * read, and the kernel hands out a file such as /proc/self/mountinfo one page per read: with more
+ * than about 4 KB of mounts, the rest was silently missing. This reads until the end of the file.
+ */
+export async function readProcFile(file: string): Promise<string> {
+  const fh = await open(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const buf = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return Buffer.concat(chunks).toString('utf8');
+      chunks.push(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
 }

@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import type { TestRegistry } from './helpers/registry.js';
 import { writeOciLayout } from './helpers/oci-layout.js';
 import { busyboxImage, multiLayerImage, repeatedLayerImage } from './helpers/fixture-images.js';
+import { readProcFile } from '../src/process.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,12 +22,22 @@ async function leaks(): Promise<string[]> {
   if (nspawn.stdout.trim()) found.push(`systemd-nspawn processes: ${nspawn.stdout.trim()}`);
   const helpers = await execa('pgrep', ['-a', '-f', 'net-probe-main\\.js|supervisor-main\\.js --root [^ ]*racker-test-'], { reject: false });
   if (helpers.stdout.trim()) found.push(`racker helper processes: ${helpers.stdout.trim()}`);
-  const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => /racker-test-/.test(l));
+  const mounts = (await readProcFile('/proc/self/mounts')).split('\n').filter(l => /racker-test-/.test(l));
   if (mounts.length) found.push(`mounts: ${mounts.join('; ')}`);
-  const links = await execa('ip', ['-o', 'link', 'show'], { reject: false });
-  const ours = links.stdout.split('\n').filter(l => /: (ve-|vb-|rk-)/.test(l));
-  if (ours.length) found.push(`links: ${ours.join('; ')}`);
+  // without CAP_NET_ADMIN (the systemd-host lane's outer container shares the host's network namespace and
+  // has not got it) nothing run here can make a link: the ones seen are the host's, made by others meanwhile
+  if (await canAdminNetwork()) {
+    const links = await execa('ip', ['-o', 'link', 'show'], { reject: false });
+    const ours = links.stdout.split('\n').filter(l => /: (ve-|vb-|rk-)/.test(l));
+    if (ours.length) found.push(`links: ${ours.join('; ')}`);
+  }
   return found;
+}
+
+/** CAP_NET_ADMIN (bit 12) in this process's effective capabilities. */
+async function canAdminNetwork(): Promise<boolean> {
+  const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(await readFile('/proc/self/status', 'utf8'))?.[1];
+  return !eff || (BigInt(`0x${eff}`) & (1n << 12n)) !== 0n;
 }
 
 let registry: TestRegistry | undefined;

@@ -370,11 +370,16 @@ export class NetworkManager {
 
   private async unpublishLocked(containerId: string): Promise<void> {
     const table = portTable(containerId);
+    const mine = (await this.claims()).filter(c => c.table === table);
+    const leased = (await this.leasesOf(containerId)).filter(([, l]) => l.ports.length);
+    // publish() writes the claims and the lease before the rules: without them there are no rules to remove,
+    // and the firewall is not touched (a caller without CAP_NET_ADMIN, as in a container, could not)
+    if (!mine.length && !leased.length) return;
     await removePorts(containerId);
     await this.hostLocked(async () => {
-      for (const c of await this.claims()) if (c.table === table) await rm(c.file, { force: true });
+      for (const c of mine) await rm(c.file, { force: true });
     });
-    for (const [net, l] of await this.leasesOf(containerId)) if (l.ports.length) await this.writeLease(net, { ...l, ports: [] });
+    for (const [net, l] of leased) await this.writeLease(net, { ...l, ports: [] });
   }
 
   private async writeLease(net: string, lease: Lease): Promise<void> {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
 import type { ParityOptions } from '../store/parity-spec.js';
 import { debug, warn } from '../log.js';
+import { readProcFile } from '../process.js';
 
 /**
  * Resource limits where PID 1 is not systemd (no --property= to hand them to):
@@ -32,7 +33,7 @@ export function wantsCgroup(p: ParityOptions): boolean {
 /** v1 controller → its mount point, from /proc/self/mountinfo */
 async function v1Mounts(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+  for (const line of (await readProcFile('/proc/self/mountinfo')).split('\n')) {
     const [pre, post] = line.split(' - ');
     if (!post?.startsWith('cgroup ')) continue;
     const mountPoint = pre.split(' ')[4];
@@ -44,7 +45,7 @@ async function v1Mounts(): Promise<Map<string, string>> {
 /** racker's own cgroup per controller ('' is v2), from /proc/self/cgroup */
 async function ownCgroups(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const line of (await readFile('/proc/self/cgroup', 'utf8')).trim().split('\n')) {
+  for (const line of (await readProcFile('/proc/self/cgroup')).trim().split('\n')) {
     const [, ctrls, p] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
     if (ctrls === undefined) continue;
     for (const c of ctrls.split(',')) out.set(c, p);

@@ -5,6 +5,7 @@ import { holderAlive, ownToken, processStartTime } from '../lock.js';
 import type { ContainerRecord, ContainerState, ContainerStore } from '../store/container-store.js';
 import { endNamespace, leaderAlive, namespaceMembers } from './pid-namespace.js';
 import { debug } from '../log.js';
+import { readProcFile } from '../process.js';
 
 /**
  * The one module that finds, signals and waits for a container's processes:
@@ -14,7 +15,7 @@ import { debug } from '../log.js';
 
 /** Is anything mounted at `target` (the container's rootfs)? */
 export async function isMounted(target: string): Promise<boolean> {
-  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+  const mounts = await readProcFile('/proc/self/mountinfo');
   return mounts.split('\n').some(l => l.split(' ')[4] === target);
 }
 

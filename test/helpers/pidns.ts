@@ -1,5 +1,6 @@
 import { readFile, readdir, readlink, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { readProcFile } from '../../src/process.js';
 
 /**
  * What a test sees of a container from the host, by walking /proc: its PID 1,
@@ -67,7 +68,7 @@ export async function supervisorsOf(root: string): Promise<number[]> {
 }
 
 export async function mountsUnder(dir: string): Promise<string[]> {
-  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map(l => l.split(' ')[4] ?? '').filter(m => m.startsWith(dir));
+  return (await readProcFile('/proc/self/mountinfo')).split('\n').map(l => l.split(' ')[4] ?? '').filter(m => m.startsWith(dir));
 }
 
 export async function recordOf(root: string, id: string): Promise<{ name: string; state: { status: string; exitCode?: number; nspawnPid?: number } }> {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { racker, RACKER, tempRoot, uniqueName } from '../helpers/cli.js';
 import { inParallel, underLoad, underTerminal } from '../helpers/terminal.js';
+import { readProcFile } from '../../src/process.js';
 
 const reg = inject('registry');
 const BUSYBOX = `${reg}/fixtures/busybox:latest`;
@@ -19,7 +20,7 @@ afterAll(async () => { await t.remove(); });
 const run = (args: string[], opts = {}) => racker(t.root, ['run', '--rm', ...args], opts);
 
 async function mountsUnder(root: string): Promise<string[]> {
-  return (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => l.includes(root));
+  return (await readProcFile('/proc/self/mounts')).split('\n').filter(l => l.includes(root));
 }
 
 describe('racker run (app mode)', () => {

@@ -11,6 +11,7 @@ import { writeOciLayout } from '../helpers/oci-layout.js';
 import { busyboxLayer } from '../helpers/fixture-images.js';
 import { buildLayer, sha256 } from '../helpers/tar-builder.js';
 import { pushLayout } from '../helpers/registry.js';
+import { readProcFile } from '../../src/process.js';
 
 /** OS containers: systemd as PID 1, on a Debian image the suite builds from the Debian mirror. */
 let t: Awaited<ReturnType<typeof tempRoot>>;
@@ -18,7 +19,7 @@ const env = { ...process.env, RACKER_MIRROR_CACHE: path.join(MIRROR_CACHE, 'mirr
 const postroj = (args: string[], opts = {}) => execa(POSTROJ, ['--root', t.root, ...args], { reject: false, env, stdin: 'ignore', ...opts });
 
 async function mountsUnder(root: string): Promise<string[]> {
-  return (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => l.includes(root));
+  return (await readProcFile('/proc/self/mounts')).split('\n').filter(l => l.includes(root));
 }
 
 beforeAll(async () => {

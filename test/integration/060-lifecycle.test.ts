@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { RACKER, racker, tempRoot, uniqueName } from '../helpers/cli.js';
 import { ImageStore } from '../../src/store/image-store.js';
+import { readProcFile } from '../../src/process.js';
 
 /** Detached containers, managed without a daemon: ps, logs, exec, stop, kill, start, rm, inspect. */
 const reg = inject('registry');
@@ -24,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const n of names) await rk(['rm', '-f', n]);
-  const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => l.includes(t.root));
+  const mounts = (await readProcFile('/proc/self/mounts')).split('\n').filter(l => l.includes(t.root));
   await t.remove();
   expect(mounts).toEqual([]);
 });

@@ -9,6 +9,7 @@ import { pushLayout, startRegistry, type TestRegistry } from '../helpers/registr
 import { writeOciLayout } from '../helpers/oci-layout.js';
 import { busyboxLayer } from '../helpers/fixture-images.js';
 import { buildLayer, type BuiltLayer } from '../helpers/tar-builder.js';
+import { readProcFile } from '../../src/process.js';
 
 /** Registry faults, kills, concurrency, disk full, and many runs: nothing lost, nothing leaked. */
 const reg = inject('registry');
@@ -17,7 +18,7 @@ let t: Awaited<ReturnType<typeof tempRoot>>;
 let big: BuiltLayer;
 
 async function mountsUnder(root: string): Promise<string[]> {
-  return (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => l.includes(root));
+  return (await readProcFile('/proc/self/mounts')).split('\n').filter(l => l.includes(root));
 }
 
 /** Every image the store lists has all its layers: nothing half-made is visible. */

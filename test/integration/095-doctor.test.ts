@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { racker, RACKER, tempRoot } from '../helpers/cli.js';
+import { readProcFile } from '../../src/process.js';
 
 interface Report { status: string; root: string; checks: { name: string; status: string; detail: string; fix: string | null }[] }
 
@@ -13,7 +14,7 @@ const DOCUMENTED = ['root', 'overlayfs', 'namespaces', 'systemd-nspawn', 'tool:s
   'cgroup', 'pid1', 'machined', 'store-space', 'store-fs'];
 
 async function mountsUnder(dir: string): Promise<string[]> {
-  return (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => l.split(' ')[1]?.startsWith(dir));
+  return (await readProcFile('/proc/self/mounts')).split('\n').filter(l => l.split(' ')[1]?.startsWith(dir));
 }
 
 let t: Awaited<ReturnType<typeof tempRoot>>;

@@ -14,6 +14,7 @@ import { mountOverlay, unmount } from '../../src/runtime/overlay.js';
 import { VolumeStore } from '../../src/volumes/volume-store.js';
 import { populateFromImage } from '../../src/volumes/populate.js';
 import { containerVolumeUsers } from '../../src/volumes/users.js';
+import { readProcFile } from '../../src/process.js';
 
 /** racker volume create|ls|inspect|rm|prune, and filling a volume from a real (overlay-mounted) image rootfs. */
 let t: Awaited<ReturnType<typeof tempRoot>>;
@@ -22,7 +23,7 @@ const lines = (s: string) => s.split('\n').filter(Boolean);
 
 beforeAll(async () => { t = await tempRoot('volume'); });
 afterAll(async () => {
-  const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => l.includes(t.root));
+  const mounts = (await readProcFile('/proc/self/mounts')).split('\n').filter(l => l.includes(t.root));
   await t.remove();
   expect(mounts).toEqual([]);
 });

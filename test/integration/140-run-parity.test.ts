@@ -3,6 +3,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { racker, tempRoot, uniqueName } from '../helpers/cli.js';
+import { readProcFile } from '../../src/process.js';
 
 /** docker-run parity (issue 16): limits, capabilities, devices, labels, health — each observed from inside the container. */
 const reg = inject('registry');
@@ -47,7 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const n of names) await rk(['rm', '-f', n]);
-  const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => l.includes(t.root));
+  const mounts = (await readProcFile('/proc/self/mounts')).split('\n').filter(l => l.includes(t.root));
   await t.remove();
   await rm(scratch, { recursive: true, force: true });
   expect(mounts).toEqual([]);

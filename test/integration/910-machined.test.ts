@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { POSTROJ, racker, tempRoot, uniqueName } from '../helpers/cli.js';
 import { MIRROR_CACHE, DEBIAN_MIRROR } from '../helpers/debian.js';
+import { readProcFile } from '../../src/process.js';
 
 /**
  * What differs on a host whose PID 1 is systemd: containers register with systemd-machined.
@@ -49,7 +49,7 @@ describe.skipIf(!systemdHost)('on a systemd host, containers register with machi
 
   afterAll(async () => {
     for (const n of names) await rk(['rm', '-f', n]);
-    const mounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter(l => l.includes(t.root));
+    const mounts = (await readProcFile('/proc/self/mounts')).split('\n').filter(l => l.includes(t.root));
     const left = (await machines()).filter(m => names.includes(m));
     await t.remove();
     expect(mounts).toEqual([]);

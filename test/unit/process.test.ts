@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { errorLines, toRackerError } from '../../src/process.js';
+import { readFileSync } from 'node:fs';
+import { errorLines, readProcFile, toRackerError } from '../../src/process.js';
 import { MMDEBSTRAP_DNS } from '../helpers/tool-output.js';
 
 describe('errorLines', () => {
@@ -52,5 +53,14 @@ describe('toRackerError', () => {
   it('stays one line for a one-line complaint, cleaned of terminal escapes (skopeo)', () => {
     const e = toRackerError('skopeo', { exitCode: 1, stderr: 'time="x" level=fatal msg="no such \u001b[2Jimage"\n' });
     expect(e.message).toBe('skopeo returned exit code 1: time="x" level=fatal msg="no such image"');
+  });
+});
+
+describe('readProcFile', () => {
+  it('reads a /proc file the kernel hands out a page per read to its end (Node 18 stopped after the first page)', async () => {
+    // /proc/kallsyms: megabytes on every kernel, and it does not change while the test reads it
+    const whole = readFileSync('/proc/kallsyms', 'utf8');
+    expect(whole.length).toBeGreaterThan(64 * 1024);
+    expect(await readProcFile('/proc/kallsyms')).toBe(whole);
   });
 });

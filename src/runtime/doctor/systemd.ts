@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { runAllowFail, type RunResult } from '../../process.js';
+import { readProcFile, runAllowFail, type RunResult } from '../../process.js';
 import { systemdIsPid1 } from '../host.js';
 import { COMMAND_TIMEOUT_MS, fail, ok, warn, type Check, type Verdict } from './verdict.js';
 
@@ -64,7 +64,7 @@ async function askMachined(): Promise<RunResult | 'no-client'> {
 
 export function systemdChecks(): Check[] {
   return [
-    { name: 'cgroup', run: async () => cgroupVerdict(cgroupLayout(await readFile('/proc/mounts', 'utf8'))) },
+    { name: 'cgroup', run: async () => cgroupVerdict(cgroupLayout(await readProcFile('/proc/mounts'))) },
     { name: 'pid1', run: async () => pid1Verdict(systemdIsPid1(), (await readFile('/proc/1/comm', 'utf8').catch(() => '')).trim()) },
     { name: 'machined', run: async () => machinedVerdict(systemdIsPid1(), systemdIsPid1() ? await askMachined() : undefined) },
   ];
