@@ -1,4 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
+import { RackerError } from '../errors.js';
+import { printable } from '../untrusted.js';
 
 /**
  * Flags that several verbs share, declared once: the same flag is parsed and
@@ -54,3 +56,15 @@ export const jobsOption = (description: string, fallback: number) =>
 
 export const formatOption = (choices: string[], fallback: string, description?: string) =>
   new Option('--format <format>', description ?? choices.join(', ')).choices(choices).default(fallback);
+
+/** `--label KEY[=VALUE]` values (volume and network create): no empty key, no control characters. */
+export function parseLabels(items: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? item : item.slice(0, eq);
+    if (!key || /[\x00-\x1f\x7f]/.test(item)) throw new RackerError(`invalid label '${printable(item.slice(0, 80))}'`, { hint: 'use --label key=value' });
+    labels[key] = eq < 0 ? '' : item.slice(eq + 1);
+  }
+  return labels;
+}

@@ -4,20 +4,10 @@ import type { NetworkManager } from '../../network/manager.js';
 import { formatTable, timeAgo } from '../table.js';
 import { printableJson } from '../../untrusted.js';
 import { collect, engineFrom } from '../context.js';
+import { parseLabels } from '../options.js';
 
 function manager(program: Command): NetworkManager {
   return engineFrom(program).networks;
-}
-
-function parseLabels(labels: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of labels) {
-    const eq = l.indexOf('=');
-    const key = eq < 0 ? l : l.slice(0, eq);
-    if (!key) throw new RackerError(`invalid --label '${l.slice(0, 80)}'`, { hint: 'use --label key=value' });
-    out[key] = eq < 0 ? '' : l.slice(eq + 1);
-  }
-  return out;
 }
 
 export function register(program: Command): void {

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { collect, engineFrom } from '../context.js';
+import { parseLabels } from '../options.js';
 import { humanSize } from '../progress.js';
 import { formatTable } from '../table.js';
 import { printable, printableJson } from '../../untrusted.js';
@@ -12,17 +13,6 @@ import type { VolumeStore, VolumeRecord, VolumeUsers } from '../../volumes/volum
 function volumes(program: Command): { store: VolumeStore; users: VolumeUsers } {
   const engine = engineFrom(program);
   return { store: engine.volumes, users: engine.volumeUsers };
-}
-
-export function parseLabels(items: string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const item of items) {
-    const eq = item.indexOf('=');
-    const key = eq < 0 ? item : item.slice(0, eq);
-    if (!key || /[\x00-\x1f\x7f]/.test(item)) throw new RackerError(`invalid label '${printable(item.slice(0, 80))}'`, { hint: 'use --label key=value' });
-    labels[key] = eq < 0 ? '' : item.slice(eq + 1);
-  }
-  return labels;
 }
 
 /** docker's `volume ls --filter`: dangling=true|false, name=SUBSTRING, label=KEY[=VALUE], driver=local. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Command, InvalidArgumentError } from 'commander';
-import { bootTimeoutOption, integer, parseBool, seconds, stopTimeoutOption, tlsVerifyOption } from '../../../src/cli/options.js';
+import { bootTimeoutOption, integer, parseBool, parseLabels, seconds, stopTimeoutOption, tlsVerifyOption } from '../../../src/cli/options.js';
 
 /** The hint a parser refuses `value` with (commander prints it after the flag and exits). */
 function refusal(parse: (value: string) => unknown, value: string): string {
@@ -66,5 +66,13 @@ describe('the shared options', () => {
   it('a bad value is refused by commander, naming the flag', () => {
     expect(() => parse(['--tls-verify', 'maybe'])).toThrow(/option '--tls-verify <bool>' argument 'maybe' is invalid\. use true or false/);
     expect(() => parse(['--boot-timeout', '0'])).toThrow(/--boot-timeout <seconds>.*a number of seconds greater than 0/);
+  });
+});
+
+describe('parseLabels', () => {
+  it('KEY=VALUE and bare KEY; an empty key or a control character is refused', () => {
+    expect(parseLabels(['a=1', 'b', 'c=x=y'])).toEqual({ a: '1', b: '', c: 'x=y' });
+    expect(() => parseLabels(['=x'])).toThrow(/invalid label/);
+    expect(() => parseLabels(['a=\x1b[2J'])).toThrow(/invalid label/);
   });
 });

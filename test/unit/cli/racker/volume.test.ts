@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseLabels, volumeFilter } from '../../../../src/cli/racker/volume.js';
+import { volumeFilter } from '../../../../src/cli/racker/volume.js';
 
 describe('volume verb helpers', () => {
-  it('labels and filters', () => {
-    expect(parseLabels(['a=1', 'b', 'c=x=y'])).toEqual({ a: '1', b: '', c: 'x=y' });
-    expect(() => parseLabels(['=x'])).toThrow(/invalid label/);
+  it('filters', () => {
     const v = { Name: 'web-data', Driver: 'local' as const, Mountpoint: '/x', CreatedAt: '', Labels: { app: 'web' }, Options: {}, Anonymous: false };
     expect(volumeFilter(['dangling=true'])(v, false)).toBe(true);
     expect(volumeFilter(['dangling=true'])(v, true)).toBe(false);
