@@ -3,6 +3,7 @@ import { RackerError } from '../errors.js';
 import { warn } from '../log.js';
 import type { ManagerOptions, NetworkManager } from '../network/manager.js';
 import { exposedPorts } from '../network/ports.js';
+import { hostsContent, type HostsEntry } from '../network/hosts.js';
 import type { ContainerRecord, ContainerStore, PublishedPort } from '../store/container-store.js';
 import type { ImageRecord } from '../store/image-store.js';
 import { isMounted } from './container-processes.js';
@@ -50,8 +51,9 @@ export interface ConnectedNetwork {
 
 const NOTHING: ConnectedNetwork = { nspawnArgs: [], ports: [], release: async () => {} };
 
-function hostsText(hostname: string, extra: { ip: string; names: string[] }[]): string {
-  return `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n${extra.map(e => `${e.ip}\t${e.names.join(' ')}\n`).join('')}`;
+/** /etc/hosts of a container without peers: localhost, itself, --add-host lines. */
+function hostsText(hostname: string, extra: HostsEntry[]): string {
+  return hostsContent({ ip: '127.0.1.1', names: [hostname] }, [], extra);
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ContainerRecord, ContainerStore } from '../store/container-store.j
 import type { StoreLayout } from '../store/layout.js';
 import { ensureNspawnRuntimeDir } from './host.js';
 import { mountOverlay, unmount } from './overlay.js';
+import { hostsContent } from '../network/hosts.js';
 import { mkdirInRoot, writeFileInRoot } from './rootfs-path.js';
 import { lstat, readFile } from 'node:fs/promises';
 import { RackerError } from '../errors.js';
@@ -62,7 +63,6 @@ async function hostResolvConf(): Promise<string> {
 /** Files docker gives every container; written inside the rootfs, replacing whatever the image had there. */
 export async function writeIdentityFiles(rootfs: string, hostname: string): Promise<void> {
   await writeFileInRoot(rootfs, '/etc/hostname', `${hostname}\n`);
-  await writeFileInRoot(rootfs, '/etc/hosts',
-    `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
+  await writeFileInRoot(rootfs, '/etc/hosts', hostsContent({ ip: '127.0.1.1', names: [hostname] }, []));
   await writeFileInRoot(rootfs, '/etc/resolv.conf', await hostResolvConf());
 }
