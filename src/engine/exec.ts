@@ -39,28 +39,37 @@ export async function execIn(rec: ContainerRecord, image: ImageRecord | undefine
   mustBeAbleTo(rec, 'exec');
   const leader = rec.state.nspawnPid ? await containerLeader(rec.state.nspawnPid) : undefined;
   if (!leader) throw new RackerError(`container ${rec.name} has no main process yet`, { hint: 'try again in a moment' });
-  const spec = rec.spec;
-  const workdir = containerWorkdir(opts.workdir ?? spec.workdir, spec.workdir === undefined && opts.workdir === undefined ? image?.config.config?.WorkingDir : undefined);
   // -t without a terminal on both sides: the pipes as they are (docs/run.md)
   const tty = useTerminal(!!opts.tty);
   const stdin = opts.interactive || tty ? 'inherit' : 'ignore';
   const output = opts.output === undefined || opts.output === 'inherit' ? 'inherit' : opts.output.fd;
-  const exec = hostExecPath();
-
-  if (spec.mode === 'boot') {
-    const target = { machine: rec.name, leader };
+  if (rec.spec.mode === 'boot') {
     // the command is looked up by the container's own shell: systemd-run would only say 203/EXEC
-    const probe = exec.command(target, ['/bin/sh', '-c', 'command -v -- "$1" >/dev/null', 'sh', argv[0]]);
+    const probe = hostExecPath().command({ machine: rec.name, leader }, ['/bin/sh', '-c', 'command -v -- "$1" >/dev/null', 'sh', argv[0]]);
     if ((await runAllowFail(probe.cmd, probe.args)).exitCode !== 0) {
       throw new RackerError(`exec: "${argv[0].slice(0, 200)}": executable file not found in the container's PATH`, { exitCode: 127 });
     }
-    const env = mergeEnv(spec.env, opts.env ?? []);
-    const { cmd, args } = exec.command(target, buildSystemdRunArgs({ argv, env, workdir, user: opts.user, tty }));
-    return spawnAttached(cmd, args, stdin, output).exit;
   }
+  const c = await commandIn(rec, image, leader, rootfs, argv, { ...opts, tty });
+  return spawnAttached(c.cmd, c.args, stdin, output, c.env ? { env: c.env, extendEnv: false } : {}).exit;
+}
 
-  // app containers: enter the namespaces of its PID 1 with the container's environment
+/**
+ * The host command that runs `argv` in the running container whose PID 1 is
+ * `leader`, as exec and health checks run it: in a booted container a
+ * transient unit (systemd-run) with the container's environment; in an app
+ * container nsenter into PID 1's namespaces with the container's whole
+ * environment (`env`: the process gets only that).
+ */
+export async function commandIn(rec: ContainerRecord, image: ImageRecord | undefined, leader: number, rootfs: string, argv: string[],
+  opts: { env?: [string, string][]; user?: string; workdir?: string; tty?: boolean }): Promise<{ cmd: string; args: string[]; env?: NodeJS.ProcessEnv }> {
+  const spec = rec.spec;
   const cfg = image?.config.config;
+  const workdir = containerWorkdir(opts.workdir ?? spec.workdir, spec.workdir === undefined && opts.workdir === undefined ? cfg?.WorkingDir : undefined);
+  if (spec.mode === 'boot') {
+    const env = mergeEnv(spec.env, opts.env ?? []);
+    return hostExecPath().command({ machine: rec.name, leader }, buildSystemdRunArgs({ argv, env, workdir, user: opts.user, tty: !!opts.tty }));
+  }
   const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg?.Env), [['HOSTNAME', spec.hostname ?? shortId(rec.id)]], spec.env, opts.env ?? []);
   const args = ['--target', String(leader), '--all'];
   const pid1Workdir = containerWorkdir(spec.workdir, cfg?.WorkingDir);
@@ -70,5 +79,5 @@ export async function execIn(rec: ContainerRecord, image: ImageRecord | undefine
     const ids = await lookupIds(rootfs, opts.user);
     args.push(`--setuid=${ids.uid}`, `--setgid=${ids.gid}`);
   }
-  return spawnAttached('nsenter', [...args, ...command], stdin, output, { env: Object.fromEntries(env), extendEnv: false }).exit;
+  return { cmd: 'nsenter', args: [...args, ...command], env: Object.fromEntries(env) };
 }

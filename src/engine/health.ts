@@ -1,15 +1,11 @@
-import { shortId } from '../image/digest.js';
+import path from 'node:path';
 import { debug } from '../log.js';
 import { runAllowFail } from '../process.js';
-import { DEFAULT_PATH } from '../runtime/command-lookup.js';
-import { imageEnv, mergeEnv } from '../runtime/env.js';
-import { hostExecPath } from '../runtime/exec/container-exec.js';
-import { buildSystemdRunArgs } from '../runtime/exec/systemd-run-args.js';
 import { containerLeader } from '../runtime/host.js';
-import { containerWorkdir } from '../runtime/workdir.js';
 import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
 import type { ImageRecord } from '../store/image-store.js';
 import { HEALTH_DEFAULTS } from './inspect-parity.js';
+import { commandIn } from './exec.js';
 
 export type { HealthState } from '../store/parity-spec.js';
 import type { HealthState } from '../store/parity-spec.js';
@@ -77,21 +73,13 @@ export class HealthMonitor {
     await this.record();
   }
 
-  /** The host command that runs the check inside the container, with the container's environment. */
+  /** The host command that runs the check inside the container, as `racker exec` would, with the container's environment. */
   private async command(test: string[]): Promise<{ cmd: string; args: string[]; env?: NodeJS.ProcessEnv; replaceEnv?: boolean }> {
     const argv = test[0] === 'CMD-SHELL' ? ['/bin/sh', '-c', test.slice(1).join(' ')] : test.slice(1);
     const leader = this.rec.state.nspawnPid ? await containerLeader(this.rec.state.nspawnPid) : undefined;
     if (!leader) throw new Error('no container leader');
-    const spec = this.rec.spec;
-    const cfg = this.image.config.config;
-    if (spec.mode === 'boot') {
-      const workdir = containerWorkdir(spec.workdir, cfg?.WorkingDir);
-      const c = hostExecPath().command({ machine: this.rec.name, leader }, buildSystemdRunArgs({ argv, env: spec.env, workdir, tty: false }));
-      return c;
-    }
-    const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg?.Env), [['HOSTNAME', spec.hostname ?? shortId(this.rec.id)]], spec.env);
-    // nsenter is given the container's environment only; the check runs in PID 1's working directory
-    return { cmd: 'nsenter', args: ['--target', String(leader), '--all', '--wd', '--', ...argv], env: Object.fromEntries(env), replaceEnv: true };
+    const c = await commandIn(this.rec, this.image, leader, path.join(this.store.dir(this.rec.id), 'rootfs'), argv, {});
+    return { ...c, replaceEnv: c.env !== undefined };
   }
 
   private async record(): Promise<void> {

@@ -5,7 +5,7 @@ import { signalNumber } from '../process.js';
 
 export type { Device, Healthcheck, ParityOptions, Ulimit } from '../store/parity-spec.js';
 import type { Device, Healthcheck, ParityOptions, Ulimit } from '../store/parity-spec.js';
-import { ALL_CAPS, NSPAWN_DEFAULT_CAPS } from '../runtime/capabilities.js';
+import { ALL_CAPS } from '../runtime/capabilities.js';
 export { ALL_CAPS, NSPAWN_DEFAULT_CAPS, effectiveCaps } from '../runtime/capabilities.js';
 
 const bad = (message: string, hint: string): never => { throw new RackerError(message, { hint }); };
