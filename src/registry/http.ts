@@ -3,14 +3,11 @@ import https from 'node:https';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RackerError } from '../errors.js';
-import { debug, verbose } from '../log.js';
+import { TimeoutError, describeSubject, errCode, hostOf, networkError, statusError, type RequestSubject } from './http-errors.js';
+import { guardBody, type Deadline } from './body-guard.js';
 
-/** What a request is for; shapes the error message (404 of a manifest is "manifest unknown"). */
-export interface RequestSubject {
-  kind: 'manifest' | 'blob' | 'token' | 'ping';
-  /** 'fixtures/busybox:latest', a digest, … */
-  name?: string;
-}
+export { HttpError, sanitize, type RequestSubject } from './http-errors.js';
+import { debug, verbose } from '../log.js';
 
 export interface HttpRequestOptions {
   method?: 'GET' | 'HEAD';
@@ -57,145 +54,9 @@ const RETRY_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
   'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
 ]);
-const CERT_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT/;
-
-/** A failed request: either no answer (`code`) or an unwanted status (`status`). */
-export class HttpError extends RackerError {
-  readonly url: string;
-  readonly status?: number;
-  /** errno-like code for failures without an answer (ECONNREFUSED, ETIMEDOUT, EPROTO, …) */
-  readonly code?: string;
-  readonly attempts: number;
-
-  constructor(message: string, opts: { url: string; status?: number; code?: string; attempts?: number; hint?: string; cause?: unknown }) {
-    super(message, { hint: opts.hint, cause: opts.cause });
-    this.name = 'HttpError';
-    this.url = opts.url;
-    this.status = opts.status;
-    this.code = opts.code;
-    this.attempts = opts.attempts ?? 1;
-  }
-
-  /** true when the server answered, but not in TLS (a plain-HTTP registry) */
-  get notTls(): boolean {
-    return this.code !== undefined && (this.code === 'EPROTO' || this.code.startsWith('ERR_SSL_'));
-  }
-}
-
-function errCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  if (typeof e?.code === 'string') return e.code;
-  if (typeof e?.cause?.code === 'string') return e.cause.code;
-  return undefined;
-}
-
-/** Registry texts end up on the terminal: no control characters, no novels. */
-export function sanitize(text: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
-}
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-function hostOf(url: string): string {
-  return new URL(url).host;
-}
-
-function describeSubject(s: RequestSubject | undefined, url: string): string {
-  if (!s) return new URL(url).pathname;
-  return s.name ? `${s.kind} ${s.name}` : s.kind;
-}
-
-/** An error for a request that got no usable answer at all. */
-function networkError(url: string, err: unknown, attempts: number): HttpError {
-  if (err instanceof HttpError) return err;
-  const host = hostOf(url);
-  const code = errCode(err) ?? 'EUNKNOWN';
-  const detail = sanitize(((err as { cause?: { message?: string } })?.cause?.message ?? (err as Error)?.message ?? String(err)));
-  const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
-  if (code === 'EPROTO' || code.startsWith('ERR_SSL_')) {
-    // OpenSSL's text is "…:SSL routines:ssl3_get_record:wrong version number:../ssl3_record.c:350:"
-    const reason = /SSL routines:[^:]*:([^:]+)/.exec(detail)?.[1] ?? detail;
-    return new HttpError(`TLS handshake with ${host} failed: ${reason}`, {
-      url, code, attempts, cause: err,
-      hint: 'the registry may speak plain HTTP: use --tls-verify=false or mark it insecure in registries.conf',
-    });
-  }
-  if (CERT_CODES.test(code)) {
-    return new HttpError(`cannot verify the TLS certificate of ${host}: ${code}`, {
-      url, code, attempts, cause: err,
-      hint: `install its CA under /etc/containers/certs.d/${host}/, or use --tls-verify=false`,
-    });
-  }
-  if (code === 'ECONNREFUSED') {
-    return new HttpError(`cannot connect to ${host}: connection refused${tries}`, { url, code, attempts, cause: err, hint: 'is the registry running, and is the address right?' });
-  }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new HttpError(`cannot resolve ${new URL(url).hostname}${tries}`, { url, code, attempts, cause: err, hint: 'check the registry name and your DNS' });
-  }
-  if (err instanceof TimeoutError) return new HttpError(`${err.message}${tries}`, { url, code, attempts, cause: err });
-  const why = code === 'EUNKNOWN' ? detail : `${code}${detail && !detail.includes(code) ? ` (${detail})` : ''}`;
-  return new HttpError(`request to ${host} failed: ${why}${tries}`, { url, code, attempts, cause: err });
-}
-
-/** The registry's own words for a failure ({"errors":[{"code","message"}]}), when it sent some. */
-async function registryErrorText(res: Response): Promise<string | undefined> {
-  try {
-    const text = await readTextCapped(res, 64 * 1024);
-    const body = JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] };
-    const first = body.errors?.[0];
-    if (!first) return undefined;
-    return sanitize([first.code, first.message].filter(x => typeof x === 'string' && x).join(': '));
-  } catch {
-    return undefined;
-  }
-}
-
-async function readTextCapped(res: Response, max: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    total += value.length;
-    if (total >= max) { await reader.cancel(); break; }
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** An error for an answer with an unwanted status. */
-async function statusError(url: string, method: string, res: Response, subject: RequestSubject | undefined, attempts: number, from?: string): Promise<HttpError> {
-  const host = hostOf(url);
-  const said = await registryErrorText(res);
-  const what = describeSubject(subject, url);
-  const suffix = said ? ` (${said})` : '';
-  const opts = { url, status: res.status, attempts };
-  if (res.status === 404 && subject?.kind === 'manifest') {
-    return new HttpError(`manifest unknown: ${host} has no ${subject.name ?? 'such manifest'}${suffix}`, { ...opts, hint: 'check the name and tag' });
-  }
-  if (res.status === 404 && subject?.kind === 'blob') {
-    return new HttpError(`blob unknown: ${host} has no blob ${subject.name ?? ''}${suffix}`.replace(/ +\(/, ' ('), opts);
-  }
-  if ((res.status === 401 || res.status === 403) && from) {
-    return new HttpError(`${host} refused access to ${what}: ${res.status} ${res.status === 401 ? 'Unauthorized' : 'Forbidden'} (redirected there by ${from})${suffix}`, {
-      ...opts, hint: `credentials for ${from} go only to ${from} and its token service, never to a host it redirects to`,
-    });
-  }
-  if (res.status === 401 || res.status === 403) {
-    return new HttpError(`${host} refused access to ${what}: ${res.status} ${res.status === 401 ? 'Unauthorized' : 'Forbidden'}${suffix}`, {
-      ...opts, hint: `log in? (credentials come from $REGISTRY_AUTH_FILE, containers/auth.json or ~/.docker/config.json for ${host})`,
-    });
-  }
-  const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-  const statusText = sanitize(res.statusText ?? '', 60);
-  return new HttpError(`${host} answered ${res.status}${statusText ? ` ${statusText}` : ''} for ${method} ${what}${tries}${suffix}`, opts);
-}
-
-/** Seconds or an HTTP date, in milliseconds from now; undefined when absent or nonsense. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (!value) return undefined;
   const v = value.trim();
@@ -208,18 +69,6 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 export function backoffMs(attempt: number, baseMs: number): number {
   const exp = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (attempt - 1));
   return Math.round(exp * (0.75 + Math.random() * 0.5));
-}
-
-class TimeoutError extends Error {
-  readonly code: string = 'ETIMEDOUT';
-}
-
-/** The answer took longer than its deadline: final, neither retried nor resumed. */
-class DeadlineError extends TimeoutError {
-  override readonly code = 'ETOOSLOW';
-  constructor(message: string, readonly hint: string) {
-    super(message);
-  }
 }
 
 /**
@@ -249,74 +98,6 @@ function insecureFetch(url: URL, init: { method: string; headers: Record<string,
     });
     req.on('error', reject);
     req.end();
-  });
-}
-
-/** How long the server may keep us waiting for one answer. */
-interface Deadline {
-  ms: number;
-  minBytesPerSec?: number;
-  /** time already spent waiting for the headers */
-  waitedMs: number;
-  what: string;
-}
-
-/** The deadline's verdict once `waitedMs` ran out with `received` bytes in. */
-function deadlineError(d: Deadline, host: string, received: number, waitedMs: number): DeadlineError {
-  const secs = (waitedMs / 1000).toFixed(1);
-  if (d.minBytesPerSec) {
-    return new DeadlineError(`${host} sends ${d.what} too slowly: ${received} bytes in ${secs} s, below the minimum of ${d.minBytesPerSec / 1024} KiB/s`,
-      'accept slower registries with --registry-min-rate KIB_PER_S or RACKER_REGISTRY_MIN_RATE');
-  }
-  return new DeadlineError(`${host} took more than ${d.ms / 1000} s to send ${d.what} (${received} bytes so far)`,
-    'wait longer with --registry-timeout SECONDS or RACKER_REGISTRY_TIMEOUT');
-}
-
-/**
- * Pass the body through, failing it when the network goes quiet for too long
- * or the whole answer takes longer than its deadline (both clocks only run
- * while the reader waits, so a slow consumer does not count against the
- * server) and turning socket errors into RackerErrors that name the host.
- */
-function guardBody(body: ReadableStream<Uint8Array>, ctl: AbortController, idleMs: number, deadline: Deadline, url: string): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  const host = hostOf(url);
-  let timer: NodeJS.Timeout | undefined;
-  let received = 0;
-  let waited = deadline.waitedMs;
-  return new ReadableStream<Uint8Array>({
-    async pull(out) {
-      const budget = deadline.ms + (deadline.minBytesPerSec ? received * 1000 / deadline.minBytesPerSec : 0);
-      const left = Math.max(0, budget - waited);
-      const started = Date.now();
-      timer = left < idleMs
-        ? setTimeout(() => ctl.abort(deadlineError(deadline, host, received, waited + Date.now() - started)), left)
-        : setTimeout(() => ctl.abort(new TimeoutError(`no data from ${host} for ${idleMs / 1000} s`)), idleMs);
-      timer.unref();
-      try {
-        const { done, value } = await reader.read();
-        clearTimeout(timer);
-        waited += Date.now() - started;
-        if (done) {
-          out.close();
-        } else {
-          received += value.length;
-          out.enqueue(value);
-        }
-      } catch (err) {
-        clearTimeout(timer);
-        const reason = ctl.signal.aborted ? ctl.signal.reason : err;
-        out.error(reason instanceof DeadlineError
-          ? new HttpError(reason.message, { url, code: reason.code, cause: reason, hint: reason.hint })
-          : reason instanceof TimeoutError
-            ? new HttpError(`reading from ${host} timed out: ${reason.message}`, { url, code: 'ETIMEDOUT', cause: reason })
-            : networkError(url, reason, 1));
-      }
-    },
-    cancel(reason) {
-      clearTimeout(timer);
-      return reader.cancel(reason);
-    },
   });
 }
 
