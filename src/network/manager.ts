@@ -1,15 +1,14 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { createSocket } from 'node:dgram';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { RackerError, isErrno } from '../errors.js';
+import { RackerError } from '../errors.js';
 import { withLock } from '../lock.js';
 import { contains, formatCidr, formatIp, hostAddresses, parseCidr, parseIp, parseUserSubnet, pickSubnet, takenFromIp, type Cidr } from './cidr.js';
 import { forwardAccept, forwardRemove, portTable } from './firewall.js';
-import { applyNetwork, applyPorts, networkPresent, portOwners, removeNetwork, removePorts } from './rules.js';
+import { applyNetwork, applyPorts, networkPresent, removeNetwork, removePorts } from './rules.js';
 import { hostsContent, nameservers, resolvContent, type HostsEntry } from './hosts.js';
 import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson, linkExists, netnsName, netnsPath, plugVeth, vethName } from './links.js';
 import { portsClash, type PortSpec } from './ports.js';
+import { PortClaims, freePort, probeFree } from './port-claims.js';
 import { NetworkStore, RESERVED, newNetworkId, validateNetworkName, type Lease, type NetworkRecord } from './store.js';
 
 export interface CreateOptions { name: string; subnet?: string; gateway?: string; internal?: boolean; labels?: Record<string, string> }
@@ -53,10 +52,12 @@ export interface ManagerOptions {
 export class NetworkManager {
   readonly store: NetworkStore;
   private readonly runDir: string;
+  private readonly ports: PortClaims;
 
   constructor(private readonly opts: ManagerOptions) {
     this.store = new NetworkStore(opts.root);
     this.runDir = opts.runDir ?? '/run/racker';
+    this.ports = new PortClaims(this.runDir);
   }
 
   private hostLocked<T>(fn: () => Promise<T>): Promise<T> {
@@ -343,7 +344,7 @@ export class NetworkManager {
       const [netName, lease] = mine[0];
       const n = await this.store.mustGet(netName);
       return this.hostLocked(async () => {
-        const claims = await this.liveClaims();
+        const claims = await this.ports.live();
         const resolved: PortSpec[] = [];
         for (const s of specs) {
           const r = { ...s, hostPort: s.hostPort || await freePort(s.protocol, [...claims.map(c => c.spec), ...resolved]) };
@@ -356,7 +357,7 @@ export class NetworkManager {
         }
         const ports = [...lease.ports, ...resolved];
         const table = portTable(containerId);
-        for (const p of resolved) await writeFile(this.claimFile(p), table + '\n');
+        for (const p of resolved) await this.ports.write(p, table);
         await this.writeLease(netName, { ...lease, ports });
         await applyPorts({ containerId, bridge: n.bridge, ip: lease.ip, ports }, 'publish ports');
         return resolved;
@@ -370,7 +371,7 @@ export class NetworkManager {
 
   private async unpublishLocked(containerId: string): Promise<void> {
     const table = portTable(containerId);
-    const mine = (await this.claims()).filter(c => c.table === table);
+    const mine = (await this.ports.all()).filter(c => c.table === table);
     const leased = (await this.leasesOf(containerId)).filter(([, l]) => l.ports.length);
     // publish() writes the claims and the lease before the rules: without them there are no rules to remove,
     // and the firewall is not touched (a caller without CAP_NET_ADMIN, as in a container, could not)
@@ -387,32 +388,6 @@ export class NetworkManager {
     await this.store.writeLeases(net, { ...leases, [lease.containerId]: lease });
   }
 
-  private claimFile(p: PortSpec): string {
-    return path.join(this.runDir, 'ports', `${p.protocol}-${p.hostPort}-${p.hostIp ?? 'any'}`);
-  }
-
-  private async claims(): Promise<{ file: string; table: string; spec: PortSpec }[]> {
-    const dir = path.join(this.runDir, 'ports');
-    const out: { file: string; table: string; spec: PortSpec }[] = [];
-    for (const f of await readdir(dir).catch(() => [] as string[])) {
-      const m = /^(tcp|udp)-(\d+)-(any|[0-9.]+)$/.exec(f);
-      if (!m) continue;
-      const table = (await readFile(path.join(dir, f), 'utf8').catch(() => '')).trim();
-      out.push({ file: path.join(dir, f), table, spec: { protocol: m[1] as 'tcp' | 'udp', hostPort: Number(m[2]), hostIp: m[3] === 'any' ? undefined : m[3], containerPort: 0 } });
-    }
-    return out;
-  }
-
-  /** Claims whose rules exist; the others (left by a crash) are dropped. */
-  private async liveClaims(): Promise<{ table: string; spec: PortSpec }[]> {
-    const tables = await portOwners();
-    const live: { table: string; spec: PortSpec }[] = [];
-    for (const c of await this.claims()) {
-      if (tables.has(c.table)) live.push(c);
-      else await rm(c.file, { force: true });
-    }
-    return live;
-  }
 }
 
 function namesOf(l: Lease): string[] {
@@ -424,45 +399,3 @@ const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/;
 function checkId(id: string): void {
   if (!/^[0-9a-f]{12,64}$/.test(id)) throw new RackerError(`invalid container id '${id.slice(0, 80)}'`, { hint: 'a hex container id' });
 }
-
-/** A listening socket on the port would be shadowed by the DNAT rule: refuse instead. */
-async function probeFree(p: PortSpec): Promise<void> {
-  const host = p.hostIp ?? '0.0.0.0';
-  const err = await new Promise<NodeJS.ErrnoException | undefined>(resolve => {
-    if (p.protocol === 'udp') {
-      const s = createSocket('udp4');
-      s.once('error', e => { s.close(); resolve(e); });
-      s.bind(p.hostPort, host, () => s.close(() => resolve(undefined)));
-    } else {
-      const s = createServer();
-      s.once('error', e => resolve(e));
-      s.listen(p.hostPort, host, () => s.close(() => resolve(undefined)));
-    }
-  });
-  if (err && isErrno(err, 'EADDRINUSE')) {
-    throw new RackerError(`host port ${p.hostPort}/${p.protocol} is already in use on ${host}`, { hint: 'pick another host port with -p HOST:CONTAINER' });
-  }
-  if (err && isErrno(err, 'EADDRNOTAVAIL')) {
-    throw new RackerError(`${host} is not an address of this host`, { hint: 'use one of the addresses ip addr shows, or leave the address out' });
-  }
-}
-
-/** A port the kernel says is free and no claim holds. */
-async function freePort(protocol: 'tcp' | 'udp', taken: PortSpec[]): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      if (protocol === 'udp') {
-        const s = createSocket('udp4');
-        s.once('error', reject);
-        s.bind(0, '0.0.0.0', () => { const p = s.address().port; s.close(() => resolve(p)); });
-      } else {
-        const s = createServer();
-        s.once('error', reject);
-        s.listen(0, '0.0.0.0', () => { const a = s.address(); s.close(() => resolve(typeof a === 'object' && a ? a.port : 0)); });
-      }
-    });
-    if (!taken.some(t => t.protocol === protocol && t.hostPort === port)) return port;
-  }
-  throw new RackerError('found no free host port', { hint: 'give the host port with -p HOST:CONTAINER' });
-}
-
