@@ -7,7 +7,7 @@ import { EngineEvents } from './events.js';
 import { ImageService } from './images.js';
 import type { ImageResolver } from './resolver.js';
 import type { VolumeStore, VolumeUsers } from '../volumes/volume-store.js';
-import { containerVolumeUsers } from '../volumes/users.js';
+import { containerVolumeUsers } from './volume-users.js';
 
 export interface EngineOptions {
   /** store root (default RACKER_ROOT, else /var/lib/racker) */

@@ -4,7 +4,7 @@ import { BootRunner } from '../runtime/boot-run.js';
 import type { ContainerRunner, RunnerDeps } from '../runtime/runner.js';
 import { ContainerStore, type ContainerRecord } from '../store/container-store.js';
 import { ImageStore } from '../store/image-store.js';
-import { containerVolumeUsers } from '../volumes/users.js';
+import { containerVolumeUsers } from './volume-users.js';
 import { VolumeStore } from '../volumes/volume-store.js';
 
 /** The stores, volumes and networks of one root, as the engine and the supervisor both open them. */

@@ -13,7 +13,7 @@ import { unpackLayer } from '../../src/store/unpack/unpack-layer.js';
 import { mountOverlay, unmount } from '../../src/runtime/overlay.js';
 import { VolumeStore } from '../../src/volumes/volume-store.js';
 import { populateFromImage } from '../../src/volumes/populate.js';
-import { containerVolumeUsers } from '../../src/volumes/users.js';
+import { containerVolumeUsers } from '../../src/engine/volume-users.js';
 import { readProcFile } from '../../src/process.js';
 
 /** racker volume create|ls|inspect|rm|prune, and filling a volume from a real (overlay-mounted) image rootfs. */
