@@ -65,7 +65,8 @@ export async function commandIn(rec: ContainerRecord, image: ImageRecord | undef
   opts: { env?: [string, string][]; user?: string; workdir?: string; tty?: boolean }): Promise<{ cmd: string; args: string[]; env?: NodeJS.ProcessEnv }> {
   const spec = rec.spec;
   const cfg = image?.config.config;
-  const workdir = containerWorkdir(opts.workdir ?? spec.workdir, spec.workdir === undefined && opts.workdir === undefined ? cfg?.WorkingDir : undefined);
+  // -w, else the container's, else the image's WorkingDir
+  const workdir = containerWorkdir(opts.workdir ?? spec.workdir, cfg?.WorkingDir);
   if (spec.mode === 'boot') {
     const env = mergeEnv(spec.env, opts.env ?? []);
     return hostExecPath().command({ machine: rec.name, leader }, buildSystemdRunArgs({ argv, env, workdir, user: opts.user, tty: !!opts.tty }));

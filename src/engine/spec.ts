@@ -79,8 +79,6 @@ export function checkSpecInput(input: ContainerSpecInput): void {
   for (const [k, v] of Object.entries(input.labels ?? {})) {
     if (!k || typeof v !== 'string' || k.includes('\0') || v.includes('\0')) throw new RackerError(`invalid label ${JSON.stringify(k.slice(0, 80))}`, { hint: 'labels are KEY=VALUE strings without NUL bytes' });
   }
-  for (const v of input.volumes ?? []) checkVolumeTarget(v.target);
-  for (const m of input.mounts ?? []) checkVolumeTarget(m.target);
   const targets = [...(input.volumes ?? []), ...(input.mounts ?? [])].map(m => checkVolumeTarget(m.target));
   const twice = targets.find((t, i) => targets.indexOf(t) !== i);
   if (twice) throw new RackerError(`duplicate mount point: ${twice}`, { hint: 'mount one thing per container path' });
