@@ -93,8 +93,17 @@ async function pause(ms: number, signal?: AbortSignal): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end && !signal?.aborted;) await sleep(Math.min(200, end - Date.now()));
 }
 
-/** One probe, for `ps`: healthy or unhealthy now (racker keeps no health history). */
+/**
+ * Health now, for `ps` (racker keeps no health history): healthy at the
+ * first passing probe; unhealthy only after `retries` failures in a row, as
+ * docker needs before it says unhealthy, so one probe that could not run
+ * (a busy host) does not flip the status.
+ */
 export async function healthNow(engine: Engine, rec: ContainerRecord, test: HealthTest | undefined): Promise<Health | undefined> {
   if (!test || rec.state.status !== 'running') return undefined;
-  return (await probe(engine, rec.id, test).catch(() => ({ ok: false }))).ok ? 'healthy' : 'unhealthy';
+  for (let i = 0; i < test.retries; i++) {
+    if (i > 0) await sleep(Math.min(test.interval, 500));
+    if ((await probe(engine, rec.id, test).catch(() => ({ ok: false }))).ok) return 'healthy';
+  }
+  return 'unhealthy';
 }
