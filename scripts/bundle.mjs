@@ -38,21 +38,21 @@ const moduleUrls = {
 // functions racker's own modules import from it are wrapped: importing any
 // other name fails the build (no matching export), so add it here.
 const LAZY_CRYPTO = ['createHash', 'randomBytes'];
-const lazyCrypto = {
+const lazyCrypto = (format) => ({
   name: 'lazy-crypto',
   setup(b) {
     b.onResolve({ filter: /^node:crypto$/ }, (args) => (args.importer.startsWith(SRC + path.sep) ? { path: 'node:crypto', namespace: 'lazy-crypto' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'lazy-crypto' }, () => ({
       loader: 'js',
       contents: [
-        "import { createRequire } from 'node:module';",
+        ...(format === 'esm' ? ["import { createRequire } from 'node:module';", 'const req = createRequire(import.meta.url);'] : ['const req = require;']),
         'let crypto;',
-        "const load = () => (crypto ??= createRequire(import.meta.url)('node:crypto'));",
+        "const load = () => (crypto ??= req('node:crypto'));",
         ...LAZY_CRYPTO.map(f => `export const ${f} = (...args) => load().${f}(...args);`),
       ].join('\n'),
     }));
   },
-};
+});
 
 // `import process from 'node:process'` (chalk's supports-color) makes Node build
 // an ES module facade of process, reading every property: that creates
@@ -83,7 +83,7 @@ for (const entry of ENTRIES) {
     legalComments: 'none',
     logLevel: 'warning',
     write: false,
-    plugins: [moduleUrls, lazyCrypto, processGlobal],
+    plugins: [moduleUrls, lazyCrypto('esm'), processGlobal],
   });
   for (const out of result.outputFiles) {
     let text = out.text;
@@ -101,3 +101,33 @@ for (const entry of ENTRIES) {
     await writeFile(out.path, text);
   }
 }
+
+// The racker CLI once more, as one CommonJS file for a V8 start-up snapshot
+// (scripts/snapshot.mjs makes the snapshot from it with the node that will run
+// it). A snapshot is made by running the file once, so a module URL is worked
+// out when it is used, from where the snapshot is: dist/snapshot/racker.blob.
+const SNAPSHOT = path.join(DIST, 'snapshot');
+await rm(SNAPSHOT, { recursive: true, force: true });
+const snap = await build({
+  entryPoints: [path.join(SRC, 'cli/racker/snapshot-main.ts')],
+  outfile: path.join(SNAPSHOT, 'racker.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node18.19',
+  legalComments: 'none',
+  logLevel: 'warning',
+  write: false,
+  banner: {
+    js: [
+      '"use strict";',
+      'function __rackerModuleUrl(compiled) {',
+      "  const blob = process.execArgv[process.execArgv.indexOf('--snapshot-blob') + 1];",
+      "  return require('node:url').pathToFileURL(require('node:path').resolve(blob, '../..', compiled)).href;",
+      '}',
+    ].join('\n'),
+  },
+  plugins: [moduleUrls, lazyCrypto('cjs'), processGlobal],
+});
+await mkdir(SNAPSHOT, { recursive: true });
+for (const out of snap.outputFiles) await writeFile(out.path, out.text);
