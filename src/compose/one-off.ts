@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random.js';
 import type { Engine } from '../engine/engine.js';
 import { oneOffName } from './naming.js';
 import { serviceSpec } from './service-spec.js';
@@ -18,7 +18,7 @@ export async function runOneOff(engine: Engine, project: Project, service: strin
   const deps = Object.keys(project.services[service].depends_on).filter(d => project.services[d]);
   if (deps.length) await up(engine, project, { services: deps, signal: opts.signal }, report);
   const run = toRunOptions(project, project.services[service], 1, { oneoff: true });
-  run.name = oneOffName(project.name, service, randomBytes(6).toString('hex'));
+  run.name = oneOffName(project.name, service, randomHex(6));
   run.ports = [];
   if (opts.command?.length) run.command = opts.command;
   const { input, warnings } = serviceSpec(project, run);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random.js';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
@@ -139,5 +139,5 @@ export class NetworkStore {
 }
 
 export function newNetworkId(): string {
-  return randomBytes(32).toString('hex');
+  return randomHex(32);
 }

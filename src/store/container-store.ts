@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random.js';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
@@ -175,14 +175,16 @@ export class ContainerStore {
   }
 
   async write(rec: ContainerRecord): Promise<void> {
-    await writeFileAtomic(path.join(this.dir(rec.id), 'config.json'), JSON.stringify(rec, null, 2));
+    // a --rm container does not outlive its run, nor a crash of the host: its record need not reach the disk
+    const dir = this.dir(rec.id);
+    await writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(rec, null, 2), dir, { durable: !rec.autoRemove });
   }
 
   /** Create a container for `spec` on the image's `layers`, in state created. */
   async create(spec: ContainerSpec, layers: string[]): Promise<ContainerRecord> {
     await this.layout.ensure();
     return withLock(this.layout.lock('containers'), async () => {
-      const id = randomBytes(32).toString('hex');
+      const id = randomHex(32);
       const name = spec.name ?? `racker-${shortId(id)}`;
       validateContainerName(name);
       const clash = (await this.list()).find(c => c.name === name);

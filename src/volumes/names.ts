@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random.js';
 
 /** docker's rule for local volume names; also keeps them safe as one path component. */
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -10,5 +10,5 @@ export function isValidVolumeName(name: string): boolean {
 
 /** What docker names an anonymous volume (and `volume create` without a name): 64 random hex digits. */
 export function randomVolumeName(): string {
-  return randomBytes(32).toString('hex');
+  return randomHex(32);
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../random.js';
 import path from 'node:path';
 import { RackerError } from '../../errors.js';
 import type { Engine } from '../../engine/engine.js';
@@ -51,5 +51,5 @@ export async function preparePackages(engine: Engine, sources: PackageSource[], 
 /** A container name that says what it is for, unique per run. */
 export function probeContainerName(label: string): string {
   const base = label.replace(/^[a-z]+:\/\//, '').replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/\.\.+/g, '.').replace(/^[^a-zA-Z0-9]+/, '').slice(0, 40);
-  return `postroj-${base || 'image'}-${randomBytes(3).toString('hex')}`;
+  return `postroj-${base || 'image'}-${randomHex(3)}`;
 }
