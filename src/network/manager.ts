@@ -6,7 +6,8 @@ import { contains, formatCidr, formatIp, hostAddresses, parseCidr, parseIp, pars
 import { forwardAccept, forwardRemove, portTable } from './firewall.js';
 import { applyNetwork, applyPorts, networkPresent, removeNetwork, removePorts } from './rules.js';
 import { hostsContent, nameservers, resolvContent, type HostsEntry } from './hosts.js';
-import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson, linkExists, netnsName, netnsPath, plugVeth, vethName } from './links.js';
+import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson, linkExists, netnsName, netnsPath, plugVeth, unplug, vethName } from './links.js';
+import { markUp, markedUp, unmarkUp } from './up-marker.js';
 import { portsClash, type PortSpec } from './ports.js';
 import { PortClaims, freePort, probeFree } from './port-claims.js';
 import { NetworkStore, RESERVED, newNetworkId, validateNetworkName, type Lease, type NetworkRecord } from './store.js';
@@ -111,12 +112,18 @@ export class NetworkManager {
     await forwardAccept(n.bridge, n.internal);
   }
 
-  /** up() unless the bridge and its table are there (the common case: two checks instead of six commands). */
+  /**
+   * up() unless the bridge and its table are there. Usually neither is asked:
+   * the marker (up-marker.ts) says so without a process.
+   */
   private async ensureUp(n: NetworkRecord): Promise<void> {
+    if (await markedUp(this.runDir, n.id, n.bridge)) return;
     if (!await linkExists(n.bridge) || !await networkPresent(n.id)) await this.up(n);
+    await markUp(this.runDir, n.id, n.bridge);
   }
 
   private async down(n: NetworkRecord): Promise<void> {
+    await unmarkUp(this.runDir, n.id);
     await removeNetwork(n.id);
     await forwardRemove(n.bridge);
     await deleteLink(n.bridge);
@@ -224,7 +231,8 @@ export class NetworkManager {
       try {
         await plugVeth({ netns, createNs: others.length === 0, veth: lease.veth, ifname: lease.ifname, bridge: n.bridge, ip, prefix: subnet.prefix, gateway: firstRoute ? n.gateway : undefined });
       } catch (err) {
-        // undo this attach, so a failed start leaves nothing
+        // undo this attach, so a failed start leaves nothing; the next attach checks the network again
+        await unmarkUp(this.runDir, n.id);
         await this.detachLocked(n.name, containerId);
         if (others.length === 0) { await deleteNetns(netns); await this.store.unmarkNamespace(containerId); }
         throw err;
@@ -258,10 +266,17 @@ export class NetworkManager {
    */
   async release(containerId: string): Promise<void> {
     const peers = await this.store.locked(async () => {
-      const touched: string[] = [];
-      for (const [net] of await this.leasesOf(containerId)) touched.push(...await this.detachLocked(net, containerId));
+      const mine = await this.leasesOf(containerId);
       await this.unpublishLocked(containerId);
-      await deleteNetns(netnsName(containerId));
+      // veths and namespace in one process, while the leases and the namespace mark still name them
+      await unplug(netnsName(containerId), mine.map(([, l]) => l.veth));
+      const touched: string[] = [];
+      for (const [net] of mine) {
+        const leases = await this.store.leases(net);
+        delete leases[containerId];
+        await this.store.writeLeases(net, leases);
+        touched.push(...Object.keys(leases));
+      }
       await this.store.unmarkNamespace(containerId);
       return [...new Set(touched)];
     });

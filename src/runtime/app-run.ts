@@ -5,7 +5,7 @@ import type { ContainerRecord, ContainerStore, PublishedPort } from '../store/co
 import { shortId } from '../image/digest.js';
 import { toExited, toRunning } from './lifecycle.js';
 import type { ContainerRunner, RunHooks, RunIO, RunnerDeps } from './runner.js';
-import { connectNetwork, type ConnectedNetwork } from './container-network.js';
+import { connectNetwork, releaseBoth, type ConnectedNetwork } from './container-network.js';
 import { prepareMounts, removeAnonymousVolumes } from './container-mounts.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
@@ -43,8 +43,7 @@ export class AppRunner implements ContainerRunner {
     try {
       return await this.start(rec, c.rootfs, image, io, hooks, n => { network = n; });
     } finally {
-      await network?.release();
-      await c.release();
+      await releaseBoth(network, c);
       if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);
     }
   }

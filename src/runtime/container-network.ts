@@ -49,6 +49,16 @@ export interface ConnectedNetwork {
   release(): Promise<void>;
 }
 
+/**
+ * After the container: its network and its root released side by side (the
+ * veths' deletion is mostly the kernel waiting, the unmount is another
+ * process); both always run, the first failure is thrown.
+ */
+export async function releaseBoth(network: ConnectedNetwork | undefined, root: { release(): Promise<void> }): Promise<void> {
+  const done = await Promise.allSettled([network?.release(), root.release()]);
+  for (const d of done) if (d.status === 'rejected') throw d.reason;
+}
+
 const NOTHING: ConnectedNetwork = { nspawnArgs: [], ports: [], release: async () => {} };
 
 /** /etc/hosts of a container without peers: localhost, itself, --add-host lines. */
