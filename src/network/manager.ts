@@ -267,9 +267,10 @@ export class NetworkManager {
   async release(containerId: string): Promise<void> {
     const peers = await this.store.locked(async () => {
       const mine = await this.leasesOf(containerId);
-      await this.unpublishLocked(containerId);
-      // veths and namespace in one process, while the leases and the namespace mark still name them
-      await unplug(netnsName(containerId), mine.map(([, l]) => l.veth));
+      // veths and namespace in one process (mostly the kernel's wait), beside the port rules' removal;
+      // the leases and the namespace mark go after them, so a crash in between leaves what reap() finds
+      const done = await Promise.allSettled([unplug(netnsName(containerId), mine.map(([, l]) => l.veth)), this.unpublishLocked(containerId, mine)]);
+      for (const d of done) if (d.status === 'rejected') throw d.reason;
       const touched: string[] = [];
       for (const [net] of mine) {
         const leases = await this.store.leases(net);
@@ -384,10 +385,10 @@ export class NetworkManager {
     await this.store.locked(() => this.unpublishLocked(containerId));
   }
 
-  private async unpublishLocked(containerId: string): Promise<void> {
+  private async unpublishLocked(containerId: string, leases?: [string, Lease][]): Promise<void> {
     const table = portTable(containerId);
     const mine = (await this.ports.all()).filter(c => c.table === table);
-    const leased = (await this.leasesOf(containerId)).filter(([, l]) => l.ports.length);
+    const leased = (leases ?? await this.leasesOf(containerId)).filter(([, l]) => l.ports.length);
     // publish() writes the claims and the lease before the rules: without them there are no rules to remove,
     // and the firewall is not touched (a caller without CAP_NET_ADMIN, as in a container, could not)
     if (!mine.length && !leased.length) return;

@@ -104,7 +104,8 @@ export class BootRunner implements ContainerRunner {
       const workdir = containerWorkdir(spec.workdir, image.config.config?.WorkingDir);
       if (spec.command.length) await checkCommand(c.rootfs, spec.command[0], DEFAULT_PATH, workdir);
 
-      network = await connectNetwork(this.deps.networks, this.containers, rec, c.rootfs, image, hostname);
+      network = await connectNetwork(this.deps.networks, this.containers, rec, image, hostname);
+      await network.writeFiles(c.rootfs);
       const extra = await parityBinds(spec, c.rootfs);
       const bootLog = path.join(c.dir, 'boot.log');
       const log = await open(bootLog, 'w', 0o600);
