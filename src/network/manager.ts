@@ -214,10 +214,8 @@ export class NetworkManager {
         for (const a of hostAddresses(subnet, gateway)) if (!used.has(formatIp(a))) { ip = formatIp(a); break; }
         if (!ip) throw new RackerError(`network ${n.name} has no free address left`, { hint: 'remove containers from it or create a network with a larger --subnet' });
       }
-      await this.ensureUp(n);
       const netns = netnsName(containerId);
-      const others = await this.leasesOf(containerId);
-      if (others.length === 0) await this.store.markNamespace(containerId, netns); // before it exists: reap() finds a half attach
+      const [others] = await Promise.all([this.leasesOf(containerId), this.ensureUp(n)]);
       const present = others.map(([, l]) => l.ifname);
       let i = 0;
       while (present.includes(`eth${i}`)) i++;
@@ -225,8 +223,11 @@ export class NetworkManager {
         containerId, name: o.name, hostname: o.hostname, aliases: o.aliases ?? [], ip, netns,
         veth: vethName(containerId, n.id), ifname: `eth${i}`, ports: [],
       };
-      // the lease first: a crash in the middle leaves something reap() and detach() know about
-      await this.store.writeLeases(n.name, { ...leases, [containerId]: lease });
+      // the lease and the namespace mark first: a crash in the middle leaves something reap() and detach() know about
+      await Promise.all([
+        this.store.writeLeases(n.name, { ...leases, [containerId]: lease }),
+        others.length === 0 ? this.store.markNamespace(containerId, netns) : undefined,
+      ]);
       const firstRoute = !n.internal && !others.some(([net]) => net !== n.name);
       try {
         await plugVeth({ netns, createNs: others.length === 0, veth: lease.veth, ifname: lease.ifname, bridge: n.bridge, ip, prefix: subnet.prefix, gateway: firstRoute ? n.gateway : undefined });
