@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { run, runAllowFail } from '../process.js';
 
@@ -64,6 +65,21 @@ export async function createNetns(name: string): Promise<void> {
 
 export async function deleteNetns(name: string): Promise<void> {
   await ipQuiet(['netns', 'del', name]);
+}
+
+/**
+ * A container's host-side veths and its namespace, gone, in one `ip -batch`
+ * (deleting the namespace alone would leave the veths to the kernel's
+ * asynchronous clean-up: still there when this returns). "Already gone" is
+ * fine; another failure is run again alone, for its own error message.
+ */
+export async function unplug(netns: string, veths: string[]): Promise<void> {
+  const lines = [...veths.map(v => `link del dev ${v}`), ...(existsSync(netnsPath(netns)) ? [`netns del ${netns}`] : [])];
+  if (!lines.length) return;
+  const r = await runAllowFail('ip', ['-force', '-batch', '-'], { input: lines.join('\n') + '\n' });
+  if (r.exitCode === 0) return;
+  const failed = r.stderr.split('\n').filter(l => l.trim() && !/^Command failed/.test(l) && !GONE.test(l));
+  if (r.exitCode === undefined || failed.length) for (const l of lines) await ipQuiet(l.split(' '));
 }
 
 export async function netnsExists(name: string): Promise<boolean> {

@@ -6,7 +6,8 @@ import { contains, formatCidr, formatIp, hostAddresses, parseCidr, parseIp, pars
 import { forwardAccept, forwardRemove, portTable } from './firewall.js';
 import { applyNetwork, applyPorts, networkPresent, removeNetwork, removePorts } from './rules.js';
 import { hostsContent, nameservers, resolvContent, type HostsEntry } from './hosts.js';
-import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson, linkExists, netnsName, netnsPath, plugVeth, vethName } from './links.js';
+import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson, linkExists, netnsName, netnsPath, plugVeth, unplug, vethName } from './links.js';
+import { markUp, markedUp, unmarkUp } from './up-marker.js';
 import { portsClash, type PortSpec } from './ports.js';
 import { PortClaims, freePort, probeFree } from './port-claims.js';
 import { NetworkStore, RESERVED, newNetworkId, validateNetworkName, type Lease, type NetworkRecord } from './store.js';
@@ -111,12 +112,18 @@ export class NetworkManager {
     await forwardAccept(n.bridge, n.internal);
   }
 
-  /** up() unless the bridge and its table are there (the common case: two checks instead of six commands). */
+  /**
+   * up() unless the bridge and its table are there. Usually neither is asked:
+   * the marker (up-marker.ts) says so without a process.
+   */
   private async ensureUp(n: NetworkRecord): Promise<void> {
+    if (await markedUp(this.runDir, n.id, n.bridge)) return;
     if (!await linkExists(n.bridge) || !await networkPresent(n.id)) await this.up(n);
+    await markUp(this.runDir, n.id, n.bridge);
   }
 
   private async down(n: NetworkRecord): Promise<void> {
+    await unmarkUp(this.runDir, n.id);
     await removeNetwork(n.id);
     await forwardRemove(n.bridge);
     await deleteLink(n.bridge);
@@ -207,10 +214,8 @@ export class NetworkManager {
         for (const a of hostAddresses(subnet, gateway)) if (!used.has(formatIp(a))) { ip = formatIp(a); break; }
         if (!ip) throw new RackerError(`network ${n.name} has no free address left`, { hint: 'remove containers from it or create a network with a larger --subnet' });
       }
-      await this.ensureUp(n);
       const netns = netnsName(containerId);
-      const others = await this.leasesOf(containerId);
-      if (others.length === 0) await this.store.markNamespace(containerId, netns); // before it exists: reap() finds a half attach
+      const [others] = await Promise.all([this.leasesOf(containerId), this.ensureUp(n)]);
       const present = others.map(([, l]) => l.ifname);
       let i = 0;
       while (present.includes(`eth${i}`)) i++;
@@ -218,13 +223,17 @@ export class NetworkManager {
         containerId, name: o.name, hostname: o.hostname, aliases: o.aliases ?? [], ip, netns,
         veth: vethName(containerId, n.id), ifname: `eth${i}`, ports: [],
       };
-      // the lease first: a crash in the middle leaves something reap() and detach() know about
-      await this.store.writeLeases(n.name, { ...leases, [containerId]: lease });
+      // the lease and the namespace mark first: a crash in the middle leaves something reap() and detach() know about
+      await Promise.all([
+        this.store.writeLeases(n.name, { ...leases, [containerId]: lease }),
+        others.length === 0 ? this.store.markNamespace(containerId, netns) : undefined,
+      ]);
       const firstRoute = !n.internal && !others.some(([net]) => net !== n.name);
       try {
         await plugVeth({ netns, createNs: others.length === 0, veth: lease.veth, ifname: lease.ifname, bridge: n.bridge, ip, prefix: subnet.prefix, gateway: firstRoute ? n.gateway : undefined });
       } catch (err) {
-        // undo this attach, so a failed start leaves nothing
+        // undo this attach, so a failed start leaves nothing; the next attach checks the network again
+        await unmarkUp(this.runDir, n.id);
         await this.detachLocked(n.name, containerId);
         if (others.length === 0) { await deleteNetns(netns); await this.store.unmarkNamespace(containerId); }
         throw err;
@@ -258,10 +267,18 @@ export class NetworkManager {
    */
   async release(containerId: string): Promise<void> {
     const peers = await this.store.locked(async () => {
+      const mine = await this.leasesOf(containerId);
+      // veths and namespace in one process (mostly the kernel's wait), beside the port rules' removal;
+      // the leases and the namespace mark go after them, so a crash in between leaves what reap() finds
+      const done = await Promise.allSettled([unplug(netnsName(containerId), mine.map(([, l]) => l.veth)), this.unpublishLocked(containerId, mine)]);
+      for (const d of done) if (d.status === 'rejected') throw d.reason;
       const touched: string[] = [];
-      for (const [net] of await this.leasesOf(containerId)) touched.push(...await this.detachLocked(net, containerId));
-      await this.unpublishLocked(containerId);
-      await deleteNetns(netnsName(containerId));
+      for (const [net] of mine) {
+        const leases = await this.store.leases(net);
+        delete leases[containerId];
+        await this.store.writeLeases(net, leases);
+        touched.push(...Object.keys(leases));
+      }
       await this.store.unmarkNamespace(containerId);
       return [...new Set(touched)];
     });
@@ -369,10 +386,10 @@ export class NetworkManager {
     await this.store.locked(() => this.unpublishLocked(containerId));
   }
 
-  private async unpublishLocked(containerId: string): Promise<void> {
+  private async unpublishLocked(containerId: string, leases?: [string, Lease][]): Promise<void> {
     const table = portTable(containerId);
     const mine = (await this.ports.all()).filter(c => c.table === table);
-    const leased = (await this.leasesOf(containerId)).filter(([, l]) => l.ports.length);
+    const leased = (leases ?? await this.leasesOf(containerId)).filter(([, l]) => l.ports.length);
     // publish() writes the claims and the lease before the rules: without them there are no rules to remove,
     // and the firewall is not touched (a caller without CAP_NET_ADMIN, as in a container, could not)
     if (!mine.length && !leased.length) return;

@@ -1,11 +1,11 @@
 import { verbose, warn } from '../log.js';
 import { spawnAttached, signalNumber } from '../process.js';
 import type { ImageRecord } from '../store/image-store.js';
-import type { ContainerRecord, ContainerStore, PublishedPort } from '../store/container-store.js';
+import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
 import { shortId } from '../image/digest.js';
 import { toExited, toRunning } from './lifecycle.js';
 import type { ContainerRunner, RunHooks, RunIO, RunnerDeps } from './runner.js';
-import { connectNetwork, type ConnectedNetwork } from './container-network.js';
+import { connectNetwork, releaseBoth, type ConnectedNetwork } from './container-network.js';
 import { prepareMounts, removeAnonymousVolumes } from './container-mounts.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
@@ -14,7 +14,7 @@ import { SignalForwarder } from './signal-forwarder.js';
 import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
 import { ownToken } from '../lock.js';
 import { mkdirInRoot } from './rootfs-path.js';
-import { mountContainer, writeIdentityFiles } from './container-setup.js';
+import { mountContainer, writeIdentityFiles, type MountedContainer } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
 import path from 'node:path';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
@@ -38,23 +38,31 @@ export class AppRunner implements ContainerRunner {
 
   async run(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks = {}): Promise<number> {
     for (const v of rec.spec.volumes) await checkVolumeSource(v);
-    const c = await mountContainer(this.layout, this.containers, rec);
-    let network: ConnectedNetwork | undefined;
+    const hostname = rec.spec.hostname ?? shortId(rec.id);
+    // the network (its namespace and veth are two processes) is made while the root is mounted and prepared;
+    // start() waits for it where it needs it, and its failure is reported there, after the image's checks
+    const connecting = connectNetwork(this.deps.networks, this.containers, rec, image, hostname);
+    connecting.catch(() => undefined); // handled: start() or the clean-up below awaits it
+    let c: MountedContainer;
     try {
-      return await this.start(rec, c.rootfs, image, io, hooks, n => { network = n; });
+      c = await mountContainer(this.layout, this.containers, rec);
+    } catch (err) {
+      await connecting.then(n => n.release(), () => undefined);
+      throw err;
+    }
+    try {
+      return await this.start(rec, c.rootfs, image, io, hooks, hostname, connecting);
     } finally {
-      await network?.release();
-      await c.release();
+      await releaseBoth(await connecting.catch(() => undefined), c);
       if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);
     }
   }
 
   private async start(rec: ContainerRecord, rootfs: string, image: ImageRecord, io: RunIO, hooks: RunHooks,
-    connected: (n: ConnectedNetwork) => void): Promise<number> {
+    hostname: string, connecting: Promise<ConnectedNetwork>): Promise<number> {
     const spec = rec.spec;
     const argv = spec.command;
     const cfg = image.config.config ?? {};
-    const hostname = spec.hostname ?? shortId(rec.id);
     const extra = await parityBinds(spec, rootfs);
     const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg.Env, name => warn(`the image's Env entry ${JSON.stringify(name.slice(0, 80))} cannot be passed on by systemd-nspawn (names are letters, digits and _): left out`)), [['HOSTNAME', hostname]], extra.env, spec.env);
     checkEnvSize(env);
@@ -65,8 +73,8 @@ export class AppRunner implements ContainerRunner {
     const mounts = await prepareMounts(this.deps.volumes, rec, rootfs);
     const user = await resolveUser(rootfs, spec.user ?? cfg.User ?? undefined);
     await checkCommand(rootfs, argv[0], env.find(([k]) => k === 'PATH')?.[1] ?? DEFAULT_PATH, workdir);
-    const network = await connectNetwork(this.deps.networks, this.containers, rec, rootfs, image, hostname);
-    connected(network);
+    const network = await connecting;
+    await network.writeFiles(rootfs);
 
     const log = io.output === 'log' ? new LogWriter(path.join(this.containers.dir(rec.id), LOG_FILE)) : undefined;
     // -t without a terminal on both sides: the pipes as they are (docs/run.md)
@@ -79,14 +87,14 @@ export class AppRunner implements ContainerRunner {
     // resource limits where PID 1 is not systemd: cgroups of racker's own, gone with the container (docs/run.md)
     const cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec);
     try {
-      return await this.attach(rec, args, io, log, output, hooks, cg, network.ports);
+      return await this.attach(rec, args, io, log, output, hooks, cg, network);
     } finally {
       if (cg) await removeCgroups(cg.dirs);
     }
   }
 
   private async attach(rec: ContainerRecord, args: string[], io: RunIO, log: LogWriter | undefined, output: 'inherit' | 'pipe' | number,
-    hooks: RunHooks, cg: ContainerCgroups | undefined, ports: PublishedPort[]): Promise<number> {
+    hooks: RunHooks, cg: ContainerCgroups | undefined, network: ConnectedNetwork): Promise<number> {
     const spec = rec.spec;
     const nspawn = inCgroups(cg, 'systemd-nspawn', args);
     const child = spawnAttached(nspawn.cmd, nspawn.args, io.stdin && !log ? 'inherit' : 'ignore', output);
@@ -102,7 +110,7 @@ export class AppRunner implements ContainerRunner {
         throw err;
       });
     }
-    Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(child), leader, startedAt: new Date().toISOString(), cgroups: cg?.dirs, ports }));
+    Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(child), leader, startedAt: new Date().toISOString(), cgroups: cg?.dirs, ports: network.ports }));
     await this.containers.write(rec);
     hooks.onStarted?.(rec);
 
@@ -113,6 +121,8 @@ export class AppRunner implements ContainerRunner {
     try {
       code = await child.exit;
       await ended;
+      // the network's clean-up (mostly the kernel deleting the veths) beside the bookkeeping below; run() waits for it
+      void network.release().catch(() => undefined);
       await hooks.beforeExit?.();
     } finally {
       stopper.dispose();

@@ -8,7 +8,7 @@ import type { ImageRecord, ImageStore } from '../store/image-store.js';
 import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
 import { toExited, toRunning } from './lifecycle.js';
 import type { ContainerRunner, RunHooks, RunIO, RunnerDeps } from './runner.js';
-import { connectNetwork, type ConnectedNetwork } from './container-network.js';
+import { connectNetwork, releaseBoth, type ConnectedNetwork } from './container-network.js';
 import { prepareMounts, removeAnonymousVolumes } from './container-mounts.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
@@ -104,7 +104,8 @@ export class BootRunner implements ContainerRunner {
       const workdir = containerWorkdir(spec.workdir, image.config.config?.WorkingDir);
       if (spec.command.length) await checkCommand(c.rootfs, spec.command[0], DEFAULT_PATH, workdir);
 
-      network = await connectNetwork(this.deps.networks, this.containers, rec, c.rootfs, image, hostname);
+      network = await connectNetwork(this.deps.networks, this.containers, rec, image, hostname);
+      await network.writeFiles(c.rootfs);
       const extra = await parityBinds(spec, c.rootfs);
       const bootLog = path.join(c.dir, 'boot.log');
       const log = await open(bootLog, 'w', 0o600);
@@ -141,8 +142,7 @@ export class BootRunner implements ContainerRunner {
     } finally {
       if (nspawn) await this.powerOff(nspawn, spec.stopTimeout);
       await ended;
-      await network?.release();
-      await c.release();
+      await releaseBoth(network, c);
       if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);
       if (cg) await removeCgroups(cg.dirs);
     }

@@ -45,11 +45,21 @@ export interface ConnectedNetwork {
   nspawnArgs: string[];
   /** the host ports it got (-p with no host port, -P: picked now) */
   ports: PublishedPort[];
-  /** undo everything connect() did; harmless to call twice */
+  /** its /etc/hosts (peers as they are now) and /etc/resolv.conf, written inside the container's root */
+  writeFiles(rootfs: string): Promise<void>;
+  /** undo everything connect() did; a second call gets the first one's promise */
   release(): Promise<void>;
 }
 
-const NOTHING: ConnectedNetwork = { nspawnArgs: [], ports: [], release: async () => {} };
+/**
+ * After the container: its network and its root released side by side (the
+ * veths' deletion is mostly the kernel waiting, the unmount is another
+ * process); both always run, the first failure is thrown.
+ */
+export async function releaseBoth(network: ConnectedNetwork | undefined, root: { release(): Promise<void> }): Promise<void> {
+  const done = await Promise.allSettled([network?.release(), root.release()]);
+  for (const d of done) if (d.status === 'rejected') throw d.reason;
+}
 
 /** /etc/hosts of a container without peers: localhost, itself, --add-host lines. */
 function hostsText(hostname: string, extra: HostsEntry[]): string {
@@ -59,31 +69,43 @@ function hostsText(hostname: string, extra: HostsEntry[]): string {
 /**
  * Before nspawn starts: give the container the network its spec asks for —
  * a namespace of its own (none), a place on private networks with published
- * ports (bridge), another container's (container), or the host's — and write
- * its /etc/hosts and /etc/resolv.conf inside its root.
+ * ports (bridge), another container's (container), or the host's. It needs
+ * no root filesystem, so a runner may start it while the root is mounted;
+ * writeFiles() then puts /etc/hosts and /etc/resolv.conf into that root.
  */
 export async function connectNetwork(manager: NetworkManager, containers: ContainerStore, rec: ContainerRecord,
-  rootfs: string, image: ImageRecord, hostname: string): Promise<ConnectedNetwork> {
+  image: ImageRecord, hostname: string): Promise<ConnectedNetwork> {
   const net = rec.spec.network;
+  const nothing = async () => {};
   if (!net || net.mode === 'host') {
-    if (net?.addHosts.length) await writeFileInRoot(rootfs, '/etc/hosts', hostsText(hostname, net.addHosts));
-    if (net?.dns.length) await writeFileInRoot(rootfs, '/etc/resolv.conf', (await manager.resolvConfFor(net.dns)).content);
-    return NOTHING;
+    const writeFiles = async (rootfs: string) => {
+      if (net?.addHosts.length) await writeFileInRoot(rootfs, '/etc/hosts', hostsText(hostname, net.addHosts));
+      if (net?.dns.length) await writeFileInRoot(rootfs, '/etc/resolv.conf', (await manager.resolvConfFor(net.dns)).content);
+    };
+    return { nspawnArgs: [], ports: [], writeFiles, release: nothing };
   }
   if (net.mode === 'container') {
     const other = net.container ? await containers.read(net.container) : undefined;
     const leader = other?.state.status === 'running' && other.state.nspawnPid ? await containerLeader(other.state.nspawnPid) : undefined;
     if (!other || !leader) throw new RackerError(`container ${net.container?.slice(0, 12) ?? ''} whose network this one shares is not running`, { hint: 'start it first' });
-    await writeFileInRoot(rootfs, '/etc/hosts', hostsText(hostname, net.addHosts));
-    return { nspawnArgs: [`--network-namespace-path=/proc/${leader}/ns/net`], ports: [], release: async () => {} };
+    const writeFiles = (rootfs: string) => writeFileInRoot(rootfs, '/etc/hosts', hostsText(hostname, net.addHosts));
+    return { nspawnArgs: [`--network-namespace-path=/proc/${leader}/ns/net`], ports: [], writeFiles, release: nothing };
   }
-  const release = () => manager.release(rec.id);
+  // once: app-run starts it as soon as nspawn is gone, the runner's clean-up waits for the same
+  let releasing: Promise<void> | undefined;
+  const release = () => (releasing ??= manager.release(rec.id));
+  const writeFiles = async (rootfs: string) => {
+    const hosts = net.mode === 'none' ? hostsText(hostname, net.addHosts) : await manager.hostsFor(rec.id, net.addHosts);
+    await writeFileInRoot(rootfs, '/etc/hosts', hosts);
+    const resolv = await manager.resolvConfFor(net.dns);
+    if (resolv.warning) warn(resolv.warning);
+    await writeFileInRoot(rootfs, '/etc/resolv.conf', resolv.content);
+  };
   try {
     let netnsPath: string;
     let ports: PublishedPort[] = [];
     if (net.mode === 'none') {
       netnsPath = await manager.isolate(rec.id);
-      await writeFileInRoot(rootfs, '/etc/hosts', hostsText(hostname, net.addHosts));
     } else {
       netnsPath = '';
       for (const n of net.networks) {
@@ -96,12 +118,8 @@ export async function connectNetwork(manager: NetworkManager, containers: Contai
         netnsPath = (await manager.attach(n.name, rec.id, { name: rec.name, hostname, aliases: n.aliases, ip: n.ip })).netnsPath;
       }
       ports = await manager.publish(rec.id, [...net.publish, ...(net.publishAll ? exposedPorts(image.config.config?.ExposedPorts ?? undefined) : [])]);
-      await writeFileInRoot(rootfs, '/etc/hosts', await manager.hostsFor(rec.id, net.addHosts));
     }
-    const resolv = await manager.resolvConfFor(net.dns);
-    if (resolv.warning) warn(resolv.warning);
-    await writeFileInRoot(rootfs, '/etc/resolv.conf', resolv.content);
-    return { nspawnArgs: [`--network-namespace-path=${netnsPath}`], ports, release };
+    return { nspawnArgs: [`--network-namespace-path=${netnsPath}`], ports, writeFiles, release };
   } catch (err) {
     await release().catch(() => undefined);
     throw err;

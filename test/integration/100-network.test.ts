@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -199,6 +199,42 @@ describe('private networks', () => {
     expect(await links()).not.toContain(bridge);
     expect(await nftTables()).not.toContain(`table ip racker-n-${id.slice(0, 12)}`);
     expect((await racker(t.root, ['network', 'ls', '--format', 'json'])).stdout).toBe('');
+  });
+
+  it('the network\'s up-marker is not trusted once its bridge is made again or it is a minute old; network rm removes it', async () => {
+    const net = await network();
+    const id = (await m.inspect(net)).Id as string;
+    const bridge = `rk-br-${id.slice(0, 8)}`;
+    const table = `racker-n-${id.slice(0, 12)}`;
+    const marker = path.join(runDir, 'networks', id);
+    const a = await container(net, uniqueName('first'));
+    expect(existsSync(marker)).toBe(true);
+    await m.release(a.id);
+    containers.delete(a.id);
+
+    // bridge and rules gone behind racker's back (as after `ip link del`): the next attach sees the bridge missing
+    await execa('ip', ['link', 'del', 'dev', bridge]);
+    await execa('nft', ['delete', 'table', 'ip', table]);
+    const b = await container(net, uniqueName('second'));
+    expect(await links()).toContain(bridge);
+    expect(await nftTables()).toContain(`table ip ${table}`);
+    const c = await container(net, uniqueName('third'));
+    await server(b.ns, 8080, 'b');
+    expect(await connect(c.ns, b.ip, 8080)).toEqual({ ok: true, text: `b ${c.ip}` });
+
+    // rules flushed with the bridge kept (a firewall reload): put back by the first attach after the marker's minute
+    await execa('nft', ['delete', 'table', 'ip', table]);
+    const old = new Date(Date.now() - 120_000);
+    await utimes(marker, old, old);
+    await container(net, uniqueName('fourth'));
+    expect(await nftTables()).toContain(`table ip ${table}`);
+
+    await stopServer(servers.pop());
+    for (const x of [...containers]) { await m.release(x); await removeEtcNetns(netnsName(x)); containers.delete(x); }
+    await m.remove(net);
+    networks.delete(net);
+    expect(existsSync(marker)).toBe(false);
+    expect(await links()).not.toContain(bridge);
   });
 });
 
