@@ -13,6 +13,7 @@ import { systemdIsPid1 } from './host.js';
 import { SignalForwarder } from './signal-forwarder.js';
 import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
 import { ownToken } from '../lock.js';
+import { markSupervised } from './container-processes.js';
 import { mkdirInRoot } from './rootfs-path.js';
 import { mountContainer, writeIdentityFiles } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
@@ -38,14 +39,19 @@ export class AppRunner implements ContainerRunner {
 
   async run(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks = {}): Promise<number> {
     for (const v of rec.spec.volumes) await checkVolumeSource(v);
-    const c = await mountContainer(this.layout, this.containers, rec);
-    let network: ConnectedNetwork | undefined;
+    const unmark = await markSupervised(this.containers, rec.id);
     try {
-      return await this.start(rec, c.rootfs, image, io, hooks, n => { network = n; });
+      const c = await mountContainer(this.layout, this.containers, rec);
+      let network: ConnectedNetwork | undefined;
+      try {
+        return await this.start(rec, c.rootfs, image, io, hooks, n => { network = n; });
+      } finally {
+        await network?.release();
+        await c.release();
+        if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);
+      }
     } finally {
-      await network?.release();
-      await c.release();
-      if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);
+      await unmark();
     }
   }
 
