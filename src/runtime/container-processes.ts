@@ -68,8 +68,12 @@ export async function markSupervised(containers: ContainerStore, id: string): Pr
   const file = containers.supervisionMark(id);
   const token = await ownToken();
   await mkdir(containers.supervisorDir, { recursive: true, mode: 0o700 });
-  const held = await readFile(file, 'utf8').catch(() => '');
-  if (held && await holderAlive(held)) {
+  // a run that has just ended may still be cleaning up (stop, then start at once: restart)
+  const heldByOther = async () => {
+    const held = await readFile(file, 'utf8').catch(() => '');
+    return !!held && await holderAlive(held);
+  };
+  if (!await waitGone(heldByOther, 10_000)) {
     throw new RackerError(`container ${shortId(id)} is already running`, { hint: `racker stop ${shortId(id)} first` });
   }
   await writeFile(file, token, { mode: 0o600 });
