@@ -126,6 +126,19 @@ describe('one supervisor for the detached containers of a store root', () => {
     expect(await until(async () => (await supervisorsOf(t.root)).length === 0, 10_000)).toBe(true);
   });
 
+  it('starts that meet the supervisor as it exits (its last container just ended) reach a new one', async () => {
+    const all: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      const wave = Array.from({ length: 3 }, () => name('brief'));
+      all.push(...wave);
+      // each ends at once, so the supervisor keeps closing while the next ones start
+      await Promise.all(wave.map(n => runD(n, [BUSYBOX, 'true'])));
+    }
+    for (const n of all) expect((await rk(['wait', n])).stdout, n).toBe('0');
+    await removeAll(all);
+    expect(await until(async () => (await supervisorsOf(t.root)).length === 0, 10_000)).toBe(true);
+  });
+
   it('health checks run for each container', async () => {
     const good = name('healthy');
     const bad = name('unhealthy');
