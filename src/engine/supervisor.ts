@@ -14,6 +14,8 @@ import { StoreLayout } from '../store/layout.js';
 const SOCKET_PATH_MAX = 107;
 /** a start that finds the supervisor closing (it had just ended its last container) asks a new one */
 const ATTEMPTS = 5;
+/** the supervisor says "ok" as soon as it reads the request; one that does not within this is stuck */
+const ANSWER_MS = 10_000;
 
 /**
  * The supervisor mostly waits: a small young generation, one V8 helper thread
@@ -43,7 +45,12 @@ export async function startDetached(root: string, containerId: string, debugFlag
   for (let attempt = 1; ; attempt++) {
     const sock = await connect(file)
       ?? await withLock(new StoreLayout(root).lock('supervisor'), async () => await connect(file) ?? await startSupervisor(root, file, debugFlag));
-    const { taken, line } = await ask(sock, containerId);
+    const { taken, line, stuck } = await ask(sock, containerId);
+    if (stuck) {
+      throw new RackerError(`the container supervisor at ${file} does not answer`, {
+        hint: 'if it is stuck (pgrep -af supervisor-main.js), kill it: its containers are then shown as exited and can be started again',
+      });
+    }
     if (line.startsWith('started ')) return line.slice(8).trim();
     if (line.startsWith('error ')) {
       const e = JSON.parse(line.slice(6)) as { message: string; hint?: string; exitCode?: number };
@@ -69,17 +76,22 @@ function connect(file: string): Promise<net.Socket | undefined> {
 }
 
 /** Send the id; `taken` once the supervisor said "ok", `line` its answer (empty if it closed without one). */
-function ask(sock: net.Socket, id: string): Promise<{ taken: boolean; line: string }> {
+function ask(sock: net.Socket, id: string): Promise<{ taken: boolean; line: string; stuck?: boolean }> {
   return new Promise((resolve) => {
     let text = '';
     let taken = false;
+    let stuck = false;
+    const timer = setTimeout(() => { stuck = true; sock.destroy(); }, ANSWER_MS);
     sock.setEncoding('utf8');
     sock.on('error', () => undefined);
     sock.on('data', (d: string) => {
       text += d;
-      if (!taken && text.startsWith('ok\n')) { taken = true; text = text.slice(3); }
+      if (!taken && text.startsWith('ok\n')) { taken = true; text = text.slice(3); clearTimeout(timer); }
     });
-    sock.on('close', () => resolve({ taken, line: text.includes('\n') ? text.split('\n')[0] : '' }));
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve({ taken, stuck, line: text.includes('\n') ? text.split('\n')[0] : '' });
+    });
     // not end(): the supervisor's answer comes later, on the same connection
     sock.write(`${id}\n`);
   });

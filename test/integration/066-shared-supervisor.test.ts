@@ -194,6 +194,10 @@ describe('one supervisor for the detached containers of a store root', () => {
       expect(now.get(otherId)?.State).toBe('running');
       expect(await membersOf(lostLeader)).toEqual([]);
       expect(await supervisorsOf(t.root)).toEqual([sup]);
+      // a start does not wait forever on a supervisor that does not answer
+      const blocked = await rk(['run', '-d', '--name', name('hung-new'), BUSYBOX, 'sleep', '300']);
+      expect(blocked.exitCode).toBe(125);
+      expect(blocked.stderr).toContain('does not answer');
     } finally {
       process.kill(sup, 'SIGCONT');
     }
