@@ -226,5 +226,7 @@ export class ContainerStore {
 
   async remove(id: string): Promise<void> {
     await rm(this.dir(id), { recursive: true, force: true });
+    // a mark a killed supervisor left
+    await rm(this.supervisionMark(id), { force: true });
   }
 }

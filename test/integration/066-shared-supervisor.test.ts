@@ -168,6 +168,7 @@ describe('one supervisor for the detached containers of a store root', () => {
     expect((await rk(['network', 'rm', net])).exitCode).toBe(0);
     nets.pop();
     expect(await mountsUnder(path.join(t.root, 'containers'))).toEqual([]);
+    for (const id of ids) expect(await stat(path.join(t.root, 'supervisor', id)).catch(() => undefined), 'the killed supervisor\'s mark').toBeUndefined();
     // the next detached start finds the dead supervisor's socket and starts a new one
     const again = name('after-kill');
     await runD(again, [BUSYBOX, 'sleep', '300']);
