@@ -64,32 +64,41 @@ function onConnection(sock: net.Socket): void {
   waiting.add(sock);
   sock.setTimeout(REQUEST_MS, () => sock.destroy());
   let text = '';
+  let gone = false;
   sock.setEncoding('latin1');
+  // a client that gave up (it waited for us while we were stopped) has closed its end: its request is not run
+  sock.on('end', () => { gone = true; });
   const onData = (d: string) => {
     text += d;
     const nl = text.indexOf('\n');
     if (nl < 0 && text.length <= 64) return;
     sock.off('data', onData);
-    sock.setTimeout(0);
-    waiting.delete(sock);
-    const id = nl < 0 ? '' : text.slice(0, nl);
-    if (!/^[a-f0-9]{64}$/.test(id)) { sock.end(errorLine(new RackerError('bad request to the container supervisor'))); return; }
-    sock.write('ok\n');
-    let replied = false;
-    const reply = (line: string) => { if (!replied) { replied = true; sock.end(line); } };
-    active++;
-    clearTimeout(firstRequest);
-    supervise(id, reply).catch(err => {
-      debug(`container ${id}: ${(err as Error).message}`);
-      reply(errorLine(err));
-    }).finally(() => {
-      reply(errorLine(new RackerError('the container ended before it was up')));
-      active--;
-      if (active === 0) close();
-    });
+    // the end of a closed connection is seen once its data is read
+    setImmediate(() => take(sock, nl < 0 ? '' : text.slice(0, nl), gone));
   };
   sock.on('data', onData);
   sock.on('close', () => waiting.delete(sock));
+}
+
+/** Run the request of a client that still waits for the answer. */
+function take(sock: net.Socket, id: string, gone: boolean): void {
+  sock.setTimeout(0);
+  waiting.delete(sock);
+  if (gone || closing) { sock.destroy(); return; }
+  if (!/^[a-f0-9]{64}$/.test(id)) { sock.end(errorLine(new RackerError('bad request to the container supervisor'))); return; }
+  sock.write('ok\n');
+  let replied = false;
+  const reply = (line: string) => { if (!replied) { replied = true; sock.end(line); } };
+  active++;
+  clearTimeout(firstRequest);
+  supervise(id, reply).catch(err => {
+    debug(`container ${id}: ${(err as Error).message}`);
+    reply(errorLine(err));
+  }).finally(() => {
+    reply(errorLine(new RackerError('the container ended before it was up')));
+    active--;
+    if (active === 0) close();
+  });
 }
 
 /** Supervising nothing: stop listening (the socket file goes with it) and exit. */

@@ -187,6 +187,7 @@ describe('one supervisor for the detached containers of a store root', () => {
     const lostLeader = await leaderOfContainer(lostId);
     await leaderOfContainer(otherId);
     const [sup] = await supervisorsOf(t.root);
+    const blockedName = name('hung-new');
     process.kill(sup, 'SIGSTOP');
     try {
       process.kill((await recordOf(t.root, lostId)).state.nspawnPid!, 'SIGKILL');
@@ -196,7 +197,7 @@ describe('one supervisor for the detached containers of a store root', () => {
       expect(await membersOf(lostLeader)).toEqual([]);
       expect(await supervisorsOf(t.root)).toEqual([sup]);
       // a start does not wait forever on a supervisor that does not answer
-      const blocked = await rk(['run', '-d', '--name', name('hung-new'), BUSYBOX, 'sleep', '300']);
+      const blocked = await rk(['run', '-d', '--name', blockedName, BUSYBOX, 'sleep', '300']);
       expect(blocked.exitCode).toBe(125);
       expect(blocked.stderr).toContain('does not answer');
     } finally {
@@ -204,6 +205,9 @@ describe('one supervisor for the detached containers of a store root', () => {
     }
     expect((await rk(['rm', lost])).exitCode).toBe(0);
     expect((await states()).get(otherId)?.State).toBe('running');
+    // the start that gave up is not run later, when the supervisor goes on
+    const given = JSON.parse((await rk(['inspect', blockedName])).stdout) as [{ State: { Status: string } }];
+    expect(given[0].State.Status).toBe('created');
     await removeAll([other]);
     expect(await until(async () => (await supervisorsOf(t.root)).length === 0, 10_000)).toBe(true);
   });
