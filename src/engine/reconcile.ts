@@ -34,6 +34,11 @@ export async function reconcile(containers: ContainerStore, rec: ContainerRecord
     if (fresh && fresh.state.status !== 'running') return fresh;
     await endSupervisor(containers, rec, 0);
   }
+  // the record may be older than the run's end: a supervisor that recorded the exit and then let go of
+  // the container is not gone, it is done (and its exit code stands)
+  const now = await containers.read(rec.id);
+  if (!now) return toExited(rec, rec.state.exitCode ?? 137);
+  if (now.state.status !== 'running' || now.state.startedAt !== rec.state.startedAt) return now;
   debug(`container ${rec.name}: its racker process is gone; cleaning up`);
   await endProcesses(rec.state);
   // what a killed nspawn leaves behind
