@@ -237,8 +237,8 @@ export function signalNumber(sig: string): number | undefined {
  * after the script name, so an argument meant for a container could otherwise
  * make Node load a file into racker's own environment (NODE_OPTIONS=--require …).
  */
-export function nodeScript(script: string, args: readonly string[]): { cmd: string; args: string[] } {
-  return { cmd: process.execPath, args: ['--', script, ...args] };
+export function nodeScript(script: string, args: readonly string[], nodeFlags: readonly string[] = []): { cmd: string; args: string[] } {
+  return { cmd: process.execPath, args: [...nodeFlags, '--', script, ...args] };
 }
 
 /**

@@ -167,7 +167,7 @@ export class ContainerService {
     }
     // nothing of it may run on once it is gone: its PID namespace, nspawn, its supervisor, its mount
     await endProcesses(rec.state);
-    await endSupervisor(rec.state.supervisor, 5000);
+    await endSupervisor(this.store, rec, 5000);
     // a supervisor that was killed could not remove the container's cgroups: only ones named for it, under /sys/fs/cgroup
     const own = (rec.state.cgroups ?? []).filter(d => d.startsWith('/sys/fs/cgroup/') && path.basename(d) === `racker-${rec.id.slice(0, 12)}` && !d.includes('/../'));
     if (own.length) await removeCgroups(own);

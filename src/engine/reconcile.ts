@@ -1,29 +1,30 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { debug } from '../log.js';
-import { endProcesses, endSupervisor, isMounted, nspawnAlive, sleep } from '../runtime/container-processes.js';
+import { endProcesses, endSupervisor, isMounted, nspawnAlive, sleep, supervised } from '../runtime/container-processes.js';
 import { unmount } from '../runtime/overlay.js';
 import { toExited } from '../runtime/lifecycle.js';
-import { holderAlive } from '../lock.js';
 import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
 
 /**
  * A record says "running" only while the racker process that supervises the
- * container and its systemd-nspawn are alive. If the supervisor died (kill -9,
+ * container (alive, and its mark in supervisor/ still there) and its
+ * systemd-nspawn are alive. If the supervisor died (kill -9,
  * reboot), the container is shown as exited, its leftovers (processes, a
  * mount) are cleaned, and the record is corrected, so a crash never blocks the
  * next command. If nspawn died under a live supervisor, the container is
  * stopped too (docker's rule for a dead runtime): the supervisor records that
- * itself; one that does not within a few seconds is broken, and is killed.
+ * itself; one that does not within a few seconds is broken, and is killed
+ * (or, when it still runs other containers, left to them: endSupervisor).
  */
 export async function reconcile(containers: ContainerStore, rec: ContainerRecord, ended: (rec: ContainerRecord) => Promise<void> = async () => {}): Promise<ContainerRecord> {
   if (rec.state.status !== 'running') return rec;
-  const supervised = !!rec.state.supervisor && await holderAlive(rec.state.supervisor);
-  if (supervised && await nspawnAlive(rec.state)) return rec;
-  if (supervised) {
+  const live = await supervised(containers, rec);
+  if (live && await nspawnAlive(rec.state)) return rec;
+  if (live) {
     debug(`container ${rec.name}: systemd-nspawn is gone; ending the container`);
     await endProcesses(rec.state);
-    for (const deadline = Date.now() + 5000; Date.now() < deadline && await holderAlive(rec.state.supervisor!);) {
+    for (const deadline = Date.now() + 5000; Date.now() < deadline && await supervised(containers, rec);) {
       const fresh = await containers.read(rec.id);
       if (!fresh) return toExited(rec, 137);
       if (fresh.state.status !== 'running') return fresh;
@@ -31,8 +32,13 @@ export async function reconcile(containers: ContainerStore, rec: ContainerRecord
     }
     const fresh = await containers.read(rec.id);
     if (fresh && fresh.state.status !== 'running') return fresh;
-    await endSupervisor(rec.state.supervisor, 0);
+    await endSupervisor(containers, rec, 0);
   }
+  // the record may be older than the run's end: a supervisor that recorded the exit and then let go of
+  // the container is not gone, it is done (and its exit code stands)
+  const now = await containers.read(rec.id);
+  if (!now) return toExited(rec, rec.state.exitCode ?? 137);
+  if (now.state.status !== 'running' || now.state.startedAt !== rec.state.startedAt) return now;
   debug(`container ${rec.name}: its racker process is gone; cleaning up`);
   await endProcesses(rec.state);
   // what a killed nspawn leaves behind

@@ -13,6 +13,7 @@ import { systemdIsPid1 } from './host.js';
 import { SignalForwarder } from './signal-forwarder.js';
 import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
 import { ownToken } from '../lock.js';
+import { markSupervised } from './container-processes.js';
 import { mkdirInRoot } from './rootfs-path.js';
 import { mountContainer, writeIdentityFiles, type MountedContainer } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
@@ -38,23 +39,28 @@ export class AppRunner implements ContainerRunner {
 
   async run(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks = {}): Promise<number> {
     for (const v of rec.spec.volumes) await checkVolumeSource(v);
-    const hostname = rec.spec.hostname ?? shortId(rec.id);
-    // the network (its namespace and veth are two processes) is made while the root is mounted and prepared;
-    // start() waits for it where it needs it, and its failure is reported there, after the image's checks
-    const connecting = connectNetwork(this.deps.networks, this.containers, rec, image, hostname);
-    connecting.catch(() => undefined); // handled: start() or the clean-up below awaits it
-    let c: MountedContainer;
+    const unmark = await markSupervised(this.containers, rec.id);
     try {
-      c = await mountContainer(this.layout, this.containers, rec);
-    } catch (err) {
-      await connecting.then(n => n.release(), () => undefined);
-      throw err;
-    }
-    try {
-      return await this.start(rec, c.rootfs, image, io, hooks, hostname, connecting);
+      const hostname = rec.spec.hostname ?? shortId(rec.id);
+      // the network (its namespace and veth are two processes) is made while the root is mounted and prepared;
+      // start() waits for it where it needs it, and its failure is reported there, after the image's checks
+      const connecting = connectNetwork(this.deps.networks, this.containers, rec, image, hostname);
+      connecting.catch(() => undefined); // handled: start() or the clean-up below awaits it
+      let c: MountedContainer;
+      try {
+        c = await mountContainer(this.layout, this.containers, rec);
+      } catch (err) {
+        await connecting.then(n => n.release(), () => undefined);
+        throw err;
+      }
+      try {
+        return await this.start(rec, c.rootfs, image, io, hooks, hostname, connecting);
+      } finally {
+        await releaseBoth(await connecting.catch(() => undefined), c);
+        if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);
+      }
     } finally {
-      await releaseBoth(await connecting.catch(() => undefined), c);
-      if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);
+      await unmark();
     }
   }
 

@@ -18,7 +18,7 @@ import { mountContainer, writeIdentityFiles } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { SignalForwarder } from './signal-forwarder.js';
-import { killRunning } from './container-processes.js';
+import { killRunning, markSupervised } from './container-processes.js';
 import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
 import { ownToken } from '../lock.js';
 import { checkVolumeSource, makeMountPoint } from './volumes.js';
@@ -71,6 +71,16 @@ export class BootRunner implements ContainerRunner {
     const spec = rec.spec;
     if (spec.command.length === 0 && io.output !== 'log') throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
     for (const v of spec.volumes) await checkVolumeSource(v);
+    const unmark = await markSupervised(this.containers, rec.id);
+    try {
+      return await this.runMarked(rec, image, io, hooks);
+    } finally {
+      await unmark();
+    }
+  }
+
+  private async runMarked(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks): Promise<number> {
+    const spec = rec.spec;
     let c = await mountContainer(this.layout, this.containers, rec);
     if (rec.state.status === 'created' && !await hasSystemd(c.rootfs)) {
       // an OS image without systemd: boot a derived image that has it (made once), in this same container

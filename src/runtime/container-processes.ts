@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { containerLeader } from './host.js';
 import { holderAlive, ownToken, processStartTime } from '../lock.js';
@@ -6,6 +6,8 @@ import type { ContainerRecord, ContainerState, ContainerStore } from '../store/c
 import { endNamespace, leaderAlive, namespaceMembers } from './pid-namespace.js';
 import { debug } from '../log.js';
 import { readProcFile } from '../process.js';
+import { RackerError } from '../errors.js';
+import { shortId } from '../image/digest.js';
 
 /**
  * The one module that finds, signals and waits for a container's processes:
@@ -55,9 +57,65 @@ export async function endProcesses(state: ContainerState): Promise<void> {
   await waitGone(() => nspawnAlive(state), 2000);
 }
 
-/** SIGKILL a supervising racker that did not end by itself within `ms`. */
-export async function endSupervisor(token: string | undefined, ms: number): Promise<void> {
-  if (!token || token === await ownToken() || await waitGone(() => holderAlive(token), ms)) return;
+/**
+ * The process that runs a container (the shared supervisor, or an attached
+ * racker) marks it: ROOT/supervisor/ID holds its token from before the
+ * container runs until everything of the run is cleaned up. One supervisor
+ * runs many containers, so that it is alive says nothing about one of them.
+ * Returns the release, which removes the mark if it is still this process's.
+ */
+export async function markSupervised(containers: ContainerStore, id: string): Promise<() => Promise<void>> {
+  const file = containers.supervisionMark(id);
+  const token = await ownToken();
+  await mkdir(containers.supervisorDir, { recursive: true, mode: 0o700 });
+  // a run that has just ended may still be cleaning up (stop, then start at once: restart)
+  const heldByOther = async () => {
+    const held = await readFile(file, 'utf8').catch(() => '');
+    return !!held && await holderAlive(held);
+  };
+  if (!await waitGone(heldByOther, 10_000)) {
+    throw new RackerError(`container ${shortId(id)} is already running`, { hint: `racker stop ${shortId(id)} first` });
+  }
+  await writeFile(file, token, { mode: 0o600 });
+  return async () => {
+    if (await readFile(file, 'utf8').catch(() => '') === token) await unlink(file).catch(() => undefined);
+  };
+}
+
+/** Does the process named in the record still run this container (alive, and its mark there)? */
+export async function supervised(containers: ContainerStore, rec: ContainerRecord): Promise<boolean> {
+  const token = rec.state.supervisor;
+  if (!token) return false;
+  const mark = await readFile(containers.supervisionMark(rec.id), 'utf8').catch(() => '');
+  return mark === token && await holderAlive(token);
+}
+
+/** The other containers the process with `token` still runs (their marks). */
+async function othersOf(containers: ContainerStore, token: string, id: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(containers.supervisorDir).catch(() => [] as string[])) {
+    if (e === id || !/^[a-f0-9]{64}$/.test(e)) continue;
+    if (await readFile(containers.supervisionMark(e), 'utf8').catch(() => '') === token) out.push(e);
+  }
+  return out;
+}
+
+/**
+ * Wait up to `ms` for the container's supervisor to be done with it; one that
+ * is not is taken for broken: SIGKILLed when the container is all it runs,
+ * else (a shared supervisor, other containers live under it) its mark is
+ * dropped and the caller cleans up in its place.
+ */
+export async function endSupervisor(containers: ContainerStore, rec: ContainerRecord, ms: number): Promise<void> {
+  const token = rec.state.supervisor;
+  if (!token || token === await ownToken() || await waitGone(() => supervised(containers, rec), ms)) return;
+  const others = await othersOf(containers, token, rec.id);
+  if (others.length) {
+    debug(`the racker supervisor (${token}) did not finish container ${rec.name}; it still runs ${others.length} other(s): not killed`);
+    const file = containers.supervisionMark(rec.id);
+    if (await readFile(file, 'utf8').catch(() => '') === token) await unlink(file).catch(() => undefined);
+    return;
+  }
   debug(`the racker process supervising the container (${token}) did not exit; killing it`);
   try { process.kill(Number(token.split(' ')[0]), 'SIGKILL'); } catch { /* gone meanwhile */ }
   await waitGone(() => holderAlive(token), 2000);
@@ -67,12 +125,13 @@ export async function endSupervisor(token: string | undefined, ms: number): Prom
 export async function leftovers(containers: ContainerStore, rec: ContainerRecord): Promise<string[]> {
   const out: string[] = [];
   const { leader, supervisor } = rec.state;
+  const running = await supervised(containers, rec);
   if (leader && await leaderAlive(leader)) {
     const pids = await namespaceMembers(leader.pidns);
     out.push(`${pids.length || 1} process(es) in its PID namespace (host pids ${(pids.length ? pids : [leader.pid]).join(' ')})`);
   }
   if (await nspawnAlive(rec.state)) out.push(`systemd-nspawn (pid ${rec.state.nspawnPid})`);
-  if (supervisor && await holderAlive(supervisor)) out.push(`its racker supervisor (pid ${supervisor.split(' ')[0]})`);
+  if (running) out.push(`its racker supervisor (pid ${supervisor!.split(' ')[0]})`);
   if (await isMounted(path.join(containers.dir(rec.id), 'rootfs'))) out.push('its rootfs mount');
   return out;
 }

@@ -151,6 +151,14 @@ export class ContainerStore {
     return path.join(this.layout.containersDir, id);
   }
 
+  /** The mark of the process that runs the container now (runtime/container-processes.ts). */
+  supervisionMark(id: string): string {
+    this.dir(id);
+    return path.join(this.layout.supervisorDir, id);
+  }
+
+  get supervisorDir(): string { return this.layout.supervisorDir; }
+
   async list(): Promise<ContainerRecord[]> {
     const ids = await readdir(this.layout.containersDir).catch(err => {
       if (isErrno(err, 'ENOENT')) return [] as string[];
@@ -220,5 +228,7 @@ export class ContainerStore {
 
   async remove(id: string): Promise<void> {
     await rm(this.dir(id), { recursive: true, force: true });
+    // a mark a killed supervisor left
+    await rm(this.supervisionMark(id), { force: true });
   }
 }

@@ -12,6 +12,8 @@ import { parseDigestHex } from '../image/digest.js';
  *   containers/<id>/          one container: state, writable layer, mount point
  *   tmp/                      staging; renamed into place when complete
  *   locks/                    lock files
+ *   supervisor/sock           the shared supervisor's socket (engine/supervisor-main.ts)
+ *   supervisor/<id>           "pid starttime" of the process that runs container <id> now
  * Everything is written to tmp/ first and renamed, so a kill -9 leaves no half entry.
  */
 export class StoreLayout {
@@ -24,6 +26,7 @@ export class StoreLayout {
   get tmpDir(): string { return path.join(this.root, 'tmp'); }
   get locksDir(): string { return path.join(this.root, 'locks'); }
   get tagsFile(): string { return path.join(this.root, 'tags.json'); }
+  get supervisorDir(): string { return path.join(this.root, 'supervisor'); }
 
   blob(digest: string): string { return path.join(this.blobsDir, parseDigestHex(digest)); }
   layerDir(digest: string): string { return path.join(this.layersDir, parseDigestHex(digest)); }
