@@ -1,4 +1,4 @@
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, readFile, readlink, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { containerWorkdir } from './workdir.js';
@@ -45,6 +45,15 @@ export async function hasSystemd(rootfs: string): Promise<boolean> {
     if (st?.isFile()) return true;
   }
   return false;
+}
+
+/**
+ * Has the container's PID 1 started its init? Until it does, it runs nspawn's
+ * own executable, and asking systemd would only take a process pair from the boot.
+ */
+async function initStarted(nspawnPid: number, leader: number): Promise<boolean> {
+  const [nspawn, pid1] = await Promise.all([readlink(`/proc/${nspawnPid}/exe`).catch(() => ''), readlink(`/proc/${leader}/exe`).catch(() => '')]);
+  return pid1 !== '' && pid1 !== nspawn;
 }
 
 /** The last lines of a log file, for error messages. */
@@ -177,7 +186,7 @@ export class BootRunner implements ContainerRunner {
           throw new RackerError(`container ${machine} failed to boot (systemd-nspawn exited)\n${await tail(bootLog, 20)}`, { hint: 'the lines above are the end of its boot log' });
         }
         const leader = nspawn.pid ? await containerLeader(nspawn.pid) : undefined;
-        if (leader) {
+        if (leader && await initStarted(nspawn.pid!, leader)) {
           const target = { machine, leader };
           const { cmd, args } = this.exec.command(target, ['systemctl', 'is-system-running', ...wait ? ['--wait'] : []]);
           const ask = runAllowFail(cmd, args);
