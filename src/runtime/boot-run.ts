@@ -30,10 +30,7 @@ import { applySysctls, parityBinds } from './parity-args.js';
 import { inCgroups, makeCgroups, oomKilled, removeCgroups, type ContainerCgroups } from './cgroups.js';
 
 
-/**
- * how often to ask again while systemd cannot be reached yet, or where it answers without waiting
- * (before systemd 240): each ask is an nsenter + systemctl, a few ms of CPU taken from the boot
- */
+/** how often to ask systemd whether it is up: each ask is an nsenter + systemctl (a few ms) */
 const BOOT_POLL_MS = 30;
 
 const INIT_PATHS = ['/usr/lib/systemd/systemd', '/lib/systemd/systemd'];
@@ -164,56 +161,35 @@ export class BootRunner implements ContainerRunner {
     }
   }
 
-  /**
-   * Wait for the leader to appear and for systemd to finish starting up. Once
-   * systemd can be reached, one `systemctl is-system-running --wait` waits for
-   * the end of its start-up and answers at once, where asking every
-   * BOOT_POLL_MS took a process pair per ask from the booting container and
-   * answered up to an interval late.
-   */
+  /** Wait for the leader to appear and for systemd to finish starting up. */
   private async waitUntilBooted(machine: string, nspawn: AttachedChild, bootLog: string, timeoutSec: number): Promise<ExecTarget> {
     const deadline = Date.now() + timeoutSec * 1000;
     let exited = false;
     void nspawn.exit.then(() => { exited = true; }, () => { exited = true; });
     let state = 'not started';
-    // systemd before 232 refuses the option; from 232 to 239 it takes it and answers without waiting
-    let wait = true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeUp = new Promise<undefined>(r => { timer = setTimeout(() => r(undefined), Math.max(deadline - Date.now(), 0)); });
-    try {
-      for (;;) {
-        if (exited) {
-          throw new RackerError(`container ${machine} failed to boot (systemd-nspawn exited)\n${await tail(bootLog, 20)}`, { hint: 'the lines above are the end of its boot log' });
-        }
-        const leader = nspawn.pid ? await containerLeader(nspawn.pid) : undefined;
-        if (leader && await initStarted(nspawn.pid!, leader)) {
-          const target = { machine, leader };
-          const { cmd, args } = this.exec.command(target, ['systemctl', 'is-system-running', ...wait ? ['--wait'] : []]);
-          const ask = runAllowFail(cmd, args);
-          ask.catch(() => undefined);
-          // out of time while systemctl still waits: it ends with the container, which is powered off next
-          const r = await Promise.race([ask, timeUp]);
-          if (!r) break;
-          state = String(r.stdout).trim() || state;
-          if (state === 'running' || state === 'degraded') {
-            verbose(`container ${machine} booted (${state})`);
-            return target;
-          }
-          // 'offline' only means systemd cannot be reached yet; keep asking
-          if (['maintenance', 'stopping'].includes(state)) break;
-          if (wait && /unrecognized option/.test(r.stderr)) wait = false;
-        }
-        if (Date.now() > deadline) break;
-        await new Promise(r => setTimeout(r, BOOT_POLL_MS));
+    for (;;) {
+      if (exited) {
+        throw new RackerError(`container ${machine} failed to boot (systemd-nspawn exited)\n${await tail(bootLog, 20)}`, { hint: 'the lines above are the end of its boot log' });
       }
-    } finally {
-      clearTimeout(timer);
+      const leader = nspawn.pid ? await containerLeader(nspawn.pid) : undefined;
+      if (leader && await initStarted(nspawn.pid!, leader)) {
+        const target = { machine, leader };
+        const { cmd, args } = this.exec.command(target, ['systemctl', 'is-system-running']);
+        const r = await runAllowFail(cmd, args);
+        state = String(r.stdout).trim() || state;
+        if (state === 'running' || state === 'degraded') {
+          verbose(`container ${machine} booted (${state})`);
+          return target;
+        }
+        // 'offline' only means systemd cannot be reached yet; keep polling
+        if (['maintenance', 'stopping'].includes(state)) break;
+      }
+      if (Date.now() > deadline) break;
+      await new Promise(r => setTimeout(r, BOOT_POLL_MS));
     }
     const leader = nspawn.pid ? await containerLeader(nspawn.pid) : undefined;
     let failed = '';
     if (leader) {
-      const now = this.exec.command({ machine, leader }, ['systemctl', 'is-system-running']);
-      state = String((await runAllowFail(now.cmd, now.args)).stdout).trim() || state;
       const { cmd, args } = this.exec.command({ machine, leader }, ['systemctl', '--failed', '--no-legend', '--plain']);
       failed = String((await runAllowFail(cmd, args)).stdout).trim();
     }
