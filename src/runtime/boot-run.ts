@@ -1,4 +1,4 @@
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, readFile, readlink, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { containerWorkdir } from './workdir.js';
@@ -42,6 +42,15 @@ export async function hasSystemd(rootfs: string): Promise<boolean> {
     if (st?.isFile()) return true;
   }
   return false;
+}
+
+/**
+ * Has the container's PID 1 started its init? Until it does, it runs nspawn's
+ * own executable, and asking systemd would only take a process pair from the boot.
+ */
+async function initStarted(nspawnPid: number, leader: number): Promise<boolean> {
+  const [nspawn, pid1] = await Promise.all([readlink(`/proc/${nspawnPid}/exe`).catch(() => ''), readlink(`/proc/${leader}/exe`).catch(() => '')]);
+  return pid1 !== '' && pid1 !== nspawn;
 }
 
 /** The last lines of a log file, for error messages. */
@@ -104,6 +113,7 @@ export class BootRunner implements ContainerRunner {
     let ended: Promise<void> | undefined;
     let network: ConnectedNetwork | undefined;
     let cg: ContainerCgroups | undefined;
+    let poweringOff: Promise<void> | undefined;
     try {
       const hostname = spec.hostname ?? rec.name;
       await writeIdentityFiles(c.rootfs, hostname);
@@ -145,12 +155,15 @@ export class BootRunner implements ContainerRunner {
       let code = spec.command.length ? await this.runCommand(target, nspawn, rec, io, workdir, c.dir) : await nspawn.exit;
       code = killed ?? code;
       await hooks.beforeExit?.();
+      // the container powers off while its exit is recorded, not after
+      poweringOff = this.powerOff(nspawn, spec.stopTimeout);
+      poweringOff.catch(() => undefined);
       Object.assign(rec, toExited(rec, code));
       if (cg && await oomKilled(cg)) rec.state.oomKilled = true;
       await this.containers.write(rec);
       return code;
     } finally {
-      if (nspawn) await this.powerOff(nspawn, spec.stopTimeout);
+      if (nspawn) await (poweringOff ?? this.powerOff(nspawn, spec.stopTimeout));
       await ended;
       await releaseBoth(network, c);
       if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);
@@ -169,7 +182,7 @@ export class BootRunner implements ContainerRunner {
         throw new RackerError(`container ${machine} failed to boot (systemd-nspawn exited)\n${await tail(bootLog, 20)}`, { hint: 'the lines above are the end of its boot log' });
       }
       const leader = nspawn.pid ? await containerLeader(nspawn.pid) : undefined;
-      if (leader) {
+      if (leader && await initStarted(nspawn.pid!, leader)) {
         const target = { machine, leader };
         const { cmd, args } = this.exec.command(target, ['systemctl', 'is-system-running']);
         const r = await runAllowFail(cmd, args);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -184,6 +184,26 @@ describe('racker run in boot mode', () => {
       expect(Date.now() - started).toBeLessThan(30_000);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up after --boot-timeout while a real systemd is still starting up, and removes the container', async () => {
+    // a start-up job that does not end: systemd stays 'starting', and the wait for the end of
+    // its start-up must give up at the timeout instead of waiting with it
+    const units = await mkdtemp(path.join(tmpdir(), 'racker-test-slowstart-'));
+    const name = uniqueName('slowstart');
+    try {
+      await writeFile(path.join(units, 'racker-test-slow.service'), '[Service]\nType=oneshot\nExecStart=/bin/sleep 600\n');
+      await mkdir(path.join(units, 'multi-user.target.d'));
+      await writeFile(path.join(units, 'multi-user.target.d', 'racker-test.conf'), '[Unit]\nWants=racker-test-slow.service\n');
+      const r = await racker(t.root, ['run', '--rm', '--name', name, '--boot-timeout', '3', '--stop-timeout', '5',
+        '-v', `${units}:/etc/systemd/system:ro`, 'debian-bookworm', 'true'], { timeout: 90_000 });
+      expect(r.exitCode, r.stderr).toBe(125);
+      expect(r.stderr).toContain('did not finish booting (state: starting)');
+      expect((await racker(t.root, ['ps', '-a', '--format', '{{.Names}}'])).stdout.split('\n')).not.toContain(name);
+    } finally {
+      await racker(t.root, ['rm', '-f', name]);
+      await rm(units, { recursive: true, force: true });
     }
   });
 });
