@@ -1,6 +1,7 @@
 import type { Engine } from '../engine/engine.js';
 import type { ContainerRecord } from '../store/container-store.js';
 import { LABEL } from './naming.js';
+import { byText } from '../compare.js';
 
 /** The engine's containers of one compose project, found by their labels. */
 
@@ -12,7 +13,7 @@ export const isOneOff = (rec: ContainerRecord): boolean => labelOf(rec, LABEL.on
 export async function projectContainers(engine: Engine, project: string, opts: { oneoff?: boolean } = {}): Promise<ContainerRecord[]> {
   return (await engine.containers.list({ all: true }))
     .filter(c => labelOf(c, LABEL.project) === project && (opts.oneoff || !isOneOff(c)))
-    .sort((a, b) => a.created.localeCompare(b.created));
+    .sort((a, b) => byText(a.created, b.created));
 }
 
 /** The project's containers of these services (all when none are named). */

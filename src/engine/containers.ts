@@ -26,6 +26,7 @@ import { startDetached } from './supervisor.js';
 import { writeCidfile } from './cidfile.js';
 import { waitFor, type WaitCondition } from './wait.js';
 import { removeCgroups } from '../runtime/cgroups.js';
+import { byText } from '../compare.js';
 
 export interface CreateOptions extends PullOptions {
   /** when to pull the image (default missing) */
@@ -217,7 +218,7 @@ export class ContainerService {
   async list(opts: { all?: boolean } = {}): Promise<ContainerRecord[]> {
     return (await listReconciled(this.store, this.ended))
       .filter(c => opts.all || c.state.status === 'running')
-      .sort((a, b) => b.created.localeCompare(a.created));
+      .sort((a, b) => byText(b.created, a.created));
   }
 
   /** docker wait (and --condition healthy): the exit code, or undefined for healthy */

@@ -10,6 +10,7 @@ import { shortId } from '../image/digest.js';
 import type { ContainerStore } from '../store/container-store.js';
 import type { EngineEvents } from './events.js';
 import type { ImageResolver, ResolvedImage } from './resolver.js';
+import { byText } from '../compare.js';
 
 export interface PullOptions {
   /** fetch and unpack again even what the store already has */
@@ -166,7 +167,7 @@ export class ImageService {
     }
     return rows
       .filter(r => !wanted || (r.name !== undefined && wanted(r.name)))
-      .sort((a, b) => a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));
+      .sort((a, b) => byText(a.repository, b.repository) || byText(a.tag, b.tag));
   }
 
   /**

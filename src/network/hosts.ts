@@ -1,4 +1,5 @@
 /** What a container sees in /etc/hosts and /etc/resolv.conf; pure functions. */
+import { byIPv4 } from '../compare.js';
 
 export interface HostsEntry { ip: string; names: string[] }
 
@@ -14,7 +15,7 @@ export function hostsContent(self: HostsEntry | undefined, peers: HostsEntry[], 
     if (names.length) lines.push(`${e.ip}\t${names.join(' ')}`);
   };
   if (self) line(self);
-  for (const p of [...peers].sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }))) line(p);
+  for (const p of [...peers].sort((a, b) => byIPv4(a.ip, b.ip))) line(p);
   for (const e of extra) line(e);
   return lines.join('\n') + '\n';
 }

@@ -1,5 +1,6 @@
 import { RackerError } from '../errors.js';
 import { parseIp } from './cidr.js';
+import { byText } from '../compare.js';
 
 /** One published port: traffic to hostIp:hostPort goes to the container's containerPort. */
 export interface PortSpec {
@@ -50,7 +51,7 @@ export function exposedPorts(exposed: Record<string, unknown> | undefined): Port
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) continue; // image-provided: ignore what is not a port
     out.push({ hostPort: 0, containerPort: Number(m[1]), protocol: (m[2] as 'tcp' | 'udp' | undefined) ?? 'tcp' });
   }
-  return out.sort((a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol));
+  return out.sort((a, b) => a.containerPort - b.containerPort || byText(a.protocol, b.protocol));
 }
 
 /** Two specs that would claim the same host socket. */
