@@ -110,13 +110,21 @@ export class NetworkStore {
       return JSON.parse(await readFile(this.leasesFile(name), 'utf8')) as Leases;
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return {};
+      // a lease file cut short by a host crash (they are written without fsync): no container outlived that
+      if (err instanceof SyntaxError) return {};
       throw err;
     }
   }
 
+  /**
+   * Leases and namespace marks are written without fsync (several ms per
+   * start on a busy disk): they describe veths, namespaces and containers
+   * that a host crash ends anyway.
+   */
   async writeLeases(name: string, leases: Leases): Promise<void> {
-    if (Object.keys(leases).length === 0) await rm(this.leasesFile(name), { force: true });
-    else await writeFileAtomic(this.leasesFile(name), JSON.stringify(leases, null, 2) + '\n');
+    const file = this.leasesFile(name);
+    if (Object.keys(leases).length === 0) await rm(file, { force: true });
+    else await writeFileAtomic(file, JSON.stringify(leases, null, 2) + '\n', path.dirname(file), { durable: false });
   }
 
   async remove(name: string): Promise<void> {
@@ -130,7 +138,7 @@ export class NetworkStore {
   }
 
   async markNamespace(containerId: string, netns: string): Promise<void> {
-    await writeFileAtomic(path.join(this.netnsDir, containerId), netns + '\n');
+    await writeFileAtomic(path.join(this.netnsDir, containerId), netns + '\n', this.netnsDir, { durable: false });
   }
 
   async unmarkNamespace(containerId: string): Promise<void> {

@@ -44,7 +44,8 @@ export async function markUp(runDir: string, networkId: string, bridge: string):
   const now = await identity(bridge);
   if (!now) return; // /sys shows another namespace's links: no marker, every start checks
   await mkdir(path.join(runDir, 'networks'), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(file(runDir, networkId), now);
+  // a marker cut short by a host crash names another boot: it is checked again, never trusted
+  await writeFileAtomic(file(runDir, networkId), now, path.join(runDir, 'networks'), { durable: false });
 }
 
 export async function unmarkUp(runDir: string, networkId: string): Promise<void> {
