@@ -22,12 +22,9 @@ export interface CuratedPullOptions {
 async function registryReachable(image: CuratedImage): Promise<boolean> {
   const ref = parseReference(image.registry);
   if (ref.transport !== 'docker') return false;
-  try {
-    await fetch(`https://${registryApiHost(ref.registry)}/v2/`, { signal: AbortSignal.timeout(3000) });
-    return true;
-  } catch {
-    return false;
-  }
+  // loaded only here: node:https and tls are not on every start's path
+  const { answers } = await import('../registry/http.js');
+  return answers(`https://${registryApiHost(ref.registry)}/v2/`, 3000);
 }
 
 export function mirrorCacheDir(images: ImagePuller): string {

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RackerError } from '../errors.js';
 import { TimeoutError, describeSubject, errCode, hostOf, networkError, statusError, type RequestSubject } from './http-errors.js';
 import { guardBody, type Deadline } from './body-guard.js';
+import { extraCa } from './extra-ca.js';
 
 export { HttpError, sanitize, type RequestSubject } from './http-errors.js';
 import { debug, verbose } from '../log.js';
@@ -72,14 +73,15 @@ export function backoffMs(attempt: number, baseMs: number): number {
 }
 
 /**
- * fetch() cannot skip certificate checks per request; node:https can. The
+ * fetch() can neither skip certificate checks per request nor take CAs of
+ * its own; node:https can do both (`tls`: rejectUnauthorized or ca). The
  * answer is wrapped in a WHATWG Response so callers see one type. Redirects
  * come back as they are: once() follows them.
  */
-function insecureFetch(url: URL, init: { method: string; headers: Record<string, string>; signal: AbortSignal }): Promise<Response> {
+function nodeFetch(url: URL, init: { method: string; headers: Record<string, string>; signal: AbortSignal }, tls: { rejectUnauthorized: false } | { ca: string[] }): Promise<Response> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
-    const req = mod.request(url, { method: init.method, headers: init.headers, signal: init.signal, rejectUnauthorized: false }, res => {
+    const req = mod.request(url, { method: init.method, headers: init.headers, signal: init.signal, ...tls }, res => {
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 599) {
         res.resume();
@@ -124,8 +126,9 @@ async function once(url: string, method: string, headers: Record<string, string>
     let m = method;
     let h = headers;
     for (let redirects = 0; ; redirects++) {
-      const res = opts.tlsVerify === false && u.protocol === 'https:'
-        ? await insecureFetch(u, { method: m, headers: h, signal: ctl.signal })
+      const ca = u.protocol === 'https:' && opts.tlsVerify !== false ? extraCa() : undefined;
+      const res = u.protocol === 'https:' && (opts.tlsVerify === false || ca)
+        ? await nodeFetch(u, { method: m, headers: h, signal: ctl.signal }, ca ? { ca } : { rejectUnauthorized: false })
         : await fetch(u, { method: m, headers: h, signal: ctl.signal, redirect: 'manual' });
       const location = res.headers.get('location');
       if (!REDIRECT_STATUSES.has(res.status) || !location) {
@@ -147,6 +150,17 @@ async function once(url: string, method: string, headers: Record<string, string>
     throw ctl.signal.aborted ? ctl.signal.reason : err;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Does anything answer at `url` within `timeoutMs`, with any status? One try, racker's CA trust. */
+export async function answers(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const a = await once(url, 'GET', {}, {}, timeoutMs);
+    await a.res.body?.cancel().catch(() => undefined);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -93,6 +93,14 @@ describe('bin/racker: the start-up snapshot or the module entry', () => {
     expect([withOptions.from, withOptions.exitCode, withOptions.stderr]).toEqual(['modules', 125, "racker: unknown option '--no-such-flag'"]);
   });
 
+  it('node does not read NODE_EXTRA_CA_CERTS at start (racker reads it on its first HTTPS request)', async () => {
+    // node warns at start about a file it cannot load; racker's start never opens it
+    const r = await execa(RACKER, ['--version'], { reject: false, stdin: 'ignore', env: { NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem') } });
+    expect([r.exitCode, r.stderr]).toEqual([0, '']);
+    const direct = await execa(process.execPath, ['-e', '0'], { reject: false, stdin: 'ignore', env: { NODE_EXTRA_CA_CERTS: path.join(dir, 'no-such-ca.pem') } });
+    expect(direct.stderr).toMatch(/extra certs/i);
+  });
+
   it('colours follow the terminal and FORCE_COLOR on both starts, not the build', async () => {
     const bin = await copy('no-snapshot');
     await rm(path.join(path.dirname(bin), '../dist/snapshot'), { recursive: true });

@@ -12,6 +12,9 @@ import { DigestVerifier } from '../../src/image/digest.js';
 import type { Descriptor, Platform } from '../../src/image/oci.js';
 import { RackerError } from '../../src/errors.js';
 import { run } from '../../src/process.js';
+import { EXTRA_CA_ENV } from '../../src/registry/extra-ca.js';
+import { execa } from 'execa';
+import { RACKER } from '../helpers/cli.js';
 import { freePort, pushLayout, startRegistry, tamperBlob, type TestRegistry } from '../helpers/registry.js';
 import { writeOciLayout, type WrittenImage } from '../helpers/oci-layout.js';
 import { buildLayer, sha256, type BuiltLayer } from '../helpers/tar-builder.js';
@@ -412,6 +415,28 @@ describe('RegistryFetcher', () => {
       const err = await failure(strict.resolve());
       expect(err.message).toMatch(new RegExp(`cannot verify the TLS certificate of ${proxy.host}`));
       expect(err.hint).toMatch(/certs\.d/);
+
+      // NODE_EXTRA_CA_CERTS, as bin/racker hands it over (node itself never reads it): that CA is trusted too
+      process.env[EXTRA_CA_ENV] = cert;
+      try {
+        const trusted = fetcherFor('test/single', { tag: 'v1' }, { host: proxy.host, tlsVerify: true, endpoints: [endpoint(proxy.host, 'test/single', { insecure: false })] });
+        expect((await trusted.resolve()).manifestDigest).toBe(single.manifestDigest);
+      } finally {
+        delete process.env[EXTRA_CA_ENV];
+      }
+      // the CLI, end to end: the file given as NODE_EXTRA_CA_CERTS verifies the registry's certificate
+      const store = await mkdtemp(path.join(tmpdir(), 'racker-test-extraca-'));
+      try {
+        const env = { NODE_EXTRA_CA_CERTS: cert };
+        const pulled = await execa(RACKER, ['--root', store, 'pull', '-q', `${proxy.host}/test/single:v1`], { reject: false, stdin: 'ignore', env });
+        expect(pulled.exitCode, pulled.stderr).toBe(0);
+        expect(pulled.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
+        // without it, into another store: refused
+        const refused = await execa(RACKER, ['--root', path.join(store, 'other'), 'pull', '-q', `${proxy.host}/test/single:v1`], { reject: false, stdin: 'ignore', env: { NODE_EXTRA_CA_CERTS: '' } });
+        expect([refused.exitCode, refused.stderr]).toEqual([125, expect.stringMatching(/cannot verify the TLS certificate/)]);
+      } finally {
+        await rm(store, { recursive: true, force: true });
+      }
     } finally {
       await proxy.close();
     }
