@@ -24,6 +24,11 @@ if (!Number.isInteger(RUNS) || RUNS < 1) { console.error('bench: BENCH_RUNS must
 if (process.getuid?.() !== 0) { console.error('bench: run as root (systemd-nspawn, mounts)'); process.exit(2); }
 
 const env = { ...process.env, RACKER_MIRROR_CACHE: path.join(CACHE, 'mirror') };
+// node parses NODE_EXTRA_CA_CERTS before any JavaScript runs (~40 ms here when it is set) and
+// racker does not (docs/pull.md): with it set, `node -e 0` is also measured without it
+const CLEAN_NODE = process.env.NODE_EXTRA_CA_CERTS ? 'node -e 0 (without NODE_EXTRA_CA_CERTS)' : undefined;
+const cleanNodeEnv = () => { const e = { ...process.env }; delete e.NODE_EXTRA_CA_CERTS; return e; };
+const cleanNode = () => ({ name: CLEAN_NODE, run: () => must(process.execPath, ['-e', '0'], { env: cleanNodeEnv(), extendEnv: false }) });
 const work = await mkdtemp('/var/tmp/racker-bench-');
 const root = path.join(work, 'store');
 const racker = (args, opts = {}) => must(RACKER, ['--root', root, ...args], { env, ...opts });
@@ -113,6 +118,7 @@ try {
       { name: 'systemd-nspawn (raw)', run: () => rawApp(dir, 'bench-raw-app', ['/bin/true']) },
       { name: 'sh: mount overlay, nspawn, umount', run: () => rawAppOverlay(dir, work, 'bench-raw-ovl', ['/bin/true']) },
       { name: 'node -e 0', run: () => must(process.execPath, ['-e', '0']) },
+      ...(CLEAN_NODE ? [cleanNode()] : []),
     ];
     // podman and docker may be missing, or installed but unable to run here: skipped, with the error
     const skipped = {};
@@ -144,6 +150,10 @@ try {
       { name: 'node -e 0', stats: t['node -e 0'] },
       { name: 'sh: mount overlay, nspawn, umount', stats: t['sh: mount overlay, nspawn, umount'], ratio: t['sh: mount overlay, nspawn, umount'].median / raw, ratioOf: 'of raw nspawn' },
       { name: 'racker vs raw nspawn alone', value: `${(t['racker run --rm'].median / raw).toFixed(2)}×` },
+      ...(CLEAN_NODE ? [
+        { name: CLEAN_NODE, stats: t[CLEAN_NODE] },
+        ratioRow('racker vs that node + nspawn', t['racker run --rm'], t[CLEAN_NODE].median + raw, '(the same target)', 1.15, 'of node+nspawn'),
+      ] : []),
     ];
     for (const [tool, name] of [['podman', 'podman run --rm'], ['docker', 'docker run --rm']]) {
       if (t[name]) rows.push({ name, stats: t[name] }, ratioRow(`racker vs ${tool}`, t['racker run --rm'], t[name].median, `≤ 1× ${tool}`, 1, `of ${tool}`));
@@ -276,11 +286,16 @@ try {
       { name: 'racker images', run: () => racker(['images']) },
       { name: 'racker ps', run: () => racker(['ps']) },
       { name: 'node -e 0', run: () => must(process.execPath, ['-e', '0']) },
+      ...(CLEAN_NODE ? [cleanNode()] : []),
     ], RUNS * 2);
     const node = t['node -e 0'].median;
     const rows = [
       ...['racker --version', 'racker images', 'racker ps'].map(n => ratioRow(n, t[n], node, '≤ 1.25× node', 1.25, 'of node')),
       { name: 'node -e 0', stats: t['node -e 0'], ratio: 1, ratioOf: '(reference)' },
+      ...(CLEAN_NODE ? [
+        { name: CLEAN_NODE, stats: t[CLEAN_NODE] },
+        ...['racker --version', 'racker images', 'racker ps'].map(n => ratioRow(`${n} vs that node`, t[n], t[CLEAN_NODE].median, '(the same target)', 1.25, 'of node')),
+      ] : []),
     ];
     printTable('6. CLI start-up', rows);
     results.scenarios.cli = rows;
