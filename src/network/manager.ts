@@ -1,15 +1,16 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { withLock } from '../lock.js';
 import { contains, formatCidr, formatIp, hostAddresses, parseCidr, parseIp, parseUserSubnet, pickSubnet, takenFromIp, type Cidr } from './cidr.js';
 import { forwardAccept, forwardRemove, portTable } from './firewall.js';
 import { applyNetwork, applyPorts, networkPresent, removeNetwork, removePorts } from './rules.js';
-import { hostsContent, nameservers, resolvContent, type HostsEntry } from './hosts.js';
+import { hostsContent, type HostsEntry } from './hosts.js';
+import { containerResolvConf } from './resolv-conf.js';
 import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson, linkExists, netnsName, netnsPath, plugVeth, unplug, vethName } from './links.js';
 import { markUp, markedUp, unmarkUp } from './up-marker.js';
-import { portsClash, type PortSpec } from './ports.js';
-import { PortClaims, freePort, probeFree } from './port-claims.js';
+import type { PortSpec } from './ports.js';
+import { PortClaims, claimablePorts } from './port-claims.js';
 import { NetworkStore, RESERVED, newNetworkId, validateNetworkName, type Lease, type NetworkRecord } from './store.js';
 
 export interface CreateOptions { name: string; subnet?: string; gateway?: string; internal?: boolean; labels?: Record<string, string> }
@@ -327,17 +328,8 @@ export class NetworkManager {
   }
 
   /** /etc/resolv.conf for a container on a private network. */
-  async resolvConfFor(dns: string[] = []): Promise<{ content: string; warning?: string }> {
-    let host = await readFile(this.opts.resolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
-    // systemd-resolved's stub (127.0.0.53) is unreachable from the container; its upstream list is not
-    if (!dns.length && !nameservers(host).servers.length && !this.opts.resolvConf) {
-      host = await readFile('/run/systemd/resolve/resolv.conf', 'utf8').catch(() => host);
-    }
-    const { servers, dropped } = nameservers(host, dns);
-    return {
-      content: resolvContent(host, dns),
-      warning: servers.length ? undefined : `the host's nameservers (${dropped.join(', ') || 'none'}) cannot be reached from a private network; the container has none (use --dns)`,
-    };
+  resolvConfFor(dns: string[] = []): Promise<{ content: string; warning?: string }> {
+    return containerResolvConf(dns, this.opts.resolvConf);
   }
 
   private async notify(containerIds: string[]): Promise<void> {
@@ -361,17 +353,7 @@ export class NetworkManager {
       const [netName, lease] = mine[0];
       const n = await this.store.mustGet(netName);
       return this.hostLocked(async () => {
-        const claims = await this.ports.live();
-        const resolved: PortSpec[] = [];
-        for (const s of specs) {
-          const r = { ...s, hostPort: s.hostPort || await freePort(s.protocol, [...claims.map(c => c.spec), ...resolved]) };
-          const clash = [...claims.map(c => c.spec), ...lease.ports, ...resolved].find(c => portsClash(c, r));
-          if (clash) {
-            throw new RackerError(`host port ${r.hostPort}/${r.protocol} is already published${clash.hostIp ? ` on ${clash.hostIp}` : ''} by another container`, { hint: 'pick another host port with -p HOST:CONTAINER, or stop the container that has it' });
-          }
-          await probeFree(r);
-          resolved.push(r);
-        }
+        const resolved = await claimablePorts(specs, (await this.ports.live()).map(c => c.spec), lease.ports);
         const ports = [...lease.ports, ...resolved];
         const table = portTable(containerId);
         for (const p of resolved) await this.ports.write(p, table);

@@ -4,7 +4,7 @@ import { createSocket } from 'node:dgram';
 import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
 import { portOwners } from './rules.js';
-import type { PortSpec } from './ports.js';
+import { portsClash, type PortSpec } from './ports.js';
 
 /**
  * Host ports published by racker, host-wide (every store root on this host):
@@ -87,3 +87,22 @@ export async function freePort(protocol: 'tcp' | 'udp', taken: PortSpec[]): Prom
   throw new RackerError('found no free host port', { hint: 'give the host port with -p HOST:CONTAINER' });
 }
 
+
+/**
+ * The host ports `specs` get: port 0 a free one; each must clash with no
+ * live claim, none of the container's own and none of the others asked for,
+ * and no listening socket. Callers hold the host lock.
+ */
+export async function claimablePorts(specs: PortSpec[], claimed: PortSpec[], own: PortSpec[]): Promise<PortSpec[]> {
+  const resolved: PortSpec[] = [];
+  for (const s of specs) {
+    const r = { ...s, hostPort: s.hostPort || await freePort(s.protocol, [...claimed, ...resolved]) };
+    const clash = [...claimed, ...own, ...resolved].find(c => portsClash(c, r));
+    if (clash) {
+      throw new RackerError(`host port ${r.hostPort}/${r.protocol} is already published${clash.hostIp ? ` on ${clash.hostIp}` : ''} by another container`, { hint: 'pick another host port with -p HOST:CONTAINER, or stop the container that has it' });
+    }
+    await probeFree(r);
+    resolved.push(r);
+  }
+  return resolved;
+}
