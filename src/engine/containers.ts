@@ -5,9 +5,9 @@ import { endProcesses, endSupervisor, isMounted, leftovers, sleep } from '../run
 import { containerLeader } from '../runtime/host.js';
 import { can, mustBeAbleTo } from '../runtime/lifecycle.js';
 import { unmount } from '../runtime/overlay.js';
-import type { RunIO, RunnerDeps } from '../runtime/runner.js';
+import type { RunIO } from '../runtime/runner.js';
 import { checkVolumeSource, checkVolumeTarget } from '../runtime/volumes.js';
-import { DEFAULT_NETWORK } from '../runtime/container-network.js';
+import { DEFAULT_NETWORK } from './container-network.js';
 import { removeAnonymousVolumes } from '../runtime/container-mounts.js';
 import { shown } from '../untrusted.js';
 import type { ImageRecord } from '../store/image-store.js';
@@ -20,7 +20,7 @@ import type { ImageService, PullOptions, PullPolicy } from './images.js';
 import { containerJson } from './inspect.js';
 import { containerLogs, type LogEntry, type LogOptions } from './logs.js';
 import { listReconciled, reconcile } from './reconcile.js';
-import { runnerFor } from './runners.js';
+import { runnerFor, type RootDeps } from './runners.js';
 import { checkSpecInput, specFor, type ContainerSpecInput } from './spec.js';
 import { startDetached } from './supervisor.js';
 import { writeCidfile } from './cidfile.js';
@@ -42,7 +42,7 @@ export type Attach = { detach: true } | { detach?: false; stdin?: boolean; outpu
 export class ContainerService {
   readonly store: ContainerStore;
 
-  constructor(private readonly deps: RunnerDeps, private readonly images: ImageService, private readonly settings: Settings) {
+  constructor(private readonly deps: RootDeps, private readonly images: ImageService, private readonly settings: Settings) {
     this.store = deps.containers;
   }
 

@@ -5,7 +5,7 @@ import { withLock } from '../lock.js';
 import { contains, formatCidr, formatIp, hostAddresses, parseCidr, parseIp, parseUserSubnet, pickSubnet, takenFromIp, type Cidr } from './cidr.js';
 import { forwardAccept, forwardRemove, portTable } from './firewall.js';
 import { applyNetwork, applyPorts, networkPresent, removeNetwork, removePorts } from './rules.js';
-import { hostsContent, type HostsEntry } from './hosts.js';
+import { hostsContent, type HostsEntry } from '../runtime/hosts-resolv.js';
 import { containerResolvConf } from './resolv-conf.js';
 import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson, linkExists, netnsName, netnsPath, plugVeth, unplug, vethName } from './links.js';
 import { markUp, markedUp, unmarkUp } from './up-marker.js';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { nameservers, resolvContent } from './hosts.js';
+import { nameservers, resolvContent } from '../runtime/hosts-resolv.js';
 
 /**
  * /etc/resolv.conf for a container on a private network, from the host's

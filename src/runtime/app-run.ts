@@ -4,8 +4,7 @@ import type { ImageRecord } from '../store/image-store.js';
 import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
 import { shortId } from '../image/digest.js';
 import { toExited, toRunning } from './lifecycle.js';
-import type { ContainerRunner, RunHooks, RunIO, RunnerDeps } from './runner.js';
-import { connectNetwork, releaseBoth, type ConnectedNetwork } from './container-network.js';
+import type { ConnectedNetwork, ContainerRunner, RunHooks, RunIO, RunnerDeps } from './runner.js';
 import { prepareMounts, removeAnonymousVolumes } from './container-mounts.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
@@ -15,7 +14,7 @@ import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
 import { ownToken } from '../lock.js';
 import { markSupervised } from './container-processes.js';
 import { mkdirInRoot } from './rootfs-path.js';
-import { mountContainer, writeIdentityFiles, type MountedContainer } from './container-setup.js';
+import { mountContainer, releaseBoth, writeIdentityFiles, type MountedContainer } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
 import path from 'node:path';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
@@ -44,7 +43,7 @@ export class AppRunner implements ContainerRunner {
       const hostname = rec.spec.hostname ?? shortId(rec.id);
       // the network (its namespace and veth are two processes) is made while the root is mounted and prepared;
       // start() waits for it where it needs it, and its failure is reported there, after the image's checks
-      const connecting = connectNetwork(this.deps.networks, this.containers, rec, image, hostname);
+      const connecting = this.deps.connectNetwork(rec, image, hostname);
       connecting.catch(() => undefined); // handled: start() or the clean-up below awaits it
       let c: MountedContainer;
       try {

@@ -7,14 +7,13 @@ import { runAllowFail, spawnAttached, signalNumber, type AttachedChild } from '.
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
 import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
 import { toExited, toRunning } from './lifecycle.js';
-import type { ContainerRunner, RunHooks, RunIO, RunnerDeps } from './runner.js';
-import { connectNetwork, releaseBoth, type ConnectedNetwork } from './container-network.js';
+import type { ConnectedNetwork, ContainerRunner, RunHooks, RunIO, RunnerDeps } from './runner.js';
 import { prepareMounts, removeAnonymousVolumes } from './container-mounts.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
 import { containerLeader, systemdIsPid1 } from './host.js';
 import { mkdirInRoot, resolveInRoot } from './rootfs-path.js';
-import { mountContainer, writeIdentityFiles } from './container-setup.js';
+import { mountContainer, releaseBoth, writeIdentityFiles } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { SignalForwarder } from './signal-forwarder.js';
@@ -124,7 +123,7 @@ export class BootRunner implements ContainerRunner {
       const workdir = containerWorkdir(spec.workdir, image.config.config?.WorkingDir);
       if (spec.command.length) await checkCommand(c.rootfs, spec.command[0], DEFAULT_PATH, workdir);
 
-      network = await connectNetwork(this.deps.networks, this.containers, rec, image, hostname);
+      network = await this.deps.connectNetwork(rec, image, hostname);
       await network.writeFiles(c.rootfs);
       const extra = await parityBinds(spec, c.rootfs);
       const bootLog = path.join(c.dir, 'boot.log');

@@ -3,7 +3,7 @@ import type { ContainerRecord, ContainerStore } from '../store/container-store.j
 import type { StoreLayout } from '../store/layout.js';
 import { ensureNspawnRuntimeDir } from './host.js';
 import { mountOverlay, unmount } from './overlay.js';
-import { hostsContent } from '../network/hosts.js';
+import { hostsContent } from './hosts-resolv.js';
 import { mkdirInRoot, writeFileInRoot } from './rootfs-path.js';
 import { lstat, readFile } from 'node:fs/promises';
 import { RackerError } from '../errors.js';
@@ -65,4 +65,14 @@ export async function writeIdentityFiles(rootfs: string, hostname: string): Prom
   await writeFileInRoot(rootfs, '/etc/hostname', `${hostname}\n`);
   await writeFileInRoot(rootfs, '/etc/hosts', hostsContent({ ip: '127.0.1.1', names: [hostname] }, []));
   await writeFileInRoot(rootfs, '/etc/resolv.conf', await hostResolvConf());
+}
+
+/**
+ * After the container: its network and its root released side by side (the
+ * veths' deletion is mostly the kernel waiting, the unmount is another
+ * process); both always run, the first failure is thrown.
+ */
+export async function releaseBoth(network: { release(): Promise<void> } | undefined, root: { release(): Promise<void> }): Promise<void> {
+  const done = await Promise.allSettled([network?.release(), root.release()]);
+  for (const d of done) if (d.status === 'rejected') throw d.reason;
 }

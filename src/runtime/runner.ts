@@ -1,14 +1,30 @@
-import type { NetworkManager } from '../network/manager.js';
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord, ContainerStore, PublishedPort } from '../store/container-store.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 
-/** What a runner works with: the store, volumes and networks of one root. */
+/** A container's network, as a runner uses it (made by engine/container-network.ts). */
+export interface ConnectedNetwork {
+  /** what systemd-nspawn needs to join it */
+  nspawnArgs: string[];
+  /** the host ports it got (-p with no host port, -P: picked now) */
+  ports: PublishedPort[];
+  /** its /etc/hosts (peers as they are now) and /etc/resolv.conf, written inside the container's root */
+  writeFiles(rootfs: string): Promise<void>;
+  /** undo everything connect() did; a second call gets the first one's promise */
+  release(): Promise<void>;
+}
+
+/** What a runner works with: the store and volumes of one root, and a way to give a container its network. */
 export interface RunnerDeps {
   images: ImageStore;
   containers: ContainerStore;
   volumes: VolumeStore;
-  networks: NetworkManager;
+  /**
+   * Before nspawn starts, the network the container's spec asks for. It
+   * needs no root filesystem, so a runner may start it while the root is
+   * mounted; writeFiles() then puts /etc/hosts and /etc/resolv.conf there.
+   */
+  connectNetwork(rec: ContainerRecord, image: ImageRecord, hostname: string): Promise<ConnectedNetwork>;
 }
 
 /** Where a running container's stdio goes. */

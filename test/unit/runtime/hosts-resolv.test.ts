@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { hostsContent, nameservers, resolvContent } from '../../../src/network/hosts.js';
-import { bridgeName, netnsName, vethName } from '../../../src/network/links.js';
+import { hostsContent, nameservers, resolvContent } from '../../../src/runtime/hosts-resolv.js';
 
-describe('names', () => {
+describe('a container\'s /etc/hosts and /etc/resolv.conf', () => {
   it('/etc/hosts: localhost, itself, peers in address order, extra entries', () => {
     expect(hostsContent({ ip: '10.89.0.3', names: ['web', 'web'] }, [{ ip: '10.89.0.10', names: ['db', 'pg'] }, { ip: '10.89.0.2', names: ['cache'] }], [{ ip: '192.0.2.9', names: ['ext'] }]))
       .toBe('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.89.0.3\tweb\n10.89.0.2\tcache\n10.89.0.10\tdb pg\n192.0.2.9\text\n');
@@ -13,14 +12,5 @@ describe('names', () => {
     expect(nameservers(host)).toEqual({ servers: ['10.255.255.53'], dropped: ['127.0.0.53'] });
     expect(resolvContent(host)).toBe('nameserver 10.255.255.53\nsearch example.org\noptions edns0\n');
     expect(resolvContent(host, ['192.0.2.53'])).toBe('nameserver 192.0.2.53\nsearch example.org\noptions edns0\n');
-  });
-
-  it('kernel names fit 15 characters', () => {
-    const id = 'ab'.repeat(32);
-    const net = 'cd'.repeat(32);
-    expect(netnsName(id)).toBe('rk-abababababab');
-    expect(vethName(id, net)).toBe('rk-ababababacdc');
-    expect(bridgeName(net)).toBe('rk-br-cdcdcdcd');
-    for (const n of [vethName(id, net), bridgeName(net)]) expect(n.length).toBeLessThanOrEqual(15);
   });
 });

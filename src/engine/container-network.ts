@@ -3,12 +3,13 @@ import { RackerError } from '../errors.js';
 import { warn } from '../log.js';
 import type { ManagerOptions, NetworkManager } from '../network/manager.js';
 import { exposedPorts } from '../network/ports.js';
-import { hostsContent, type HostsEntry } from '../network/hosts.js';
+import { hostsContent, type HostsEntry } from '../runtime/hosts-resolv.js';
 import type { ContainerRecord, ContainerStore, PublishedPort } from '../store/container-store.js';
 import type { ImageRecord } from '../store/image-store.js';
-import { isMounted } from './container-processes.js';
-import { containerLeader } from './host.js';
-import { writeFileInRoot } from './rootfs-path.js';
+import { isMounted } from '../runtime/container-processes.js';
+import { containerLeader } from '../runtime/host.js';
+import { writeFileInRoot } from '../runtime/rootfs-path.js';
+import type { ConnectedNetwork } from '../runtime/runner.js';
 
 /** The network `-p` uses when no --network is given (`--network bridge` names it too): made on first use. */
 export const DEFAULT_NETWORK = 'racker';
@@ -38,27 +39,6 @@ export function networkManager(root: string, containers: ContainerStore): Networ
   const store = forward(m => m.store);
   const manager = forward(m => m);
   return new Proxy(manager, { get: (t, prop) => (prop === 'store' ? store : Reflect.get(t, prop)) }) as NetworkManager;
-}
-
-export interface ConnectedNetwork {
-  /** what systemd-nspawn needs to join it */
-  nspawnArgs: string[];
-  /** the host ports it got (-p with no host port, -P: picked now) */
-  ports: PublishedPort[];
-  /** its /etc/hosts (peers as they are now) and /etc/resolv.conf, written inside the container's root */
-  writeFiles(rootfs: string): Promise<void>;
-  /** undo everything connect() did; a second call gets the first one's promise */
-  release(): Promise<void>;
-}
-
-/**
- * After the container: its network and its root released side by side (the
- * veths' deletion is mostly the kernel waiting, the unmount is another
- * process); both always run, the first failure is thrown.
- */
-export async function releaseBoth(network: ConnectedNetwork | undefined, root: { release(): Promise<void> }): Promise<void> {
-  const done = await Promise.allSettled([network?.release(), root.release()]);
-  for (const d of done) if (d.status === 'rejected') throw d.reason;
 }
 
 /** /etc/hosts of a container without peers: localhost, itself, --add-host lines. */
