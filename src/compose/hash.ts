@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ServiceConfig } from './types.js';
+import { byText } from '../compare.js';
 
 /**
  * The config hash docker compose stores as com.docker.compose.config-hash:
@@ -18,7 +19,7 @@ export function configHash(service: ServiceConfig): string {
 export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => byText(a, b));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value ?? null);

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { formatDuration } from './duration.js';
 import { configHash } from './hash.js';
 import type { Project, RestartPolicy, ServiceConfig } from './types.js';
+import { byText } from '../compare.js';
 
 /**
  * `compose config`: the normalised project as docker compose prints it
@@ -14,7 +15,7 @@ function restart(r: RestartPolicy): string {
 }
 
 function sortKeys<T extends Record<string, unknown>>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1))) as T;
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).sort(([a], [b]) => byText(a, b))) as T;
 }
 
 function service(s: ServiceConfig): Record<string, unknown> {
@@ -33,7 +34,7 @@ function service(s: ServiceConfig): Record<string, unknown> {
     volumes: s.volumes.length ? s.volumes : undefined,
     ports: s.ports.length ? s.ports : undefined,
     expose: s.expose.length ? s.expose : undefined,
-    networks: s.network_mode ? undefined : Object.fromEntries(Object.entries(s.networks).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, n]) => [k, n.aliases.length || n.ipv4_address || n.ipv6_address ? sortKeys({ ...n, aliases: n.aliases.length ? n.aliases : undefined }) : null])),
+    networks: s.network_mode ? undefined : Object.fromEntries(Object.entries(s.networks).sort(([a], [b]) => byText(a, b)).map(([k, n]) => [k, n.aliases.length || n.ipv4_address || n.ipv6_address ? sortKeys({ ...n, aliases: n.aliases.length ? n.aliases : undefined }) : null])),
     network_mode: s.network_mode,
     depends_on: Object.keys(s.depends_on).length ? sortKeys(s.depends_on) : undefined,
     healthcheck: h ? sortKeys({

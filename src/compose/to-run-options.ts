@@ -1,6 +1,7 @@
 import { configHash } from './hash.js';
 import { containerLabels, containerName } from './naming.js';
 import type { Healthcheck, PortConfig, Project, PullPolicy, RestartPolicy, ServiceConfig } from './types.js';
+import { byText } from '../compare.js';
 
 /**
  * The bridge from the compose model to the engine: one container of a
@@ -80,7 +81,7 @@ export function toRunOptions(project: Project, service: ServiceConfig, n = 1, op
   const hash = configHash(service);
   const out: RunOptions = {
     image: service.image,
-    env: Object.entries(service.environment).filter((e): e is [string, string] => e[1] !== null).sort(([a], [b]) => (a < b ? -1 : 1)),
+    env: Object.entries(service.environment).filter((e): e is [string, string] => e[1] !== null).sort(([a], [b]) => byText(a, b)),
     name: containerName(project.name, service, n),
     labels: containerLabels(project, service, n, hash, opts.oneoff),
     mounts: service.volumes.map((v): RunMount => {
@@ -94,7 +95,7 @@ export function toRunOptions(project: Project, service: ServiceConfig, n = 1, op
     }),
     ports: service.ports,
     expose: service.expose,
-    networks: Object.entries(service.networks).sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, n]) => ({
+    networks: Object.entries(service.networks).sort(([a], [b]) => byText(a, b)).map(([key, n]) => ({
       name: project.networks[key]?.name ?? `${project.name}_${key}`,
       // docker compose makes the service name an alias on every network
       aliases: [...new Set([service.name, ...n.aliases])],
