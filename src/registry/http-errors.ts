@@ -96,7 +96,7 @@ export function networkError(url: string, err: unknown, attempts: number): HttpE
 /** The registry's own words for a failure ({"errors":[{"code","message"}]}), when it sent some. */
 async function registryErrorText(res: Response): Promise<string | undefined> {
   try {
-    const text = await readTextCapped(res, 64 * 1024);
+    const text = (await readAtMost(res, 64 * 1024)).data.toString('utf8');
     const body = JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] };
     const first = body.errors?.[0];
     if (!first) return undefined;
@@ -106,19 +106,25 @@ async function registryErrorText(res: Response): Promise<string | undefined> {
   }
 }
 
-async function readTextCapped(res: Response, max: number): Promise<string> {
-  if (!res.body) return '';
+/**
+ * A body up to the first chunk that takes it past `max` bytes, the rest
+ * cancelled: `over` says there was more than `max`.
+ */
+export async function readAtMost(res: Response, max: number): Promise<{ data: Buffer; over: boolean }> {
+  if (!res.body) return { data: Buffer.alloc(0), over: false };
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) return { data: Buffer.concat(chunks), over: false };
     chunks.push(value);
     total += value.length;
-    if (total >= max) { await reader.cancel(); break; }
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      return { data: Buffer.concat(chunks), over: true };
+    }
   }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** An error for an answer with an unwanted status. */

@@ -3,7 +3,7 @@ import https from 'node:https';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RackerError } from '../errors.js';
-import { TimeoutError, describeSubject, errCode, hostOf, networkError, statusError, type RequestSubject } from './http-errors.js';
+import { TimeoutError, describeSubject, errCode, hostOf, networkError, readAtMost, statusError, type RequestSubject } from './http-errors.js';
 import { guardBody, type Deadline } from './body-guard.js';
 import { extraCa } from './extra-ca.js';
 
@@ -229,19 +229,7 @@ export async function readBodyCapped(res: Response, max: number, what: string): 
     await res.body?.cancel().catch(() => undefined);
     throw tooBig();
   }
-  if (!res.body) return Buffer.alloc(0);
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      throw tooBig();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
+  const { data, over } = await readAtMost(res, max);
+  if (over) throw tooBig();
+  return data;
 }
