@@ -1,6 +1,6 @@
 import { readFile, readdir, readlink, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { readProcFile } from '../../src/process.js';
+import { readProcFile, runAllowFail } from '../../src/process.js';
 
 /**
  * What a test sees of a container from the host, by walking /proc: its PID 1,
@@ -82,6 +82,15 @@ export async function idOf(root: string, name: string): Promise<string | undefin
     if (rec?.name === name) return id;
   }
   return undefined;
+}
+
+/** Cleanup for tests: SIGKILL the root's supervisors, lazily unmount what is under it; the mounts still there come back. */
+export async function sweepRoot(root: string): Promise<string[]> {
+  for (const pid of await supervisorsOf(root)) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  for (const m of (await mountsUnder(root)).reverse()) await runAllowFail('umount', ['--lazy', m]);
+  return mountsUnder(root);
 }
 
 /** Cleanup for tests: SIGKILL a leader that is still the same process, and close its pin. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { POSTROJ, RACKER, racker, tempRoot, uniqueName } from '../helpers/cli.js';
 import { MIRROR_CACHE, DEBIAN_MIRROR } from '../helpers/debian.js';
-import { idOf, killLeader, leaderOf, membersOf, mountsUnder, recordOf, supervisorsOf, until, type Leader } from '../helpers/pidns.js';
+import { idOf, killLeader, leaderOf, membersOf, mountsUnder, recordOf, supervisorsOf, sweepRoot, until, type Leader } from '../helpers/pidns.js';
 
 /**
  * kill -9 of systemd-nspawn: nothing of the container may keep running. Its
@@ -60,9 +60,7 @@ afterAll(async () => {
   // also when racker failed: a payload left running is killed here, not left to the next test
   for (const l of leaders) await killLeader(l);
   for (const n of names) await rk(['rm', '-f', n]);
-  for (const pid of await supervisorsOf(t.root)) process.kill(pid, 'SIGKILL');
-  for (const m of (await mountsUnder(t.root)).reverse()) await execa('umount', ['--lazy', m], { reject: false });
-  const mounts = await mountsUnder(t.root);
+  const mounts = await sweepRoot(t.root);
   await t.remove();
   expect(mounts).toEqual([]);
 }, 120_000);

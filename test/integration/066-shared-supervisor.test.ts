@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RACKER, racker, tempRoot, uniqueName } from '../helpers/cli.js';
-import { killLeader, leaderOf, membersOf, mountsUnder, recordOf, supervisorsOf, until, type Leader } from '../helpers/pidns.js';
+import { killLeader, leaderOf, membersOf, mountsUnder, recordOf, supervisorsOf, sweepRoot, until, type Leader } from '../helpers/pidns.js';
 
 /**
  * One supervisor per store root runs all its detached containers: started by
@@ -64,9 +64,7 @@ afterAll(async () => {
   for (const l of leaders) await killLeader(l);
   if (names.length) await rk(['rm', '-f', ...names]);
   for (const n of nets) await rk(['network', 'rm', n]);
-  for (const pid of await supervisorsOf(t.root)) process.kill(pid, 'SIGKILL');
-  for (const m of (await mountsUnder(t.root)).reverse()) await execa('umount', ['--lazy', m], { reject: false });
-  const mounts = await mountsUnder(t.root);
+  const mounts = await sweepRoot(t.root);
   await t.remove();
   expect(mounts).toEqual([]);
 }, 120_000);
