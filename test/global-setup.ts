@@ -22,6 +22,10 @@ async function leaks(): Promise<string[]> {
   if (nspawn.stdout.trim()) found.push(`systemd-nspawn processes: ${nspawn.stdout.trim()}`);
   const helpers = await execa('pgrep', ['-a', '-f', 'net-probe-main\\.js|supervisor-main\\.js --root [^ ]*racker-test-'], { reject: false });
   if (helpers.stdout.trim()) found.push(`racker helper processes: ${helpers.stdout.trim()}`);
+  // the cgroups racker makes for a container where PID 1 is not systemd (runtime/cgroups.ts)
+  const cgroups = (await execa('find', ['/sys/fs/cgroup', '-maxdepth', '4', '-type', 'd', '-name', 'racker-*'], { reject: false }))
+    .stdout.split('\n').filter(d => /\/racker-[0-9a-f]{12}$/.test(d));
+  if (cgroups.length) found.push(`cgroups: ${cgroups.join(' ')}`);
   const mounts = (await readProcFile('/proc/self/mounts')).split('\n').filter(l => /racker-test-/.test(l));
   if (mounts.length) found.push(`mounts: ${mounts.join('; ')}`);
   // without CAP_NET_ADMIN (the systemd-host lane's outer container shares the host's network namespace and

@@ -129,8 +129,8 @@ export class BootRunner implements ContainerRunner {
       const bootLog = path.join(c.dir, 'boot.log');
       const log = await open(bootLog, 'w', 0o600);
       try {
-        // resource limits where PID 1 is not systemd: cgroups of racker's own (docs/run.md)
-        cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec);
+        // where PID 1 is not systemd: a cgroup tree of its own for the container's systemd, with its limits (docs/run.md)
+        cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec, { own: true });
         const start = inCgroups(cg, 'systemd-nspawn', buildNspawnArgs({
           machine: rec.name, directory: c.rootfs, argv: [], env: extra.env, hostname, boot: true,
           tty: false, binds: [...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(), parity: spec,

@@ -1,4 +1,4 @@
-import { readFile, rmdir, mkdir, writeFile, access } from 'node:fs/promises';
+import { readFile, readdir, rmdir, mkdir, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
 import type { ParityOptions } from '../store/parity-spec.js';
@@ -14,6 +14,12 @@ import { readProcFile } from '../process.js';
  * under the cgroup racker runs in, so limits above racker still apply.
  * cgroup v2 without systemd: /sys/fs/cgroup/racker/ID (a cgroup that holds
  * processes cannot hand controllers to its children).
+ *
+ * A booted container gets a cgroup of its own there even without limits:
+ * nspawn puts its payload in `<its own cgroup>/payload`, so two booted
+ * containers started from the same cgroup would share one tree, and each
+ * systemd would manage (and kill) the other's units of the same name; a
+ * transient unit started in one while the other trims the tree fails with 219.
  */
 export interface ContainerCgroups {
   /** directories made, children before nothing: removed in this order */
@@ -30,14 +36,18 @@ export function wantsCgroup(p: ParityOptions): boolean {
   return !!(p.memory || p.nanoCpus || p.cpuShares || p.pidsLimit);
 }
 
-/** v1 controller → its mount point, from /proc/self/mountinfo */
+/**
+ * v1 hierarchy → its mount point, from /proc/self/mountinfo: the controllers
+ * racker limits, `name=systemd`, and '' for the cgroup2 half of a hybrid host.
+ */
 async function v1Mounts(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const line of (await readProcFile('/proc/self/mountinfo')).split('\n')) {
     const [pre, post] = line.split(' - ');
-    if (!post?.startsWith('cgroup ')) continue;
     const mountPoint = pre.split(' ')[4];
-    for (const opt of post.split(' ')[2]?.split(',') ?? []) if (['memory', 'cpu', 'pids'].includes(opt)) out.set(opt, mountPoint);
+    if (post?.startsWith('cgroup2 ')) out.set('', mountPoint);
+    if (!post?.startsWith('cgroup ')) continue;
+    for (const opt of post.split(' ')[2]?.split(',') ?? []) if (['memory', 'cpu', 'pids', 'name=systemd'].includes(opt)) out.set(opt, mountPoint);
   }
   return out;
 }
@@ -69,33 +79,51 @@ async function makeDir(dir: string, made: string[]): Promise<void> {
 
 const PERIOD_US = 100_000;
 
-/** Make and fill the container's cgroups; undefined when nothing is limited. */
-export async function makeCgroups(id: string, p: ParityOptions): Promise<ContainerCgroups | undefined> {
-  if (!wantsCgroup(p)) return undefined;
+/**
+ * Make and fill the container's cgroups; undefined when nothing is limited and
+ * the container does not need a tree of its own (`own`: a booted container).
+ */
+export async function makeCgroups(id: string, p: ParityOptions, opts: { own?: boolean } = {}): Promise<ContainerCgroups | undefined> {
+  if (!wantsCgroup(p) && !opts.own) return undefined;
   const name = `racker-${id.slice(0, 12)}`;
   const made: string[] = [];
   try {
     if (await exists(path.join(CGROUP_ROOT, 'cgroup.controllers'))) return await makeV2(name, p, made);
-    return await makeV1(name, p, made);
+    return await makeV1(name, p, made, !!opts.own);
   } catch (err) {
     await removeCgroups(made);
+    if (!wantsCgroup(p)) {
+      // no limit depends on it: boot as nspawn would on its own, in the shared tree
+      warn(`the container's systemd shares nspawn's default cgroup tree with other booted containers: ${(err as Error).message}`);
+      return undefined;
+    }
     if (err instanceof RackerError) throw err;
     throw new RackerError(`cannot set up the container's resource limits: ${(err as Error).message}`, { hint: 'racker needs to write under /sys/fs/cgroup (run as root; docs/run.md lists the supported cgroup setups)' });
   }
 }
 
-async function makeV1(name: string, p: ParityOptions, made: string[]): Promise<ContainerCgroups> {
+async function makeV1(name: string, p: ParityOptions, made: string[], ownTree: boolean): Promise<ContainerCgroups> {
   const mounts = await v1Mounts();
   const own = await ownCgroups();
-  const dirOf = async (ctrl: string) => {
-    const mount = mounts.get(ctrl);
-    if (!mount) throw new RackerError(`the ${ctrl} cgroup controller is not mounted`, { hint: `mount it (mount -t cgroup -o ${ctrl} cgroup /sys/fs/cgroup/${ctrl}) or leave out the limit that needs it` });
+  const dirIn = async (mount: string, ctrl: string) => {
     const dir = path.join(mount, own.get(ctrl) ?? '/', name);
     await makeDir(dir, made);
     return dir;
   };
+  const dirOf = async (ctrl: string) => {
+    const mount = mounts.get(ctrl);
+    if (!mount) throw new RackerError(`the ${ctrl} cgroup controller is not mounted`, { hint: `mount it (mount -t cgroup -o ${ctrl} cgroup /sys/fs/cgroup/${ctrl}) or leave out the limit that needs it` });
+    return dirIn(mount, ctrl);
+  };
   const procs: string[] = [];
   let oomFile: string | undefined;
+  if (ownTree) {
+    // the trees nspawn and the container's systemd work in: name=systemd, and the cgroup2 half of a hybrid host
+    for (const ctrl of ['name=systemd', '']) {
+      const mount = mounts.get(ctrl);
+      if (mount) procs.push(path.join(await dirIn(mount, ctrl), 'cgroup.procs'));
+    }
+  }
   if (p.memory) {
     const dir = await dirOf('memory');
     await put(dir, 'memory.limit_in_bytes', p.memory);
@@ -127,9 +155,9 @@ async function makeV2(name: string, p: ParityOptions, made: string[]): Promise<C
   const parent = path.join(CGROUP_ROOT, 'racker');
   const ctrls = [p.memory && 'memory', (p.nanoCpus || p.cpuShares) && 'cpu', p.pidsLimit && 'pids'].filter(Boolean) as string[];
   const enable = ctrls.map(c => `+${c}`).join(' ');
-  await put(CGROUP_ROOT, 'cgroup.subtree_control', enable);
+  if (enable) await put(CGROUP_ROOT, 'cgroup.subtree_control', enable);
   await mkdir(parent).catch(err => { if (!isErrno(err, 'EEXIST')) throw err; });
-  await put(parent, 'cgroup.subtree_control', enable);
+  if (enable) await put(parent, 'cgroup.subtree_control', enable);
   const dir = path.join(parent, name);
   await makeDir(dir, made);
   if (p.memory) {
@@ -150,18 +178,26 @@ export async function oomKilled(cg: ContainerCgroups): Promise<boolean> {
   return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0) > 0;
 }
 
-/** Remove the directories (empty once the container has ended; a few tries while its last processes exit). */
+/**
+ * Remove the directories with the cgroups nspawn and the container's systemd
+ * made below them (empty of processes once the container has ended; a few
+ * tries while its last processes exit).
+ */
 export async function removeCgroups(dirs: string[]): Promise<void> {
-  for (const dir of dirs) {
-    for (let i = 0; ; i++) {
-      try {
-        await rmdir(dir);
-        break;
-      } catch (err) {
-        if (isErrno(err, 'ENOENT')) break;
-        if (i >= 50) { warn(`cgroup ${dir} could not be removed: ${(err as Error).message}`); break; }
-        await new Promise(r => setTimeout(r, 20));
-      }
+  for (const dir of dirs) await removeTree(dir);
+}
+
+async function removeTree(dir: string): Promise<void> {
+  const children = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const child of children) if (child.isDirectory()) await removeTree(path.join(dir, child.name));
+  for (let i = 0; ; i++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return;
+      if (i >= 50) { warn(`cgroup ${dir} could not be removed: ${(err as Error).message}`); return; }
+      await new Promise(r => setTimeout(r, 20));
     }
   }
 }

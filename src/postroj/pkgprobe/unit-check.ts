@@ -55,7 +55,8 @@ export async function checkUnit(c: ProbeContainer, given: string, timeoutMs: num
   if (start.timedOut) return { ok: false, detail: `${unit} did not start within ${Math.round(timeoutMs / 1000)}s`, output: await diagnose(c, unit) };
   if (start.exitCode !== 0) {
     const s = await show(c, unit);
-    return { ok: false, detail: `${unit} failed to start (${s.ActiveState}/${s.SubState}, result ${s.Result})`, output: await diagnose(c, unit) };
+    const said = start.output ? `$ systemctl start ${unit}  (exit ${start.exitCode})\n${start.output}\n` : `$ systemctl start ${unit}  (exit ${start.exitCode})\n`;
+    return { ok: false, detail: `${unit} failed to start (${s.ActiveState}/${s.SubState}, result ${s.Result})`, output: said + await diagnose(c, unit) };
   }
   let activeSince = 0;
   let restarts = '';
