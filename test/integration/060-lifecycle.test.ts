@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { RACKER, racker, tempRoot, uniqueName } from '../helpers/cli.js';
+import { until } from '../helpers/pidns.js';
 import { ImageStore } from '../../src/store/image-store.js';
 import { readProcFile } from '../../src/process.js';
 
@@ -91,7 +92,9 @@ describe('detached app containers', () => {
 
   it('stop lets an app that handles SIGTERM exit by itself', async () => {
     const n = name('polite');
-    await rk(['run', '-d', '--name', n, BUSYBOX, 'sh', '-c', 'trap "exit 42" TERM; while true; do sleep 0.1; done']);
+    await rk(['run', '-d', '--name', n, BUSYBOX, 'sh', '-c', 'trap "exit 42" TERM; echo trapped; while true; do sleep 0.1; done']);
+    // the command is PID 1 in its namespace: a SIGTERM that comes before its trap is set is ignored, as in docker
+    expect(await until(async () => (await rk(['logs', n])).stdout.includes('trapped'), 30_000)).toBe(true);
     await rk(['stop', '-t', '10', n]);
     expect((await rk(['inspect', '-f', '{{.State.ExitCode}}', n])).stdout).toBe('42');
   });
