@@ -46,6 +46,9 @@ async function inLane(argv: string[], { workdir, timeout = 20 * 60_000 }: { work
 function cleanUp(): void {
   if (!work) return;
   execFileSync(RACKER, ['--root', outer, 'rm', '-f', machine], { stdio: 'ignore', timeout: 120_000 });
+  try {
+    execFileSync(RACKER, ['--root', outer, 'network', 'rm', machine], { stdio: 'ignore', timeout: 120_000 });
+  } catch { /* never made, or gone */ }
   // never delete through a mount that is still there
   const mounted = execFileSync('cat', ['/proc/self/mounts'], { encoding: 'utf8' }).includes(work);
   if (!mounted) rmSync(work, { recursive: true, force: true });
@@ -60,7 +63,7 @@ const onSignal = (sig: NodeJS.Signals) => { try { cleanUp(); } finally { process
  */
 function startWatchdog(): void {
   const script = 'while kill -0 "$1" 2>/dev/null && [ -d "$4" ]; do sleep 1; done; [ -d "$4" ] || exit 0; '
-    + '"$2" --root "$3" rm -f "$5" >/dev/null 2>&1; grep -qF "$4" /proc/self/mounts || rm -rf "$4"';
+    + '"$2" --root "$3" rm -f "$5" >/dev/null 2>&1; "$2" --root "$3" network rm "$5" >/dev/null 2>&1; grep -qF "$4" /proc/self/mounts || rm -rf "$4"';
   execa('sh', ['-c', script, 'lane-watchdog', String(process.pid), RACKER, outer, work, machine],
     { detached: true, stdio: 'ignore', cleanup: false, reject: false }).unref();
 }
@@ -89,8 +92,12 @@ describe.skipIf(off)('the systemd-host lane', () => {
     const common = (await execa('git', ['-C', REPO, 'rev-parse', '--path-format=absolute', '--git-common-dir'])).stdout.trim();
     if (!common.startsWith(`${REPO}/`)) binds.push(`${common}:${common}:ro`);
     if (laneEnv.some(e => e.startsWith('NODE_EXTRA_CA_CERTS='))) binds.push(`${process.env.NODE_EXTRA_CA_CERTS}:/run/racker-lane/host-ca.crt:ro`);
-    const run = await execa(RACKER, ['--root', outer, 'run', '-d', '--name', machine, ...binds.flatMap(b => ['-v', b]), 'debian-bookworm'],
-      { reject: false, stdin: 'ignore', timeout: 120_000 });
+    // a private network of its own (NAT to the npm registry and the Debian mirror), with CAP_NET_ADMIN in
+    // its own network namespace only: the inner racker makes bridges, veths and firewall rules there
+    const net = await execa(RACKER, ['--root', outer, 'network', 'create', machine], { reject: false, stdin: 'ignore' });
+    expect(net.exitCode, net.stderr).toBe(0);
+    const run = await execa(RACKER, ['--root', outer, 'run', '-d', '--name', machine, '--network', machine, '--cap-add', 'NET_ADMIN',
+      ...binds.flatMap(b => ['-v', b]), 'debian-bookworm'], { reject: false, stdin: 'ignore', timeout: 120_000 });
     expect(run.stderr.split('\n').filter(l => !l.startsWith('warning:')).join('\n')).toBe('');
     expect(run.exitCode).toBe(0);
     const up = await inLane(['systemctl', 'is-system-running', '--wait']);
@@ -151,5 +158,7 @@ describe.skipIf(off)('the systemd-host lane', () => {
     // the machined file ran, not skipped: PID 1 inside is systemd
     expect(plain).toMatch(/910-machined\.test\.ts \(\d+ tests?\)/);
     expect(plain).not.toMatch(/910-machined\.test\.ts \(.*skipped/);
+    // networks, volumes, compose and the docker-run flags ran there too
+    for (const f of ['100-network', '105-run-network', '110-volume', '125-compose', '140-run-parity']) expect(plain).toMatch(new RegExp(`${f}\\.test\\.ts \\(\\d+ tests?`));
   }, 50 * 60_000);
 });
