@@ -23,7 +23,7 @@ import { resolveUser } from './user.js';
 import { containerWorkdir } from './workdir.js';
 import { checkVolumeSource, makeMountPoint } from './volumes.js';
 import { useTerminal } from './terminal.js';
-import { applySysctls, parityBinds } from './parity-args.js';
+import { applySysctls, nspawnEnv, parityBinds } from './parity-args.js';
 import { inCgroups, makeCgroups, oomKilled, removeCgroups, type ContainerCgroups } from './cgroups.js';
 
 /** App mode: the image's command as the container's PID 1, in a fresh or kept writable layer. */
@@ -102,7 +102,8 @@ export class AppRunner implements ContainerRunner {
     hooks: RunHooks, cg: ContainerCgroups | undefined, network: ConnectedNetwork): Promise<number> {
     const spec = rec.spec;
     const nspawn = inCgroups(cg, 'systemd-nspawn', args);
-    const child = spawnAttached(nspawn.cmd, nspawn.args, io.stdin && !log ? 'inherit' : 'ignore', output);
+    const ownNetns = network.nspawnArgs.some(a => a.startsWith('--network-namespace-path='));
+    const child = spawnAttached(nspawn.cmd, nspawn.args, io.stdin && !log ? 'inherit' : 'ignore', output, { env: nspawnEnv(spec, ownNetns) });
     if (log) {
       log.capture(child.stdout!, 'stdout');
       log.capture(child.stderr!, 'stderr');

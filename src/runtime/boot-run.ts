@@ -25,7 +25,7 @@ import { hostExecPath, type ContainerExec, type ExecTarget } from './exec/contai
 import { buildSystemdRunArgs } from './exec/systemd-run-args.js';
 import { lstat } from 'node:fs/promises';
 import { useTerminal } from './terminal.js';
-import { applySysctls, parityBinds } from './parity-args.js';
+import { applySysctls, nspawnEnv, parityBinds } from './parity-args.js';
 import { inCgroups, makeCgroups, oomKilled, removeCgroups, type ContainerCgroups } from './cgroups.js';
 
 
@@ -136,7 +136,8 @@ export class BootRunner implements ContainerRunner {
           tty: false, binds: [...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(), parity: spec,
           extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
         }));
-        nspawn = spawnAttached(start.cmd, start.args, 'ignore', log.fd);
+        const ownNetns = network.nspawnArgs.some(a => a.startsWith('--network-namespace-path='));
+        nspawn = spawnAttached(start.cmd, start.args, 'ignore', log.fd, { env: nspawnEnv(spec, ownNetns) });
       } finally {
         await log.close();
       }

@@ -31,6 +31,17 @@ export function parityNspawnArgs(p: ParityOptions, opts: { boot: boolean; system
   return args;
 }
 
+/**
+ * The environment nspawn is started with. A container in a network namespace of
+ * its own that holds CAP_NET_ADMIN gets /proc/sys/net writable, as nspawn's own
+ * --private-network does (racker hands nspawn the namespace by path, for which
+ * nspawn keeps /proc/sys read-only): sysctls there are the container's own.
+ */
+export function nspawnEnv(p: ParityOptions, ownNetns: boolean): NodeJS.ProcessEnv | undefined {
+  if (!ownNetns || !effectiveCaps(p).includes('NET_ADMIN')) return undefined;
+  return { SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' };
+}
+
 type Bind = { source: string; target: string; readOnly: boolean };
 
 /** the image's standard places for the CA bundle: Debian/Ubuntu/Alpine, Fedora/RHEL, Alpine/LibreSSL */

@@ -69,6 +69,19 @@ describe('private networks', () => {
     expect(again.stdout, again.stderr).toBe('hello-again');
   });
 
+  it('/proc/sys/net is writable with NET_ADMIN in a network namespace of its own, read-only otherwise', async () => {
+    const n = await network();
+    const write = ['sh', '-c', 'echo 1 > /proc/sys/net/ipv4/conf/lo/route_localnet && cat /proc/sys/net/ipv4/conf/lo/route_localnet'];
+    const own = await rk(['run', '--rm', '--network', n, '--cap-add', 'NET_ADMIN', BUSYBOX, ...write]);
+    expect([own.exitCode, own.stdout], own.stderr).toEqual([0, '1']);
+    const without = await rk(['run', '--rm', '--network', n, BUSYBOX, ...write]);
+    expect(without.exitCode).not.toBe(0);
+    // the host's own namespace is never opened up this way (tried by writing back the value it has)
+    const same = ['sh', '-c', 'f=/proc/sys/net/ipv4/conf/lo/route_localnet; v=$(cat $f) && echo $v > $f'];
+    const hostNet = await rk(['run', '--rm', '--cap-add', 'NET_ADMIN', BUSYBOX, ...same]);
+    expect(hostNet.exitCode).not.toBe(0);
+  });
+
   it('a published port answers on 127.0.0.1; the same host port twice is 125 with one line', async () => {
     const port = await freePort();
     const web = uniqueName('pub');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildNspawnArgs } from '../../../src/runtime/nspawn-args.js';
+import { nspawnEnv } from '../../../src/runtime/parity-args.js';
 
 const base = { machine: 'c1', directory: '/s/rootfs', argv: ['sh'], env: [] as [string, string][], tty: false, binds: [], register: false };
 
@@ -20,5 +21,15 @@ describe('nspawn arguments for the run flags', () => {
   });
   it('never gives --as-pid2 to a booted container', () => {
     expect(buildNspawnArgs({ ...base, boot: true, parity: { init: true } })).not.toContain('--as-pid2');
+  });
+});
+
+describe('nspawnEnv', () => {
+  it('opens /proc/sys/net only for NET_ADMIN in a network namespace of its own', () => {
+    expect(nspawnEnv({ capAdd: ['NET_ADMIN'] }, true)).toEqual({ SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' });
+    expect(nspawnEnv({ privileged: true }, true)).toEqual({ SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' });
+    expect(nspawnEnv({ capAdd: ['NET_ADMIN'] }, false)).toBeUndefined();
+    expect(nspawnEnv({}, true)).toBeUndefined();
+    expect(nspawnEnv({ capDrop: ['ALL'] }, true)).toBeUndefined();
   });
 });
