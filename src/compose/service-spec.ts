@@ -1,6 +1,6 @@
 import { RackerError } from '../errors.js';
 import type { ContainerSpecInput } from '../engine/spec.js';
-import { parseTmpfsFlag } from '../volumes/mount-spec.js';
+import { parseTmpfsFlag } from '../runtime/mount-spec.js';
 import type { TmpfsMount, VolumeMount } from '../store/container-store.js';
 import { containerName } from './naming.js';
 import type { RunOptions } from './to-run-options.js';

@@ -6,7 +6,7 @@ import { ContainerService } from './containers.js';
 import { EngineEvents } from './events.js';
 import { ImageService } from './images.js';
 import type { ImageResolver } from './resolver.js';
-import type { VolumeStore, VolumeUsers } from '../volumes/volume-store.js';
+import type { VolumeStore, VolumeUsers } from '../store/volume-store.js';
 import { containerVolumeUsers } from './volume-users.js';
 
 export interface EngineOptions {

@@ -6,7 +6,7 @@ import type { ContainerRunner, RunnerDeps } from '../runtime/runner.js';
 import { ContainerStore, type ContainerRecord } from '../store/container-store.js';
 import { ImageStore } from '../store/image-store.js';
 import { containerVolumeUsers } from './volume-users.js';
-import { VolumeStore } from '../volumes/volume-store.js';
+import { VolumeStore } from '../store/volume-store.js';
 
 /** What a runner gets, and the root's network manager (network verbs, release, reap). */
 export interface RootDeps extends RunnerDeps {

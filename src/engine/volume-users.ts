@@ -1,5 +1,5 @@
 import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
-import type { VolumeUsers } from '../volumes/volume-store.js';
+import type { VolumeUsers } from '../store/volume-store.js';
 
 /**
  * A volume is used by every container whose stored spec mounts it

@@ -1,6 +1,6 @@
 import type { ContainerRecord, TmpfsMount } from '../store/container-store.js';
-import { populateFromImage } from '../volumes/populate.js';
-import type { VolumeStore } from '../volumes/volume-store.js';
+import { populateFromImage } from '../runtime/volume-populate.js';
+import type { VolumeStore } from '../store/volume-store.js';
 import { escapeBindPath } from './nspawn-args.js';
 import { makeMountPoint, type VolumeSpec } from './volumes.js';
 import { mkdirInRoot } from './rootfs-path.js';

@@ -1,6 +1,6 @@
 import type { ContainerRecord, ContainerStore, PublishedPort } from '../store/container-store.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
-import type { VolumeStore } from '../volumes/volume-store.js';
+import type { VolumeStore } from '../store/volume-store.js';
 
 /** A container's network, as a runner uses it (made by engine/container-network.ts). */
 export interface ConnectedNetwork {

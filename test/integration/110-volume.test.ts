@@ -11,8 +11,8 @@ import { StoreLayout } from '../../src/store/layout.js';
 import { ContainerStore, type ContainerSpec } from '../../src/store/container-store.js';
 import { unpackLayer } from '../../src/store/unpack/unpack-layer.js';
 import { mountOverlay, unmount } from '../../src/runtime/overlay.js';
-import { VolumeStore } from '../../src/volumes/volume-store.js';
-import { populateFromImage } from '../../src/volumes/populate.js';
+import { VolumeStore } from '../../src/store/volume-store.js';
+import { populateFromImage } from '../../src/runtime/volume-populate.js';
 import { containerVolumeUsers } from '../../src/engine/volume-users.js';
 import { readProcFile } from '../../src/process.js';
 

@@ -4,7 +4,7 @@ import { RackerError } from '../../errors.js';
 import { collect, engineFrom } from '../context.js';
 import { bootTimeoutOption, stopTimeoutOption, tlsVerifyOption } from '../options.js';
 import { parseEnvAssignments, readEnvFile, mergeEnv } from '../../runtime/env.js';
-import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../volumes/mount-spec.js';
+import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../runtime/mount-spec.js';
 import { parsePublish } from '../../network/ports.js';
 import type { PullPolicy } from '../../engine/images.js';
 import { addParityOptions, parityInput, type ParityFlags } from '../run-parity.js';

@@ -6,7 +6,7 @@ import { parseLabels } from '../options.js';
 import { humanSize } from '../progress.js';
 import { formatTable } from '../table.js';
 import { printable, printableJson } from '../../untrusted.js';
-import type { VolumeStore, VolumeRecord, VolumeUsers } from '../../volumes/volume-store.js';
+import type { VolumeStore, VolumeRecord, VolumeUsers } from '../../store/volume-store.js';
 
 /** `racker volume create|ls|rm|inspect|prune`, with docker's flags and output. */
 

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { shown } from '../untrusted.js';
-import { checkVolumeTarget, parseVolume } from '../runtime/volumes.js';
-import { isValidVolumeName, VOLUME_NAME_RULE } from './names.js';
+import { checkVolumeTarget, parseVolume } from './volumes.js';
+import { isValidVolumeName, VOLUME_NAME_RULE } from '../store/volume-names.js';
 
 /**
  * The mounts `racker run` can be given, parsed by pure functions:

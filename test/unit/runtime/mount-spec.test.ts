@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RackerError } from '../../../src/errors.js';
-import { parseMountFlag, parseRamSize, parseTmpfsFlag, parseVolumeFlag, splitCsv } from '../../../src/volumes/mount-spec.js';
+import { parseMountFlag, parseRamSize, parseTmpfsFlag, parseVolumeFlag, splitCsv } from '../../../src/runtime/mount-spec.js';
 import { parseVolume } from '../../../src/runtime/volumes.js';
 
 /** The error a parser throws: a RackerError with exit code 125 and a hint. */

@@ -5,9 +5,9 @@ import { run } from '../process.js';
 import { shown } from '../untrusted.js';
 import { stagingName, sweepStaging, writeFileAtomic } from '../store/atomic.js';
 import { withLock } from '../lock.js';
-import { resolveInRoot } from '../runtime/rootfs-path.js';
-import { checkVolumeTarget } from '../runtime/volumes.js';
-import type { VolumeRecord } from './volume-store.js';
+import { resolveInRoot } from './rootfs-path.js';
+import { checkVolumeTarget } from './volumes.js';
+import type { VolumeRecord } from '../store/volume-store.js';
 
 /**
  * Fill an empty volume from the image, as docker does: the engine calls this

@@ -2,10 +2,10 @@ import { lstat, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
 import { shown } from '../untrusted.js';
-import { stagingName, writeFileAtomic } from '../store/atomic.js';
+import { stagingName, writeFileAtomic } from './atomic.js';
 import { withLock } from '../lock.js';
-import type { StoreLayout } from '../store/layout.js';
-import { isValidVolumeName, randomVolumeName, VOLUME_NAME_RULE } from './names.js';
+import type { StoreLayout } from './layout.js';
+import { isValidVolumeName, randomVolumeName, VOLUME_NAME_RULE } from './volume-names.js';
 
 /**
  * Named volumes, as docker's local driver keeps them:
