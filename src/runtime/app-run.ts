@@ -102,8 +102,7 @@ export class AppRunner implements ContainerRunner {
     hooks: RunHooks, cg: ContainerCgroups | undefined, network: ConnectedNetwork): Promise<number> {
     const spec = rec.spec;
     const nspawn = inCgroups(cg, 'systemd-nspawn', args);
-    const ownNetns = network.nspawnArgs.some(a => a.startsWith('--network-namespace-path='));
-    const child = spawnAttached(nspawn.cmd, nspawn.args, io.stdin && !log ? 'inherit' : 'ignore', output, { env: nspawnEnv(spec, ownNetns) });
+    const child = spawnAttached(nspawn.cmd, nspawn.args, io.stdin && !log ? 'inherit' : 'ignore', output, { env: nspawnEnv(spec, network.ownNamespace) });
     if (log) {
       log.capture(child.stdout!, 'stdout');
       log.capture(child.stderr!, 'stderr');

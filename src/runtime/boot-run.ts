@@ -136,8 +136,7 @@ export class BootRunner implements ContainerRunner {
           tty: false, binds: [...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(), parity: spec,
           extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
         }));
-        const ownNetns = network.nspawnArgs.some(a => a.startsWith('--network-namespace-path='));
-        nspawn = spawnAttached(start.cmd, start.args, 'ignore', log.fd, { env: nspawnEnv(spec, ownNetns) });
+        nspawn = spawnAttached(start.cmd, start.args, 'ignore', log.fd, { env: nspawnEnv(spec, network.ownNamespace) });
       } finally {
         await log.close();
       }

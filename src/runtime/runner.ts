@@ -6,6 +6,8 @@ import type { VolumeStore } from '../store/volume-store.js';
 export interface ConnectedNetwork {
   /** what systemd-nspawn needs to join it */
   nspawnArgs: string[];
+  /** a network namespace that is not the host's (a private network, none, or another container's) */
+  ownNamespace: boolean;
   /** the host ports it got (-p with no host port, -P: picked now) */
   ports: PublishedPort[];
   /** its /etc/hosts (peers as they are now) and /etc/resolv.conf, written inside the container's root */
