@@ -77,9 +77,13 @@ export async function markSupervised(containers: ContainerStore, id: string): Pr
     throw new RackerError(`container ${shortId(id)} is already running`, { hint: `racker stop ${shortId(id)} first` });
   }
   await writeFile(file, token, { mode: 0o600 });
-  return async () => {
-    if (await readFile(file, 'utf8').catch(() => '') === token) await unlink(file).catch(() => undefined);
-  };
+  return () => dropMark(containers, id, token);
+}
+
+/** Remove the container's mark if it is still `token`'s (a later run's mark stays). */
+async function dropMark(containers: ContainerStore, id: string, token: string): Promise<void> {
+  const file = containers.supervisionMark(id);
+  if (await readFile(file, 'utf8').catch(() => '') === token) await unlink(file).catch(() => undefined);
 }
 
 /** Does the process named in the record still run this container (alive, and its mark there)? */
@@ -112,8 +116,7 @@ export async function endSupervisor(containers: ContainerStore, rec: ContainerRe
   const others = await othersOf(containers, token, rec.id);
   if (others.length) {
     debug(`the racker supervisor (${token}) did not finish container ${rec.name}; it still runs ${others.length} other(s): not killed`);
-    const file = containers.supervisionMark(rec.id);
-    if (await readFile(file, 'utf8').catch(() => '') === token) await unlink(file).catch(() => undefined);
+    await dropMark(containers, rec.id, token);
     return;
   }
   debug(`the racker process supervising the container (${token}) did not exit; killing it`);
