@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
+import { settleAll } from '../settle.js';
 import { withLock } from '../lock.js';
 import { contains, formatCidr, formatIp, hostAddresses, parseCidr, parseIp, parseUserSubnet, pickSubnet, takenFromIp, type Cidr } from './cidr.js';
 import { forwardAccept, forwardRemove, portTable } from './firewall.js';
@@ -11,7 +12,7 @@ import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson,
 import { markUp, markedUp, unmarkUp } from './up-marker.js';
 import type { PortSpec } from './ports.js';
 import { PortClaims, claimablePorts } from './port-claims.js';
-import { NetworkStore, RESERVED, newNetworkId, validateNetworkName, type Lease, type NetworkRecord } from './store.js';
+import { NetworkStore, RESERVED, newNetworkId, validateNetworkName, type Lease, type Leases, type NetworkRecord } from './store.js';
 
 export interface CreateOptions { name: string; subnet?: string; gateway?: string; internal?: boolean; labels?: Record<string, string> }
 
@@ -257,9 +258,15 @@ export class NetworkManager {
     if (!lease) return [];
     if (lease.ports.length) await this.unpublishLocked(containerId);
     await deleteLink(lease.veth);
-    delete leases[containerId];
-    await this.store.writeLeases(networkName, leases);
-    return Object.keys(leases);
+    return this.dropLease(networkName, containerId, leases);
+  }
+
+  /** The container's lease on the network gone; the containers still on it. */
+  private async dropLease(networkName: string, containerId: string, leases?: Leases): Promise<string[]> {
+    const now = leases ?? await this.store.leases(networkName);
+    delete now[containerId];
+    await this.store.writeLeases(networkName, now);
+    return Object.keys(now);
   }
 
   /**
@@ -271,15 +278,9 @@ export class NetworkManager {
       const mine = await this.leasesOf(containerId);
       // veths and namespace in one process (mostly the kernel's wait), beside the port rules' removal;
       // the leases and the namespace mark go after them, so a crash in between leaves what reap() finds
-      const done = await Promise.allSettled([unplug(netnsName(containerId), mine.map(([, l]) => l.veth)), this.unpublishLocked(containerId, mine)]);
-      for (const d of done) if (d.status === 'rejected') throw d.reason;
+      await settleAll([unplug(netnsName(containerId), mine.map(([, l]) => l.veth)), this.unpublishLocked(containerId, mine)]);
       const touched: string[] = [];
-      for (const [net] of mine) {
-        const leases = await this.store.leases(net);
-        delete leases[containerId];
-        await this.store.writeLeases(net, leases);
-        touched.push(...Object.keys(leases));
-      }
+      for (const [net] of mine) touched.push(...await this.dropLease(net, containerId));
       await this.store.unmarkNamespace(containerId);
       return [...new Set(touched)];
     });

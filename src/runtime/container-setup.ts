@@ -7,6 +7,7 @@ import { hostsContent } from './hosts-resolv.js';
 import { mkdirInRoot, writeFileInRoot } from './rootfs-path.js';
 import { lstat, readFile } from 'node:fs/promises';
 import { RackerError } from '../errors.js';
+import { settleAll } from '../settle.js';
 
 /** A container whose rootfs is mounted and ready for systemd-nspawn. */
 export interface MountedContainer {
@@ -73,6 +74,5 @@ export async function writeIdentityFiles(rootfs: string, hostname: string): Prom
  * process); both always run, the first failure is thrown.
  */
 export async function releaseBoth(network: { release(): Promise<void> } | undefined, root: { release(): Promise<void> }): Promise<void> {
-  const done = await Promise.allSettled([network?.release(), root.release()]);
-  for (const d of done) if (d.status === 'rejected') throw d.reason;
+  await settleAll([network?.release(), root.release()]);
 }
