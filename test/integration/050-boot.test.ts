@@ -274,6 +274,16 @@ describe('provisioning an OS image without systemd', () => {
   });
 });
 
+describe('host devices in a booted container', () => {
+  it('docker\'s default devices only, as in app mode (docs/run.md, "Devices")', async () => {
+    const probe = 'mknod /dev/probe-lc c 10 237 && (exec 3<>/dev/probe-lc) 2>&1 | grep -o "Operation not permitted"; rm -f /dev/probe-lc;'
+      + ' (exec 3<>/dev/null) && echo null-ok';
+    const r = await racker(t.root, ['run', '--rm', 'debian-bookworm', 'sh', '-c', probe]);
+    expect(r.stdout.split('\n')).toEqual(['Operation not permitted', 'null-ok']);
+    expect(r.exitCode).toBe(0);
+  });
+});
+
 describe('postroj', () => {
   it('list-images shows the catalogue and what is cached', async () => {
     const r = await postroj(['list-images', '--format', 'json']);
