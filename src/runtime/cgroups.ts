@@ -4,7 +4,8 @@ import { RackerError, isErrno } from '../errors.js';
 import type { ParityOptions } from '../store/parity-spec.js';
 import { debug, warn } from '../log.js';
 import { readProcFile } from '../process.js';
-import { devicePolicy, v1Lines, type DeviceRule } from './device-policy.js';
+import { devicePolicy, programRules, v1Lines, type DeviceRule } from './device-policy.js';
+import { nativeTool } from '../native-tool.js';
 
 /**
  * Resource limits where PID 1 is not systemd (no --property= to hand them to):
@@ -17,7 +18,8 @@ import { devicePolicy, v1Lines, type DeviceRule } from './device-policy.js';
  * processes cannot hand controllers to its children).
  *
  * Every container gets one there for its device policy (runtime/device-policy.ts):
- * v1 `devices` controller, docker's default list unless --device or --privileged.
+ * docker's default list unless --device or --privileged; the v1 `devices`
+ * controller, or on cgroup v2 a device program (src/native/racker-devices.c).
  *
  * A booted container gets a cgroup of its own there even without limits:
  * nspawn puts its payload in `<its own cgroup>/payload`, so two booted
@@ -32,6 +34,8 @@ export interface ContainerCgroups {
   procs: string[];
   /** where the OOM killer's count is read: v2 memory.events, v1 memory.oom_control */
   oomFile?: string;
+  /** cgroup v2: the device program racker-devices attaches to this cgroup2 directory before entering */
+  deviceProgram?: { cgroup: string; rules: string[] };
 }
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -121,7 +125,7 @@ export async function makeCgroups(id: string, p: ParityOptions, opts: { own?: bo
       return undefined;
     }
     if (err instanceof RackerError) throw err;
-    if (!wantsCgroup(p)) throw new RackerError(`cannot set up the container's device policy: ${(err as Error).message}`, { hint: 'racker needs to write under /sys/fs/cgroup/devices (run as root)' });
+    if (!wantsCgroup(p)) throw new RackerError(`cannot set up the container's device policy: ${(err as Error).message}`, { hint: 'racker needs to write under /sys/fs/cgroup (run as root)' });
     throw new RackerError(`cannot set up the container's resource limits: ${(err as Error).message}`, { hint: 'racker needs to write under /sys/fs/cgroup (run as root; docs/run.md lists the supported cgroup setups)' });
   }
 }
@@ -195,8 +199,8 @@ async function v1DeviceCgroup(dir: string, devices: DeviceRule[], made: string[]
 }
 
 async function makeV2(name: string, p: ParityOptions, made: string[], ownTree: boolean, devices: DeviceRule[] | undefined): Promise<ContainerCgroups> {
-  if (devices) warnNoDevicePolicy('cgroup v2 has no devices controller and racker does not attach a device program yet');
-  if (!wantsCgroup(p) && !ownTree) return { dirs: [], procs: [] };
+  const helper = devices && await deviceHelper();
+  if (!wantsCgroup(p) && !ownTree && !helper) return { dirs: [], procs: [] };
   const parent = path.join(CGROUP_ROOT, 'racker');
   const ctrls = [p.memory && 'memory', (p.nanoCpus || p.cpuShares) && 'cpu', p.pidsLimit && 'pids'].filter(Boolean) as string[];
   const enable = ctrls.map(c => `+${c}`).join(' ');
@@ -213,7 +217,17 @@ async function makeV2(name: string, p: ParityOptions, made: string[], ownTree: b
   // docker's conversion of shares (2..262144) to weight (1..10000)
   if (p.cpuShares) await put(dir, 'cpu.weight', Math.round(1 + ((p.cpuShares - 2) * 9999) / 262142));
   if (p.pidsLimit) await put(dir, 'pids.max', p.pidsLimit + NSPAWN_TASKS);
-  return { dirs: [dir], procs: [path.join(dir, 'cgroup.procs')], oomFile: p.memory ? path.join(dir, 'memory.events') : undefined };
+  return {
+    dirs: [dir], procs: [path.join(dir, 'cgroup.procs')], oomFile: p.memory ? path.join(dir, 'memory.events') : undefined,
+    deviceProgram: helper && devices ? { cgroup: dir, rules: programRules(devices) } : undefined,
+  };
+}
+
+/** cgroup v2 has no devices controller: a device program does it, loaded by racker-devices */
+async function deviceHelper(): Promise<boolean> {
+  if (await exists(nativeTool('racker-devices'))) return true;
+  warnNoDevicePolicy(`racker's helper ${nativeTool('racker-devices')} is missing (npm run build makes it)`);
+  return false;
 }
 
 /** Did the kernel's OOM killer kill something in it? (v2 memory.events, v1 memory.oom_control: "oom_kill N") */
@@ -256,5 +270,8 @@ const ENTER_THEN_EXEC = 'for f do [ "$f" = -- ] && break; echo $$ > "$f" || exit
 
 export function inCgroups(cg: ContainerCgroups | undefined, cmd: string, args: string[]): { cmd: string; args: string[] } {
   if (!cg) return { cmd, args };
+  // the same, with the device program attached first (src/native/racker-devices.c)
+  const dp = cg.deviceProgram;
+  if (dp) return { cmd: nativeTool('racker-devices'), args: [dp.cgroup, ...dp.rules, '--', ...cg.procs, '--', cmd, ...args] };
   return { cmd: '/bin/sh', args: ['-c', ENTER_THEN_EXEC, 'racker-cgroup', ...cg.procs, '--', cmd, ...args] };
 }

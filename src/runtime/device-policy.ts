@@ -57,3 +57,8 @@ export async function devicePolicy(p: ParityOptions): Promise<DeviceRule[] | und
 export function v1Lines(rules: readonly DeviceRule[]): string[] {
   return rules.map(r => `${r.type} ${r.major}:${r.minor} ${r.access}`);
 }
+
+/** racker-devices' rule arguments (src/native/racker-devices.c): "c:136:*:rwm" */
+export function programRules(rules: readonly DeviceRule[]): string[] {
+  return rules.map(r => `${r.type}:${r.major}:${r.minor}:${r.access}`);
+}

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readdir } from 'node:fs/promises';
-import { racker, tempRoot, uniqueName } from '../helpers/cli.js';
+import { mkdir, mkdtemp, readdir, rm, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { REPO, racker, tempRoot, uniqueName } from '../helpers/cli.js';
 import { readProcFile } from '../../src/process.js';
 import { systemdIsPid1 } from '../../src/runtime/host.js';
+import { DEFAULT_DEVICES, programRules } from '../../src/runtime/device-policy.js';
 
 /**
  * Host devices (docs/run.md, "Devices"): a container may make and open docker's
@@ -100,5 +104,50 @@ describe('--pids-limit counts the container\'s processes', () => {
     const lines = r.stderr.split('\n').filter(l => l.startsWith('racker:'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/--pids-limit 1 is too small.*minimum is 2/);
+  });
+});
+
+/** the cgroup2 mount: /sys/fs/cgroup on a v2 host, /sys/fs/cgroup/unified on a hybrid one */
+async function cgroup2Mount(): Promise<string | undefined> {
+  for (const line of (await readProcFile('/proc/self/mountinfo')).split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (post?.startsWith('cgroup2 ') && pre.split(' ')[5]?.startsWith('rw')) return pre.split(' ')[4];
+  }
+  return undefined;
+}
+const v2 = await cgroup2Mount();
+
+/**
+ * The device program racker uses on cgroup v2 hosts, tried on this host's cgroup2
+ * hierarchy (the kernel checks a cgroup2 device program even where a v1 devices
+ * controller is mounted too): a shell started by it in a cgroup of the test's own.
+ */
+describe.skipIf(!v2)('the cgroup v2 device program (src/native/racker-devices.c)', () => {
+  const helper = path.join(REPO, 'dist/native/racker-devices');
+  const probe = 'for spec in "lc c 10 237" "fuse c 10 229" "null c 1 3" "full c 1 7"; do set -- $spec;'
+    + ' if ! e=$(mknod "$D/$1" $2 $3 $4 2>&1); then echo "$1 mknod denied"; elif (exec 3<>"$D/$1") 2>/dev/null; then echo "$1 ok"; else echo "$1 open denied"; fi; done;'
+    + ' (exec 3</dev/full) 2>/dev/null && echo "host-full-r ok"; (exec 3>/dev/full) 2>/dev/null || echo "host-full-w denied"';
+
+  it('allows the rules given and nothing else; mknod, read and write each as asked', async () => {
+    const cg = path.join(v2!, uniqueName('racker-test-devprog'));
+    const nodes = await mkdtemp(path.join(tmpdir(), 'racker-test-devnodes-'));
+    await mkdir(cg);
+    try {
+      const rules = [...programRules(DEFAULT_DEVICES.filter(r => !(r.major === 1 && r.minor === 7))), 'c:1:7:r'];
+      const r = await execa(helper, [cg, ...rules, '--', path.join(cg, 'cgroup.procs'), '--', 'sh', '-c', probe], { reject: false, env: { D: nodes } });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout.split('\n')).toEqual(['lc mknod denied', 'fuse mknod denied', 'null ok', 'full mknod denied', 'host-full-r ok', 'host-full-w denied']);
+      const bad = await execa(helper, [cg, 'c:1:x:rwm', '--', '--', 'true'], { reject: false });
+      expect(bad.exitCode).toBe(125);
+      expect(bad.stderr).toMatch(/^racker-devices: bad rule c:1:x:rwm/);
+    } finally {
+      await rm(nodes, { recursive: true, force: true });
+      // the shell has exited: the cgroup is empty (a few tries while the kernel lets go of it)
+      for (let i = 0; i < 50; i++) {
+        const gone = await rmdir(cg).then(() => true, (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
+        if (gone) break;
+        await new Promise(res => setTimeout(res, 20));
+      }
+    }
   });
 });

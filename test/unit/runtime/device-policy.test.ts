@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DEVICES, devicePolicy, deviceRule, v1Lines } from '../../../src/runtime/device-policy.js';
+import { DEFAULT_DEVICES, devicePolicy, deviceRule, programRules, v1Lines } from '../../../src/runtime/device-policy.js';
 
 const chr = (rdev: number) => ({ isCharacterDevice: () => true, rdev });
 
 describe('device policy', () => {
   it('is docker\'s default list: null, zero, full, random, urandom, tty, ptmx, pts; no console, no tun, nothing else', () => {
     expect(v1Lines(DEFAULT_DEVICES)).toEqual(['c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:2 rwm', 'c 136:* rwm']);
+  });
+  it('is written as racker-devices\' arguments for cgroup v2', () => {
+    expect(programRules([{ type: 'c', major: 136, minor: '*', access: 'rwm' }, { type: 'b', major: 7, minor: 0, access: 'r' }])).toEqual(['c:136:*:rwm', 'b:7:0:r']);
   });
   it('--privileged has none; --device adds exactly its node with the access asked for', async () => {
     expect(await devicePolicy({ privileged: true, devices: [{ hostPath: '/dev/null', containerPath: '/dev/x', permissions: 'r' }] })).toBeUndefined();
