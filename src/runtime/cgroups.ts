@@ -178,8 +178,13 @@ async function makeV1(name: string, p: ParityOptions, made: string[], ownTree: b
   }
   if (devices) {
     const mount = mounts.get('devices');
-    if (!mount) warnNoDevicePolicy('the devices cgroup controller is not mounted');
-    else procs.push(path.join(await v1DeviceCgroup(await dirIn(mount, 'devices'), devices, made), 'cgroup.procs'));
+    const dir = mount && await dirIn(mount, 'devices').catch(err => {
+      // racker itself in a container that mounts the hierarchy read-only: that container's own policy holds
+      if (!['EROFS', 'EACCES', 'EPERM'].some(code => isErrno(err, code))) throw err;
+      return undefined;
+    });
+    if (dir) procs.push(path.join(await v1DeviceCgroup(dir, devices, made), 'cgroup.procs'));
+    else warnNoDevicePolicy(mount ? `the devices hierarchy cannot be written (${mount})` : 'the devices cgroup controller is not mounted');
   }
   return { dirs: [...made].reverse(), procs, oomFile };
 }
@@ -192,7 +197,10 @@ async function makeV1(name: string, p: ParityOptions, made: string[], ownTree: b
  */
 async function v1DeviceCgroup(dir: string, devices: DeviceRule[], made: string[]): Promise<string> {
   await put(dir, 'devices.deny', 'a');
-  for (const line of v1Lines(devices)) await put(dir, 'devices.allow', line);
+  for (const line of v1Lines(devices)) {
+    // EPERM: racker's own cgroup lacks the device (a policy above racker), so the container cannot have it either
+    await put(dir, 'devices.allow', line).catch(err => { if (isErrno(err, 'EPERM')) debug(`cgroup: ${line} not allowed above racker`); else throw err; });
+  }
   const inner = path.join(dir, 'container');
   await makeDir(inner, made);
   return inner;
