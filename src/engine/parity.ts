@@ -53,6 +53,13 @@ export function parseUlimit(value: string): Ulimit {
   return { name: m![1], soft: num(m![2]), hard: num(m![3] ?? m![2]) };
 }
 
+/**
+ * --pids-limit counts the container's processes, as docker's does; nspawn needs two
+ * children of its own while it starts, which a limit of 1 leaves no room for
+ * (runtime/cgroups.ts, NSPAWN_TASKS).
+ */
+export const MIN_PIDS_LIMIT = 2;
+
 /** docker's --device HOST[:CONTAINER[:PERMISSIONS]] */
 export function parseDevice(value: string): Device {
   const [hostPath, containerPath, permissions, ...more] = value.split(':');
@@ -223,6 +230,7 @@ export function parityFor(p: ParityOptions, mode: 'app' | 'boot' | undefined): P
   }
   if (p.pidsLimit !== undefined && p.pidsLimit > 0) {
     if (!Number.isSafeInteger(p.pidsLimit)) bad('invalid --pids-limit', 'a whole number; 0 or -1 for unlimited');
+    if (p.pidsLimit < MIN_PIDS_LIMIT) bad(`--pids-limit ${p.pidsLimit} is too small: the minimum is ${MIN_PIDS_LIMIT}`, 'systemd-nspawn cannot start a container under less; 0 or -1 for unlimited');
     out.pidsLimit = p.pidsLimit;
   }
   if (p.healthcheck) { checkHealth(p.healthcheck); out.healthcheck = { ...p.healthcheck, test: p.healthcheck.test && [...p.healthcheck.test] }; }

@@ -4,6 +4,7 @@ import { effectiveCaps, NSPAWN_DEFAULT_CAPS, noNewPrivileges } from './capabilit
 import type { ParityOptions } from '../store/parity-spec.js';
 import { runAllowFail } from '../process.js';
 import { resolveInRoot } from './rootfs-path.js';
+import { NSPAWN_TASKS } from './cgroups.js';
 
 /** What of ParityOptions systemd-nspawn applies itself, as its arguments (docs/run.md). */
 export function parityNspawnArgs(p: ParityOptions, opts: { boot: boolean; systemdHost: boolean }): string[] {
@@ -21,12 +22,15 @@ export function parityNspawnArgs(p: ParityOptions, opts: { boot: boolean; system
   if (p.shmSize) args.push(`--tmpfs=/dev/shm:mode=1777,size=${p.shmSize}`);
   if (p.timezone === 'local') args.push('--timezone=copy');
   if (opts.systemdHost) {
-    for (const d of p.devices ?? []) args.push(`--property=DeviceAllow=${d.containerPath} ${d.permissions.replace('m', '')}`);
+    // nspawn's scope: DevicePolicy=closed with its own short list (docs/run.md, "Devices"); --privileged lifts it
+    if (p.privileged) args.push('--property=DevicePolicy=auto', '--property=DeviceAllow=');
+    // the node on the host (systemd looks its number up there), read/write as asked; an empty access would mean rwm
+    else for (const d of p.devices ?? []) args.push(`--property=DeviceAllow=${d.hostPath} ${d.permissions.replace(/m/g, '') || 'm'}`);
     if (p.memory) args.push(`--property=MemoryMax=${p.memory}`);
     if (p.memorySwap !== undefined) args.push(`--property=MemorySwapMax=${p.memorySwap === -1 ? 'infinity' : p.memorySwap - p.memory!}`);
     if (p.nanoCpus) args.push(`--property=CPUQuota=${Math.round(p.nanoCpus / 1e7)}%`);
     if (p.cpuShares) args.push(`--property=CPUWeight=${Math.max(1, Math.min(10000, Math.round(p.cpuShares * 100 / 1024)))}`);
-    if (p.pidsLimit) args.push(`--property=TasksMax=${p.pidsLimit}`);
+    if (p.pidsLimit) args.push(`--property=TasksMax=${p.pidsLimit + NSPAWN_TASKS}`);
   }
   return args;
 }

@@ -59,6 +59,12 @@ describe('checking run flags (125, one line)', () => {
     expect(parityFor({ platform: `${host.os}/${host.architecture}` }, 'app').platform).toBe(`${host.os}/${host.architecture}`);
     expect(parityFor({ capAdd: ['cap_net_admin', 'NET_ADMIN'], stopSignal: 'quit' }, 'app')).toEqual({ capAdd: ['NET_ADMIN'], stopSignal: 'SIGQUIT' });
   });
+  it('takes --pids-limit from 2 (nspawn cannot start under 1); 0 and -1 are unlimited', () => {
+    expect(check({ pidsLimit: 1 })).toThrow(/--pids-limit 1 is too small/);
+    expect(parityFor({ pidsLimit: 2 }, 'app')).toEqual({ pidsLimit: 2 });
+    expect(parityFor({ pidsLimit: -1 }, 'app')).toEqual({});
+    expect(parityFor({ pidsLimit: 0 }, 'boot')).toEqual({});
+  });
   it('refuses an existing --cidfile', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'parity-unit-'));
     try {

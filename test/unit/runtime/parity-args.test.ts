@@ -16,8 +16,16 @@ describe('nspawn arguments for the run flags', () => {
   });
   it('hands cgroup limits to systemd on systemd hosts only', () => {
     const p = { memory: 64 << 20, nanoCpus: 5e8, pidsLimit: 10 };
-    expect(buildNspawnArgs({ ...base, register: true, parity: p })).toEqual(expect.arrayContaining(['--property=MemoryMax=67108864', '--property=CPUQuota=50%', '--property=TasksMax=10']));
+    expect(buildNspawnArgs({ ...base, register: true, parity: p })).toEqual(expect.arrayContaining(['--property=MemoryMax=67108864', '--property=CPUQuota=50%', '--property=TasksMax=11']));
     expect(buildNspawnArgs({ ...base, parity: p }).some(a => a.startsWith('--property'))).toBe(false);
+  });
+  it('on systemd hosts: --device adds the host node to the scope\'s DeviceAllow list; --privileged lifts the list', () => {
+    const dev = { devices: [{ hostPath: '/dev/fuse', containerPath: '/dev/f', permissions: 'rwm' }, { hostPath: '/dev/zero', containerPath: '/dev/z', permissions: 'm' }] };
+    const a = buildNspawnArgs({ ...base, register: true, parity: dev });
+    expect(a.filter(x => x.includes('Device'))).toEqual(['--property=DeviceAllow=/dev/fuse rw', '--property=DeviceAllow=/dev/zero m']);
+    expect(buildNspawnArgs({ ...base, register: true, parity: { ...dev, privileged: true } }).filter(x => x.includes('Device')))
+      .toEqual(['--property=DevicePolicy=auto', '--property=DeviceAllow=']);
+    expect(buildNspawnArgs({ ...base, register: true, parity: {} }).some(x => x.includes('Device'))).toBe(false);
   });
   it('never gives --as-pid2 to a booted container', () => {
     expect(buildNspawnArgs({ ...base, boot: true, parity: { init: true } })).not.toContain('--as-pid2');
