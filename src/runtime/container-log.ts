@@ -65,6 +65,12 @@ export class LineSplitter {
   }
 }
 
+function record(t: string, s: LogLine['s'], l: string, partial: boolean): string {
+  const line: LogLine = { t, s, l };
+  if (partial) line.p = true;
+  return JSON.stringify(line) + '\n';
+}
+
 /**
  * Captures a container's stdout and stderr as JSON lines with a timestamp and
  * the stream, from its first byte; a partial last line is kept when it ends.
@@ -85,21 +91,27 @@ export class LogWriter {
   capture(stream: Readable, name: LogLine['s']): void {
     this.pending++;
     this.inputs.push(stream);
-    const lines = new LineSplitter((l, partial) => this.write(name, l, partial));
+    // the records of one chunk go to the file in one write (a chunk of "y\n" is 32768 lines)
+    let batch: string[] = [];
+    // one time for the lines of one chunk: they arrived together
+    let now = '';
+    const lines = new LineSplitter((l, partial) => batch.push(record(now, name, l, partial)));
+    const flush = () => {
+      if (batch.length) this.out.write(batch.join(''));
+      batch = [];
+    };
     stream.on('data', (chunk: Buffer) => {
+      now = new Date().toISOString();
       lines.push(chunk);
+      flush();
       if (this.out.writableNeedDrain) stream.pause();
     });
     stream.on('end', () => {
+      now = new Date().toISOString();
       lines.end();
+      flush();
       this.pending--;
     });
-  }
-
-  private write(s: LogLine['s'], l: string, partial: boolean): void {
-    const line: LogLine = { t: new Date().toISOString(), s, l };
-    if (partial) line.p = true;
-    this.out.write(JSON.stringify(line) + '\n');
   }
 
   async close(): Promise<void> {

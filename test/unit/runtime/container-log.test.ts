@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, MAX_LOG_LINE } from '../../../src/runtime/container-log.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { LineSplitter, LogWriter, MAX_LOG_LINE, type LogLine } from '../../../src/runtime/container-log.js';
 
 function split(chunks: Buffer[]): [string, boolean][] {
   const out: [string, boolean][] = [];
@@ -31,5 +35,31 @@ describe('log lines', () => {
     const out = split([Buffer.from(text)]);
     expect(out.every(([l]) => !l.includes('\ufffd') && Buffer.byteLength(l) <= MAX_LOG_LINE)).toBe(true);
     expect(out.map(([l]) => l).join('')).toBe(text);
+  });
+});
+
+describe('LogWriter', () => {
+  it('writes each stream\'s lines as records, pieces marked partial, the unfinished last line kept', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'log-writer-'));
+    try {
+      const file = path.join(dir, 'container.log');
+      const log = new LogWriter(file);
+      const out = new PassThrough();
+      const err = new PassThrough();
+      log.capture(out, 'stdout');
+      log.capture(err, 'stderr');
+      out.write('one\ntw');
+      err.end('oops\n');
+      out.end(`o\n${'z'.repeat(MAX_LOG_LINE + 1)}`);
+      await new Promise(r => setImmediate(r));
+      await log.close();
+      const records = (await readFile(file, 'utf8')).split('\n').filter(Boolean).map(l => JSON.parse(l) as LogLine);
+      const of = (s: LogLine['s']) => records.filter(r => r.s === s).map(r => [r.l.length > 20 ? r.l.length : r.l, r.p ?? false]);
+      expect(of('stdout')).toEqual([['one', false], ['two', false], [MAX_LOG_LINE, true], ['z', false]]);
+      expect(of('stderr')).toEqual([['oops', false]]);
+      expect(records.every(r => !Number.isNaN(Date.parse(r.t)))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
