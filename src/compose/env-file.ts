@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { RackerError, isErrno } from '../errors.js';
+import { readEnvFileText } from '../runtime/env.js';
 import { interpolate, InterpolationError, type Lookup } from './interpolate.js';
 
 /**
@@ -51,15 +51,19 @@ export function parseEnvFile(text: string, file: string, outer: Lookup = () => u
   return vars;
 }
 
-/** Read one env file; a missing optional one is {}. */
+/**
+ * Read one env file (.env, --env-file, env_file:) by the --env-file rule: a
+ * regular file or a pipe, at most 1 MiB; a missing optional one is {}.
+ */
 export function readEnvFile(file: string, required: boolean, outer?: Lookup): Record<string, string> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readEnvFileText(file);
   } catch (err) {
-    if (isErrno(err, 'ENOENT') && !required) return {};
-    if (isErrno(err, 'ENOENT')) throw new RackerError(`env file ${file} not found`, { hint: 'create it, fix the path, or mark it `required: false`' });
-    throw new RackerError(`cannot read env file ${file}: ${(err as Error).message}`, { cause: err });
+    const cause = (err as { cause?: unknown }).cause;
+    if (isErrno(cause, 'ENOENT') && !required) return {};
+    if (isErrno(cause, 'ENOENT')) throw new RackerError(`env file ${file} not found`, { hint: 'create it, fix the path, or mark it `required: false`' });
+    throw err;
   }
   return parseEnvFile(text, file, outer);
 }

@@ -1,4 +1,5 @@
 import { RackerError } from '../errors.js';
+import { shown } from '../untrusted.js';
 
 /**
  * Compose interpolation of one string: `$VAR`, `${VAR}`, `${VAR:-default}`
@@ -13,6 +14,8 @@ export type Lookup = (name: string) => string | undefined;
 export class InterpolationError extends Error {}
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
+/** defaults inside defaults deeper than this are refused: no real file nests so, and a hostile one would overflow the stack */
+export const MAX_NESTING = 100;
 const OPERATORS = [':-', ':?', ':+', '-', '?', '+'] as const;
 
 /** Index of the `}` closing the `${` whose body starts at `from`, counting nested `${`. */
@@ -26,9 +29,9 @@ function closingBrace(s: string, from: number): number {
   return -1;
 }
 
-function braced(body: string, lookup: Lookup, missing: (name: string) => void): string {
+function braced(body: string, lookup: Lookup, missing: (name: string) => void, depth: number): string {
   const m = NAME.exec(body);
-  if (!m) throw new InterpolationError(`invalid interpolation '\${${body}}': a variable name is letters, digits and _ (not starting with a digit)`);
+  if (!m) throw new InterpolationError(`invalid interpolation '${shown(`${'${'}${body}}`)}': a variable name is letters, digits and _ (not starting with a digit)`);
   const name = m[0];
   const rest = body.slice(name.length);
   const value = lookup(name);
@@ -37,8 +40,8 @@ function braced(body: string, lookup: Lookup, missing: (name: string) => void): 
     return value ?? '';
   }
   const op = OPERATORS.find(o => rest.startsWith(o));
-  if (!op) throw new InterpolationError(`invalid interpolation '\${${body}}': after the name comes }, :-, -, :?, ?, :+ or +`);
-  const word = () => interpolate(rest.slice(op.length), lookup, missing);
+  if (!op) throw new InterpolationError(`invalid interpolation '${shown(`${'${'}${body}}`)}': after the name comes }, :-, -, :?, ?, :+ or +`);
+  const word = () => interpolate(rest.slice(op.length), lookup, missing, depth + 1);
   const set = value !== undefined;
   const nonEmpty = set && value !== '';
   switch (op) {
@@ -56,7 +59,8 @@ function braced(body: string, lookup: Lookup, missing: (name: string) => void): 
 }
 
 /** Interpolate `s`; `missing` hears of each plain `${VAR}` / `$VAR` that is not set (it becomes ''). */
-export function interpolate(s: string, lookup: Lookup, missing: (name: string) => void = () => {}): string {
+export function interpolate(s: string, lookup: Lookup, missing: (name: string) => void = () => {}, depth = 0): string {
+  if (depth > MAX_NESTING) throw new InterpolationError(`\${…} nested more than ${MAX_NESTING} deep`);
   let out = '';
   let i = 0;
   while (i < s.length) {
@@ -69,12 +73,12 @@ export function interpolate(s: string, lookup: Lookup, missing: (name: string) =
       i = dollar + 2;
     } else if (next === '{') {
       const end = closingBrace(s, dollar + 2);
-      if (end < 0) throw new InterpolationError(`invalid interpolation '${s}': '\${' without its closing '}'`);
-      out += braced(s.slice(dollar + 2, end), lookup, missing);
+      if (end < 0) throw new InterpolationError(`invalid interpolation '${shown(s)}': '\${' without its closing '}'`);
+      out += braced(s.slice(dollar + 2, end), lookup, missing, depth);
       i = end + 1;
     } else {
       const m = NAME.exec(s.slice(dollar + 1));
-      if (!m) throw new InterpolationError(`invalid interpolation '${s}': a '$' not followed by a variable name (write $$ for a literal $)`);
+      if (!m) throw new InterpolationError(`invalid interpolation '${shown(s)}': a '$' not followed by a variable name (write $$ for a literal $)`);
       const value = lookup(m[0]);
       if (value === undefined) missing(m[0]);
       out += value ?? '';

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import { FileRefused, readBoundedFileSync } from '../bounded-file.js';
 import { RackerError, isErrno } from '../errors.js';
 import { readEnvFile } from './env-file.js';
 import { interpolateTree, type Lookup } from './interpolate.js';
@@ -79,13 +80,17 @@ interface ParsedFile {
 
 const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
+/** a compose file larger than this is refused (its YAML would take some 20 times its size in memory) */
+export const COMPOSE_FILE_MAX_BYTES = 4 * 1024 * 1024;
+
 function readYaml(file: string): unknown {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readBoundedFileSync(file, COMPOSE_FILE_MAX_BYTES);
   } catch (err) {
     if (isErrno(err, 'ENOENT')) throw new RackerError(`compose file ${file} not found`);
-    throw new RackerError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    const what = err instanceof FileRefused ? err.message : (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new RackerError(`cannot read compose file ${file}: ${what}`, { hint: 'give a regular file (or a pipe) of YAML', cause: err });
   }
   const doc = parseDocument(text, { merge: true, uniqueKeys: true });
   if (doc.errors.length) {

@@ -2,7 +2,8 @@ import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { spawnAttached } from '../process.js';
-import { filterLog, readLog, LOG_FILE } from '../runtime/container-log.js';
+import { LOG_FILE, type LogLine } from '../runtime/container-log.js';
+import { LogCursor, readLogTail } from '../runtime/container-log-read.js';
 import type { ContainerRecord } from '../store/container-store.js';
 
 export interface LogOptions {
@@ -20,6 +21,12 @@ export interface LogEntry {
   /** RFC 3339; absent for journal lines (journalctl prints its own with `timestamps`) */
   time?: string;
   text: string;
+  /** a piece of a line longer than 16 KiB: the next entry goes on with it (print no newline) */
+  partial?: boolean;
+}
+
+function entry(l: LogLine): LogEntry {
+  return l.p ? { stream: l.s, time: l.t, text: l.l, partial: true } : { stream: l.s, time: l.t, text: l.l };
 }
 
 /** docker's --since: an RFC 3339 time, a unix time, or a duration like 10m, 1h30m, 45s. */
@@ -32,16 +39,24 @@ export function parseSince(value: string, now = Date.now()): Date {
   return new Date(t);
 }
 
-/** An app container's log file, from the start or the tail; with `follow`, until it stops. */
+/**
+ * An app container's log file, from the start or the tail; with `follow`, until it stops.
+ * Never held whole: --tail reads backwards from the end, the rest is streamed.
+ */
 async function* appLog(dir: string, opts: LogOptions, running: () => Promise<boolean>): AsyncGenerator<LogEntry> {
   const file = path.join(dir, LOG_FILE);
-  let { lines, next } = await readLog(file);
-  for (const l of filterLog(lines, { tail: opts.tail, since: opts.since })) yield { stream: l.s, time: l.t, text: l.l };
+  const cursor = new LogCursor(file);
+  if (opts.tail !== undefined && opts.tail >= 0) {
+    const { lines, next } = await readLogTail(file, opts.tail, opts.since);
+    for (const l of lines) yield entry(l);
+    cursor.offset = next;
+  } else {
+    for await (const l of cursor.lines()) if (!opts.since || new Date(l.t) >= opts.since) yield entry(l);
+  }
   if (!opts.follow) return;
   for (;;) {
     const up = await running();
-    ({ lines, next } = await readLog(file, next));
-    for (const l of lines) yield { stream: l.s, time: l.t, text: l.l };
+    for await (const l of cursor.lines()) yield entry(l);
     if (!up) return;
     await new Promise(r => setTimeout(r, 100));
   }

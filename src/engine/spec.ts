@@ -1,6 +1,8 @@
 import { RackerError } from '../errors.js';
+import { shown } from '../untrusted.js';
 import { checkEnvSize, isValidEnvName } from '../runtime/env.js';
 import { isValidHostname } from '../runtime/hostname.js';
+import { checkMountInput } from '../runtime/mount-spec.js';
 import { checkVolumeTarget, type VolumeSpec } from '../runtime/volumes.js';
 import { containerWorkdir } from '../runtime/workdir.js';
 import { validateContainerName, type ContainerSpec, type TmpfsMount, type VolumeMount } from '../store/container-store.js';
@@ -62,6 +64,24 @@ function timeout(value: number | undefined, fallback: number, what: string, allo
 }
 
 /**
+ * No string anywhere in the input holds a NUL byte: nothing racker hands on
+ * (nspawn's argv, files, the kernel) can carry one, and Node would throw a
+ * TypeError instead of a refusal. The CLI's argv cannot hold one; the API can.
+ */
+function noNulBytes(value: unknown, at: string): void {
+  if (typeof value === 'string') {
+    if (value.includes('\0')) throw new RackerError(`${at || 'a value'} contains a NUL byte`, { hint: 'strings given to racker cannot contain NUL bytes' });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => noNulBytes(v, `${at}[${i}]`));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      noNulBytes(k, `${at ? `${at}.` : ''}${shown(k, 80)} (a key)`);
+      noNulBytes(v, at ? `${at}.${shown(k, 80)}` : shown(k, 80));
+    }
+  }
+}
+
+/**
  * The one place a container's description is checked: everything systemd-nspawn
  * would refuse (and report as the command's exit code 1) is refused here with
  * 125 and one line. This part needs no image, so it runs before any pull.
@@ -79,6 +99,8 @@ export function checkSpecInput(input: ContainerSpecInput): void {
   for (const [k, v] of Object.entries(input.labels ?? {})) {
     if (!k || typeof v !== 'string' || k.includes('\0') || v.includes('\0')) throw new RackerError(`invalid label ${JSON.stringify(k.slice(0, 80))}`, { hint: 'labels are KEY=VALUE strings without NUL bytes' });
   }
+  noNulBytes(input, '');
+  checkMountInput(input.volumes ?? [], input.mounts ?? []);
   const targets = [...(input.volumes ?? []), ...(input.mounts ?? [])].map(m => checkVolumeTarget(m.target));
   const twice = targets.find((t, i) => targets.indexOf(t) !== i);
   if (twice) throw new RackerError(`duplicate mount point: ${twice}`, { hint: 'mount one thing per container path' });

@@ -1,80 +1,121 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
-/** One line an app container wrote: when, on which stream, and what. */
-export interface LogLine { t: string; s: 'stdout' | 'stderr'; l: string }
+/**
+ * One line an app container wrote: when, on which stream, and what. `p` marks
+ * a piece of a longer line (docker's partial message): it is printed without
+ * a newline, so the pieces join up again.
+ */
+export interface LogLine { t: string; s: 'stdout' | 'stderr'; l: string; p?: true }
 
 export const LOG_FILE = 'container.log';
+
+/** docker's json-file rule: a line longer than this is logged in pieces of at most this many bytes */
+export const MAX_LOG_LINE = 16 * 1024;
+
+/** Where to cut a full buffer so that no UTF-8 character is split (a character is at most 4 bytes). */
+function utf8Cut(buf: Buffer, len: number): number {
+  let k = len - 1;
+  while (k > len - 4 && k > 0 && (buf[k] & 0xc0) === 0x80) k--;
+  const lead = buf[k];
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return k + need > len && k > 0 ? k : len;
+}
+
+/**
+ * Cuts a byte stream into lines of at most MAX_LOG_LINE bytes in one fixed
+ * buffer: linear in the output, whatever the container writes (no newline
+ * for gigabytes costs no more memory than a short line).
+ */
+export class LineSplitter {
+  private readonly buf = Buffer.alloc(MAX_LOG_LINE);
+  private len = 0;
+
+  constructor(private readonly emit: (line: string, partial: boolean) => void) {}
+
+  push(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      const nl = chunk.indexOf(0x0a, at);
+      const end = nl < 0 ? chunk.length : nl;
+      const n = Math.min(end - at, MAX_LOG_LINE - this.len);
+      chunk.copy(this.buf, this.len, at, at + n);
+      this.len += n;
+      at += n;
+      if (this.len === MAX_LOG_LINE) this.flushPiece();
+      else if (at === nl) {
+        this.emit(this.buf.toString('utf8', 0, this.len), false);
+        this.len = 0;
+        at++;
+      }
+    }
+  }
+
+  /** the stream ended: an unfinished last line is logged as a line */
+  end(): void {
+    if (this.len > 0) this.emit(this.buf.toString('utf8', 0, this.len), false);
+    this.len = 0;
+  }
+
+  private flushPiece(): void {
+    const cut = utf8Cut(this.buf, this.len);
+    this.emit(this.buf.toString('utf8', 0, cut), true);
+    this.buf.copy(this.buf, 0, cut, this.len);
+    this.len -= cut;
+  }
+}
+
+function record(t: string, s: LogLine['s'], l: string, partial: boolean): string {
+  const line: LogLine = { t, s, l };
+  if (partial) line.p = true;
+  return JSON.stringify(line) + '\n';
+}
 
 /**
  * Captures a container's stdout and stderr as JSON lines with a timestamp and
  * the stream, from its first byte; a partial last line is kept when it ends.
+ * When the file cannot keep up, the container's pipes are paused (it blocks
+ * on its writes) instead of its output piling up in the supervisor, which
+ * serves every detached container of the store.
  */
 export class LogWriter {
   private readonly out: WriteStream;
+  private readonly inputs: Readable[] = [];
   private pending = 0;
 
   constructor(file: string) {
     this.out = createWriteStream(file, { flags: 'a', mode: 0o600 });
+    this.out.on('drain', () => { for (const s of this.inputs) s.resume(); });
   }
 
   capture(stream: Readable, name: LogLine['s']): void {
     this.pending++;
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        this.write(name, buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-      }
+    this.inputs.push(stream);
+    // the records of one chunk go to the file in one write (a chunk of "y\n" is 32768 lines)
+    let batch: string[] = [];
+    // one time for the lines of one chunk: they arrived together
+    let now = '';
+    const lines = new LineSplitter((l, partial) => batch.push(record(now, name, l, partial)));
+    const flush = () => {
+      if (batch.length) this.out.write(batch.join(''));
+      batch = [];
+    };
+    stream.on('data', (chunk: Buffer) => {
+      now = new Date().toISOString();
+      lines.push(chunk);
+      flush();
+      if (this.out.writableNeedDrain) stream.pause();
     });
     stream.on('end', () => {
-      if (buf) this.write(name, buf);
+      now = new Date().toISOString();
+      lines.end();
+      flush();
       this.pending--;
     });
-  }
-
-  private write(s: LogLine['s'], l: string): void {
-    this.out.write(JSON.stringify({ t: new Date().toISOString(), s, l } satisfies LogLine) + '\n');
   }
 
   async close(): Promise<void> {
     for (let i = 0; i < 100 && this.pending > 0; i++) await new Promise(r => setTimeout(r, 10));
     await new Promise<void>(resolve => this.out.end(() => resolve()));
   }
-}
-
-export interface LogQuery { tail?: number; since?: Date }
-
-/** Read log lines from byte `offset`; returns the lines and the offset to continue from. */
-export async function readLog(file: string, offset = 0): Promise<{ lines: LogLine[]; next: number }> {
-  const size = await stat(file).then(s => s.size, () => 0);
-  if (size <= offset) return { lines: [], next: offset };
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(size - offset);
-    await fh.read(buf, 0, buf.length, offset);
-    const text = buf.toString('utf8');
-    const end = text.lastIndexOf('\n') + 1;
-    const lines = text.slice(0, end).split('\n').filter(Boolean).flatMap(l => {
-      try { return [JSON.parse(l) as LogLine]; } catch { return []; }
-    });
-    return { lines, next: offset + Buffer.byteLength(text.slice(0, end)) };
-  } finally {
-    await fh.close();
-  }
-}
-
-export function filterLog(lines: LogLine[], q: LogQuery): LogLine[] {
-  let out = q.since ? lines.filter(l => new Date(l.t) >= q.since!) : lines;
-  if (q.tail !== undefined && q.tail >= 0) out = out.slice(Math.max(0, out.length - q.tail));
-  return out;
-}
-
-export async function readWholeLog(file: string): Promise<LogLine[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).flatMap(l => { try { return [JSON.parse(l) as LogLine]; } catch { return []; } });
 }

@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { FileRefused, readBoundedFileSync } from '../bounded-file.js';
 import { RackerError } from '../errors.js';
 
 /**
@@ -59,41 +59,18 @@ export const ENV_FILE_MAX_BYTES = 1024 * 1024;
  * Read an env file once: a regular file or a pipe (`--env-file <(…)`), at most
  * ENV_FILE_MAX_BYTES. Devices, directories and sockets are refused before a byte is read.
  */
-async function readEnvFileText(file: string): Promise<string> {
-  const fail = (what: string, err?: unknown) => new RackerError(`cannot read env file ${file}: ${what}`,
-    { hint: 'give a regular file (or a pipe) of KEY=VALUE lines', cause: err });
-  let handle;
+export function readEnvFileText(file: string): string {
   try {
-    const st = await stat(file);
-    if (st.isDirectory()) throw fail('it is a directory');
-    if (!st.isFile() && !st.isFIFO()) throw fail('not a regular file or a pipe');
-    if (st.isFile() && st.size > ENV_FILE_MAX_BYTES) throw fail(`larger than ${ENV_FILE_MAX_BYTES} bytes`);
-    handle = await open(file, 'r');
-    // the type again on what was opened (the path may have been swapped in between)
-    const opened = await handle.stat();
-    if (!opened.isFile() && !opened.isFIFO()) throw fail('not a regular file or a pipe');
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const buf = Buffer.alloc(64 * 1024);
-      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > ENV_FILE_MAX_BYTES) throw fail(`larger than ${ENV_FILE_MAX_BYTES} bytes`);
-      chunks.push(buf.subarray(0, bytesRead));
-    }
-    return Buffer.concat(chunks).toString('utf8');
+    return readBoundedFileSync(file, ENV_FILE_MAX_BYTES);
   } catch (err) {
-    if (err instanceof RackerError) throw err;
-    throw fail((err as NodeJS.ErrnoException).code ?? (err as Error).message, err);
-  } finally {
-    await handle?.close();
+    const what = err instanceof FileRefused ? err.message : (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new RackerError(`cannot read env file ${file}: ${what}`, { hint: 'give a regular file (or a pipe) of KEY=VALUE lines', cause: err });
   }
 }
 
 /** docker's --env-file: one KEY=VALUE per line, # comments and blank lines ignored, no quoting. */
 export async function readEnvFile(file: string, hostEnv: NodeJS.ProcessEnv): Promise<[string, string][]> {
-  const text = await readEnvFileText(file);
+  const text = readEnvFileText(file);
   const lines = text.split(/\r?\n/).map(l => l.replace(/^\s+/, '')).filter(l => l !== '' && !l.startsWith('#'));
   return parseEnvAssignments(lines, hostEnv, `--env-file ${file}`);
 }

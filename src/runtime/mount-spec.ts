@@ -3,6 +3,8 @@ import { RackerError } from '../errors.js';
 import { shown } from '../untrusted.js';
 import { checkVolumeTarget, parseVolume } from './volumes.js';
 import { isValidVolumeName, VOLUME_NAME_RULE } from '../store/volume-names.js';
+import type { TmpfsMount, VolumeMount } from '../store/container-store.js';
+import type { VolumeSpec } from './volumes.js';
 
 /**
  * The mounts `racker run` can be given, parsed by pure functions:
@@ -163,16 +165,24 @@ export function parseMountFlag(value: string): MountSpec {
   }
   if (type === 'bind') {
     if (!source) throw new RackerError('--mount type=bind: source is required', { hint: 'e.g. --mount type=bind,source=/srv/data,target=/data' });
-    if (!source.startsWith('/')) throw new RackerError(`bind source '${shown(source, SHOW)}' is not an absolute path`, { hint: 'give the host path from /, or use type=volume for a named volume' });
+    checkBindSource(source);
     return { kind: 'bind', ...parseBindParts(source, target, readOnly) };
   }
   if (source === undefined || source === '') {
     return { kind: 'volume', name: '', target: checkVolumeTarget(target), readOnly, anonymous: true, noCopy };
   }
-  if (!isValidVolumeName(source)) {
-    throw new RackerError(`'${shown(source, SHOW)}' includes invalid characters for a volume name, only ${VOLUME_NAME_RULE} are allowed`, { hint: 'to mount a host directory, use type=bind with an absolute source' });
-  }
+  checkVolumeName(source);
   return { kind: 'volume', name: source, target: checkVolumeTarget(target), readOnly, anonymous: false, noCopy };
+}
+
+function checkBindSource(source: string): void {
+  if (!source.startsWith('/')) throw new RackerError(`bind source '${shown(source, SHOW)}' is not an absolute path`, { hint: 'give the host path from /, or use type=volume for a named volume' });
+}
+
+function checkVolumeName(name: string): void {
+  if (!isValidVolumeName(name)) {
+    throw new RackerError(`'${shown(name, SHOW)}' includes invalid characters for a volume name, only ${VOLUME_NAME_RULE} are allowed`, { hint: 'to mount a host directory, use type=bind with an absolute source' });
+  }
 }
 
 /**
@@ -183,6 +193,7 @@ function parseBindParts(source: string, target: string, readOnly: boolean): { so
   return { source: path.resolve(source), target: checkVolumeTarget(target), readOnly };
 }
 
+const TMPFS_HINT = 'use ro, rw, size=64m, mode=1777, uid=N, gid=N, nr_inodes=N, noexec, nosuid, nodev (comma-separated)';
 const TMPFS_FLAGS = ['noexec', 'exec', 'nosuid', 'suid', 'nodev', 'dev', 'noatime', 'atime', 'nodiratime', 'diratime', 'relatime', 'norelatime', 'strictatime', 'sync', 'async', 'dirsync'];
 
 /**
@@ -201,13 +212,34 @@ export function parseTmpfsFlag(spec: string): MountSpec {
     const key = eq < 0 ? opt : opt.slice(0, eq);
     const val = opt.slice(eq + 1);
     if (eq < 0 && (key === 'ro' || key === 'rw')) out.readOnly = key === 'ro';
-    else if (eq < 0 && TMPFS_FLAGS.includes(key)) out.flags.push(key);
     else if (key === 'size' && eq > 0) out.size = parseRamSize(val, 'tmpfs size');
     else if (key === 'mode' && eq > 0) out.mode = parseOctalMode(val, 'tmpfs mode');
-    else if (['uid', 'gid', 'nr_inodes'].includes(key) && eq > 0 && /^\d{1,10}$/.test(val)) out.flags.push(`${key}=${Number(val)}`);
-    else {
-      throw new RackerError(`invalid --tmpfs option '${shown(opt, 80)}' in '${shown(spec, SHOW)}'`, { hint: 'use ro, rw, size=64m, mode=1777, uid=N, gid=N, nr_inodes=N, noexec, nosuid, nodev (comma-separated)' });
-    }
+    else out.flags.push(tmpfsFlag(opt));
   }
   return out;
+}
+
+/** One of the other tmpfs options as nspawn is given it (uid=007 becomes uid=7), or the refusal. */
+function tmpfsFlag(opt: string): string {
+  const m = /^(uid|gid|nr_inodes)=(\d{1,10})$/.exec(opt);
+  if (m) return `${m[1]}=${Number(m[2])}`;
+  if (TMPFS_FLAGS.includes(opt)) return opt;
+  throw new RackerError(`invalid tmpfs option '${shown(opt, 80)}'`, { hint: TMPFS_HINT });
+}
+
+/**
+ * The mounts of a container spec as any client gives them (the API has no
+ * flags to parse): held to the rules the parsers above apply, with their words.
+ */
+export function checkMountInput(volumes: VolumeSpec[], mounts: (VolumeMount | TmpfsMount)[]): void {
+  for (const v of volumes) checkBindSource(v.source);
+  for (const m of mounts) {
+    if (m.kind === 'volume' && !m.anonymous) checkVolumeName(m.name);
+    if (m.kind !== 'tmpfs') continue;
+    if (m.size !== undefined && (!Number.isSafeInteger(m.size) || m.size <= 0)) throw new RackerError(`invalid tmpfs size '${shown(m.size, 80)}'`, { hint: 'a size such as 64m, 1g or 65536 (bytes)' });
+    if (m.mode !== undefined && (!Number.isInteger(m.mode) || m.mode < 0 || m.mode > 0o7777)) throw new RackerError(`invalid tmpfs mode '${shown(m.mode, 80)}'`, { hint: 'an octal mode such as 1777 or 0700' });
+    for (const f of m.flags ?? []) {
+      if (tmpfsFlag(f) !== f) throw new RackerError(`invalid tmpfs option '${shown(f, 80)}'`, { hint: TMPFS_HINT });
+    }
+  }
 }

@@ -20,8 +20,11 @@ export function register(program: Command): void {
         since: flags.since === undefined ? undefined : parseSince(flags.since),
       });
       for await (const l of lines) {
-        const text = `${flags.timestamps && l.time ? `${l.time} ` : ''}${l.text}\n`;
-        (l.stream === 'stderr' ? process.stderr : process.stdout).write(text);
+        // a piece of a long line goes on in the next entry, as with docker's json-file log
+        const text = `${flags.timestamps && l.time ? `${l.time} ` : ''}${l.text}${l.partial ? '' : '\n'}`;
+        const out = l.stream === 'stderr' ? process.stderr : process.stdout;
+        // a reader slower than the log: wait for it rather than hold the log in memory
+        if (!out.write(text)) await new Promise(r => out.once('drain', r));
       }
     });
 }

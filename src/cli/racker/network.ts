@@ -2,12 +2,22 @@ import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import type { NetworkManager } from '../../network/manager.js';
 import { formatTable, timeAgo } from '../table.js';
-import { printableJson } from '../../untrusted.js';
+import { printableJson, shown } from '../../untrusted.js';
+import { validateNetworkName } from '../../network/store.js';
 import { collect, engineFrom } from '../context.js';
 import { parseLabels } from '../options.js';
 
 function manager(program: Command): NetworkManager {
   return engineFrom(program).networks;
+}
+
+/** docker's name rule, checked before anything else: the refusal shows the name escaped (a newline in it stays on one line) */
+function checkName(name: string): void {
+  try {
+    validateNetworkName(name);
+  } catch (err) {
+    throw new RackerError(`invalid network name '${shown(name, 80)}'`, { hint: (err as RackerError).hint });
+  }
 }
 
 export function register(program: Command): void {
@@ -23,6 +33,7 @@ export function register(program: Command): void {
     .option('-d, --driver <driver>', 'only bridge', 'bridge')
     .action(async (name: string, f: { subnet?: string; gateway?: string; internal?: boolean; label: string[]; driver: string }) => {
       if (f.driver !== 'bridge') throw new RackerError(`unsupported network driver '${f.driver.slice(0, 40)}'`, { hint: 'racker networks are bridges: leave out --driver' });
+      checkName(name);
       const n = await manager(program).create({ name, subnet: f.subnet, gateway: f.gateway, internal: f.internal, labels: parseLabels(f.label) });
       process.stdout.write(`${n.id}\n`);
     });

@@ -26,3 +26,12 @@ describe('tables and templates', () => {
     expect(out).toContain('[sh\\x1b]0;pwned\\x07] \\x9b1m');
   });
 });
+
+describe('{{json}} as Go renders it', () => {
+  it('stays valid JSON when a value holds a newline, quote or backslash; escapes <, >, & as Go does', () => {
+    const labels = { a: 'line1\nline2', b: 'say "hi" \\ <b>&amp;</b>', c: '\u2028' };
+    const out = renderTemplate('{{json .Config.Labels}}\\n', { Config: { Labels: labels } });
+    expect(out).toBe('{"a":"line1\\nline2","b":"say \\"hi\\" \\\\ \\u003cb\\u003e\\u0026amp;\\u003c/b\\u003e","c":"\\u2028"}\n');
+    expect(JSON.parse(out)).toEqual(labels);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interpolate, InterpolationError } from '../../../src/compose/interpolate.js';
+import { interpolate, InterpolationError, MAX_NESTING } from '../../../src/compose/interpolate.js';
 import { load, loadError } from './helpers.js';
 
 const env: Record<string, string> = { SET: 'value', EMPTY: '', OTHER: 'other' };
@@ -80,5 +80,20 @@ describe('interpolation in a compose file', () => {
   it('an error names the file and the key path', () => {
     const msg = loadError({ 'compose.yaml': 'services:\n  db:\n    image: postgres\n    environment:\n      - "PW=${DB_PASSWORD:?set a password}"\n' });
     expect(msg).toMatch(/compose\.yaml: services\.db\.environment\[0\]: required variable DB_PASSWORD is missing a value: set a password/);
+  });
+});
+
+describe('interpolation nesting', () => {
+  it('nests as deep as MAX_NESTING, refuses deeper without overflowing the stack', () => {
+    const nest = (n: number) => '${NOPE:-'.repeat(n) + 'x' + '}'.repeat(n);
+    expect(run(nest(MAX_NESTING))).toBe('x');
+    expect(() => run(nest(MAX_NESTING + 1))).toThrow(InterpolationError);
+    expect(() => run(nest(30_000))).toThrow(/nested more than 100 deep/);
+    // a set variable never looks at its default
+    expect(run('${SET:-' + nest(30_000) + '}')).toBe('value');
+  });
+
+  it('a bad value is shown escaped and cut in the message', () => {
+    expect(() => run(`\${SET\n${'y'.repeat(500)}}`)).toThrow(/^invalid interpolation '\$\{SET\\x0ay+…': after the name/);
   });
 });

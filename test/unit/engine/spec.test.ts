@@ -3,6 +3,7 @@ import { RackerError } from '../../../src/errors.js';
 import { ENV_TOTAL_MAX_BYTES } from '../../../src/runtime/env.js';
 import { checkSpecInput, commandLine, DEFAULT_BOOT_TIMEOUT, DEFAULT_STOP_TIMEOUT, specFor } from '../../../src/engine/spec.js';
 import type { ImageRecord } from '../../../src/store/image-store.js';
+import type { TmpfsMount } from '../../../src/store/container-store.js';
 
 describe('command line', () => {
   const cfg = { Entrypoint: ['/ep'], Cmd: ['default'] };
@@ -76,6 +77,26 @@ describe('checkSpecInput', () => {
     expect(refusal(() => checkSpecInput(vol('srv'))).message).toMatch(/is not an absolute path/);
     expect(refusal(() => checkSpecInput(vol('/srv\0'))).message).toMatch(/NUL/);
     for (const t of ['/', '/proc', '/etc/../etc', '/usr/']) expect(refusal(() => checkSpecInput(vol(t))).message, t).toMatch(/refusing to mount over/);
+  });
+
+  it('holds API input to the CLI\'s mount rules: bind sources absolute, known tmpfs options, valid volume names', () => {
+    const bind = refusal(() => checkSpecInput({ image: 'i', volumes: [{ source: 'rel', target: '/x', readOnly: false }] }));
+    expect(bind.message).toBe("bind source 'rel' is not an absolute path");
+    const tmpfs = (m: Partial<TmpfsMount>) => checkSpecInput({ image: 'i', mounts: [{ kind: 'tmpfs', target: '/t', readOnly: false, flags: [], ...m }] });
+    expect(refusal(() => tmpfs({ flags: ['remount'] })).message).toBe("invalid tmpfs option 'remount'");
+    expect(refusal(() => tmpfs({ flags: ['uid=007'] })).message).toBe("invalid tmpfs option 'uid=007'");
+    expect(refusal(() => tmpfs({ size: -1 })).message).toBe("invalid tmpfs size '-1'");
+    expect(refusal(() => tmpfs({ mode: 0o10000 })).message).toBe("invalid tmpfs mode '4096'");
+    expect(() => tmpfs({ flags: ['noexec', 'uid=7'], size: 65536, mode: 0o1777 })).not.toThrow();
+    const vol = refusal(() => checkSpecInput({ image: 'i', mounts: [{ kind: 'volume', name: '../x', target: '/v', readOnly: false, anonymous: false, noCopy: false }] }));
+    expect(vol.message).toMatch(/includes invalid characters for a volume name/);
+  });
+
+  it('refuses a NUL byte in any string, naming the field, instead of a TypeError later', () => {
+    expect(refusal(() => checkSpecInput({ image: 'i', command: ['sh', 'a\0b'] })).message).toBe('command[1] contains a NUL byte');
+    expect(refusal(() => checkSpecInput({ image: 'i', user: 'r\0' })).message).toBe('user contains a NUL byte');
+    expect(refusal(() => checkSpecInput({ image: 'i', volumes: [{ source: '/h\0', target: '/x', readOnly: false }] })).message).toBe('volumes[0].source contains a NUL byte');
+    expect(refusal(() => checkSpecInput({ image: 'i', net: { dns: ['1.1.1.1\0'] } })).message).toBe('net.dns[0] contains a NUL byte');
   });
 
   it('refuses a relative working directory', () => {

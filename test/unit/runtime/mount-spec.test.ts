@@ -128,9 +128,9 @@ describe('--tmpfs', () => {
     for (const [spec, message] of [
       ['/x:size=big', /invalid tmpfs size 'big'/],
       ['/x:mode=8', /invalid tmpfs mode '8'/],
-      ['/x:uid=root', /invalid --tmpfs option 'uid=root'/],
-      ['/x:remount', /invalid --tmpfs option 'remount'/],
-      ['/x:', /invalid --tmpfs option ''/],
+      ['/x:uid=root', /invalid tmpfs option 'uid=root'/],
+      ['/x:remount', /invalid tmpfs option 'remount'/],
+      ['/x:', /invalid tmpfs option ''/],
       ['rel', /not an absolute path/],
       ['/dev:size=1m', /refusing to mount over \/dev/],
     ] as [string, RegExp][]) {
