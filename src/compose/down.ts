@@ -2,6 +2,7 @@ import type { Engine } from '../engine/engine.js';
 import { projectContainers, serviceOf } from './containers.js';
 import { stopOrder } from './order.js';
 import { removeNetworks, removeVolumes } from './resources.js';
+import { removeContainerFiles } from './secrets.js';
 import type { Project } from './types.js';
 import type { Report } from './up.js';
 
@@ -33,6 +34,7 @@ export async function down(engine: Engine, project: Project, opts: DownOptions, 
   }
   for (const c of doomed) {
     await engine.containers.remove(c.id, { force: true, volumes: !!opts.volumes });
+    await removeContainerFiles(engine, project.name, c.name);
     report(`Container ${c.name}  Removed`);
   }
   for (const n of await removeNetworks(engine, project)) report(`Network ${n}  Removed`);
