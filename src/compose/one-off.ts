@@ -5,7 +5,7 @@ import { ensureResources } from './resources.js';
 import { filesDir, removeServiceFiles, writeServiceFiles } from './secrets.js';
 import { serviceSpec } from './service-spec.js';
 import type { Project } from './types.js';
-import { selectServices, up, type Report } from './up.js';
+import { bootsImage, selectServices, up, type Report } from './up.js';
 
 export interface OneOffOptions { command?: string[]; rm?: boolean; interactive?: boolean; tty?: boolean; signal?: AbortSignal }
 
@@ -26,7 +26,7 @@ export async function runOneOff(engine: Engine, project: Project, service: strin
   for (const v of made.volumes) report(`Volume ${v}  Created`);
   const name = oneOffName(project.name, service, randomHex(6));
   const dir = filesDir(engine, project, svc, 1, name);
-  const { input, files, warnings } = serviceSpec(project, svc, 1, { oneoff: { name }, command: opts.command, filesDir: dir });
+  const { input, files, warnings } = serviceSpec(project, svc, 1, { oneoff: { name }, command: opts.command, filesDir: dir, boots: bootsImage(engine, svc) });
   for (const w of warnings) report(`warning: ${w}`);
   input.autoRemove = !!opts.rm;
   input.interactive = !!opts.interactive;

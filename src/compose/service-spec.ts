@@ -26,6 +26,8 @@ export interface ServiceSpecOptions {
   command?: string[];
   /** racker-owned folder the container's secret and config files are written under (secrets.ts) */
   filesDir?: string;
+  /** the container boots systemd (x-racker boot, or a curated OS image the engine boots) */
+  boots?: boolean;
 }
 
 /** A secret or config the container gets: `hostPath` is a file racker writes, bound read-only at `ref.target`. */
@@ -62,7 +64,7 @@ export function serviceSpec(project: Project, service: ServiceConfig, n = 1, opt
   // the short tmpfs syntax is docker's --tmpfs, parsed here once
   for (const t of service.tmpfs) mounts.push(parseTmpfsFlag(t) as TmpfsMount);
   const parity = serviceParity(service);
-  if (service.boot && !service.healthcheck) parity.healthcheck = { ...SYSTEMD_HEALTHCHECK };
+  if ((service.boot || opts.boots) && !service.healthcheck) parity.healthcheck = { ...SYSTEMD_HEALTHCHECK };
   const input: ContainerSpecInput = {
     ...parity,
     image: service.image,

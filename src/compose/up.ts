@@ -50,6 +50,11 @@ export function selectServices(project: Project, names: string[] = []): string[]
   return dependencyOrder(project.services).filter(s => keep.has(s));
 }
 
+/** A curated OS image boots without x-racker (as with racker run): the engine's resolver says so. */
+export function bootsImage(engine: Engine, service: ServiceConfig): boolean {
+  return service.boot || !!engine.images.resolve(service.image)?.boot;
+}
+
 /**
  * Wait until the container's health check (run by its supervisor,
  * engine/health.ts) records healthy; unhealthy, an exit, the deadline or
@@ -60,8 +65,10 @@ export async function waitHealthy(engine: Engine, rec: ContainerRecord, deadline
   try {
     await engine.containers.wait(rec.id, 'healthy', left, { signal, failUnhealthy: true });
   } catch (err) {
-    if (err instanceof RackerError && /gave up waiting/.test(err.message)) throw new RackerError(`container ${rec.name} is not healthy in time`, { hint: 'raise --wait-timeout or look at racker compose logs' });
-    throw err;
+    if (!(err instanceof RackerError) || err.exitCode === 130) throw err;
+    if (/gave up waiting/.test(err.message)) throw new RackerError(`container ${rec.name} is not healthy in time`, { hint: 'raise --wait-timeout or look at racker compose logs' });
+    // compose's own failure (125), not the exit code `racker wait` gives
+    throw new RackerError(err.message, { hint: err.hint });
   }
 }
 
@@ -109,7 +116,7 @@ async function converge(engine: Engine, project: Project, service: ServiceConfig
   }
   for (let n = 1; n <= service.scale; n++) {
     const dir = filesDir(engine, project, service, n);
-    const { input, files, warnings } = serviceSpec(project, service, n, { filesDir: dir });
+    const { input, files, warnings } = serviceSpec(project, service, n, { filesDir: dir, boots: bootsImage(engine, service) });
     let rec = have.find(c => labelOf(c, LABEL.number) === String(n));
     if (rec && !opts.forceRecreate && labelOf(rec, LABEL.hash) === input.labels![LABEL.hash]) {
       // the secret and config files are written again: their sources may have changed, and the container binds them

@@ -103,6 +103,14 @@ describe('the other short syntaxes', () => {
       .toMatch(/depends_on\.b\.condition: unknown condition 'healthy'/);
   });
 
+  it('a long-syntax tmpfs mode is octal, at most 07777: "999" is refused, not made 1777', () => {
+    const vol = (mode: string) => `    volumes: [{type: tmpfs, target: /t, tmpfs: {mode: ${mode}}}]`;
+    expect(svc(vol('"1770"')).volumes[0].tmpfs).toEqual({ mode: 0o1770 });
+    expect(svc(vol('0o700')).volumes[0].tmpfs).toEqual({ mode: 0o700 });
+    expect(loadError({ 'compose.yaml': `services:\n  web:\n    image: x\n${vol('"999"')}\n` })).toMatch(/volumes\[0\]\.tmpfs\.mode: invalid mode '999'/);
+    expect(loadError({ 'compose.yaml': `services:\n  web:\n    image: x\n${vol('99999')}\n` })).toMatch(/volumes\[0\]\.tmpfs\.mode: invalid mode 99999/);
+  });
+
   it('healthcheck: test forms, durations, disable', () => {
     expect(svc('    healthcheck: {test: "curl -f localhost", interval: 1m30s, timeout: 500ms, start_period: 1h, retries: 5}').healthcheck)
       .toEqual({ test: ['CMD-SHELL', 'curl -f localhost'], interval: 90e9, timeout: 500e6, startPeriod: 3600e9, retries: 5 });

@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { racker, tempRoot, uniqueName } from '../helpers/cli.js';
+
+/**
+ * A compose service and `racker run` are one container model: every service
+ * key racker run has a flag for reaches the container's spec (inspect) and,
+ * where it can be seen, the container itself; secrets and configs are files
+ * bound read-only from outside the container; the health racker ps, racker
+ * inspect and compose ps show, and that depends_on waits for, is the one the
+ * container's supervisor records; compose run makes the networks it needs.
+ */
+let t: Awaited<ReturnType<typeof tempRoot>>;
+let work: string;
+const BUSYBOX = `${inject('registry')}/fixtures/busybox:latest`;
+const projects: { name: string; dir: string }[] = [];
+
+const rk = (args: string[], opts = {}) => racker(t.root, args, opts);
+const compose = (p: { name: string; dir: string }, args: string[], opts = {}) => rk(['compose', '-p', p.name, '--project-directory', p.dir, '-f', path.join(p.dir, 'compose.yaml'), ...args], opts);
+
+beforeAll(async () => {
+  t = await tempRoot('compose-spec');
+  work = await mkdtemp(path.join(tmpdir(), 'racker-compose-spec-work-'));
+  expect((await rk(['pull', '-q', '--tls-verify=false', BUSYBOX])).exitCode).toBe(0);
+});
+
+afterAll(async () => {
+  for (const p of projects) await compose(p, ['down', '-v', '--remove-orphans', '-t', '1']);
+  for (const c of (await rk(['ps', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean)) await rk(['rm', '-f', '-v', c]);
+  await rm(work, { recursive: true, force: true });
+  await t.remove();
+}, 180_000);
+
+async function project(yaml: string, files: Record<string, string> = {}): Promise<{ name: string; dir: string }> {
+  const p = { name: uniqueName('cs'), dir: path.join(work, uniqueName('proj')) };
+  await mkdir(p.dir, { recursive: true });
+  await writeFile(path.join(p.dir, 'compose.yaml'), yaml);
+  for (const [file, body] of Object.entries(files)) await writeFile(path.join(p.dir, file), body);
+  projects.push(p);
+  return p;
+}
+
+/** Wait (for the event, with an overall limit) until the service's log has a line `marker`; the log. */
+async function logUntil(p: { name: string; dir: string }, service: string, marker: string): Promise<string> {
+  const end = Date.now() + 120_000;
+  for (;;) {
+    const out = (await compose(p, ['logs', '--no-color', service])).stdout;
+    if (out.split('\n').some(l => l.endsWith(marker))) return out.split('\n').map(l => l.replace(/^[^|]*\| ?/, '')).join('\n');
+    if (Date.now() > end) throw new Error(`no ${marker} in the log of ${service}: ${out.slice(-2000)}`);
+    await new Promise(r => setTimeout(r, 200));
+  }
+}
+
+const inspect = async (name: string) => JSON.parse((await rk(['inspect', name])).stdout)[0];
+
+describe('the service keys racker run has flags for', () => {
+  it('reach the container: inspect shows them as for racker run, and the container sees them', async () => {
+    const sysctlOk = await access('/proc/sys/kernel/shmmax', constants.W_OK).then(() => true, () => false);
+    const p = await project(`
+services:
+  all:
+    image: ${BUSYBOX}
+    command: ["sh", "-c", "grep CapEff /proc/self/status; ulimit -n; ulimit -Hn; grep ' /dev/shm ' /proc/mounts; cat /proc/sys/kernel/shmmax; ls /dev/mynull; grep NoNewPrivs /proc/self/status; echo pid1=$$(head -c 11 /proc/1/cmdline); echo READY; exec sleep 600"]
+    cap_drop: [ALL]
+    cap_add: [net_admin]
+    cpus: 0.5
+    cpu_shares: 512
+    mem_limit: 64m
+    memswap_limit: -1
+    pids_limit: 40
+    security_opt: [no-new-privileges]
+    shm_size: 16m
+    ${sysctlOk ? 'sysctls: {kernel.shmmax: "12345678"}' : ''}
+    ulimits: {nofile: {soft: 1024, hard: 2048}}
+    devices: [{source: /dev/null, target: /dev/mynull, permissions: rw}]
+    init: true
+    stop_signal: SIGINT
+    healthcheck: {test: ["CMD", "true"], interval: 1s, retries: 2}
+    label_file: ./labels
+    labels: {b: from-labels}
+  limits:
+    image: ${BUSYBOX}
+    command: ["sleep", "600"]
+    deploy: {resources: {limits: {cpus: "1.5", memory: 32m, pids: 20}}}
+`, { labels: 'a=from-file\nb=from-file\n' });
+    const up = await compose(p, ['up', '-d']);
+    expect(up.stderr).not.toMatch(/is not supported by racker/);
+    expect(up.exitCode).toBe(0);
+    const doc = await inspect(`${p.name}-all-1`);
+    expect(doc.HostConfig).toMatchObject({
+      CapAdd: ['NET_ADMIN'], CapDrop: ['ALL'], NanoCpus: 5e8, CpuShares: 512, Memory: 64 << 20, MemorySwap: -1, PidsLimit: 40,
+      SecurityOpt: ['no-new-privileges'], ShmSize: 16 << 20, Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }],
+      Devices: [{ PathOnHost: '/dev/null', PathInContainer: '/dev/mynull', CgroupPermissions: 'rw' }], Init: true,
+      ...(sysctlOk ? { Sysctls: { 'kernel.shmmax': '12345678' } } : {}),
+    });
+    expect(doc.Config).toMatchObject({ StopSignal: 'SIGINT', Healthcheck: { Test: ['CMD', 'true'], Interval: 1e9, Retries: 2 }, Labels: { a: 'from-file', b: 'from-labels' } });
+    expect((await inspect(`${p.name}-limits-1`)).HostConfig).toMatchObject({ NanoCpus: 1.5e9, Memory: 32 << 20, PidsLimit: 20 });
+
+    const seen = (await logUntil(p, 'all', 'READY')).split('\n');
+    expect(BigInt(`0x${seen.find(l => l.startsWith('CapEff'))!.split('\t')[1]}`)).toBe(1n << 12n);
+    expect(seen).toContain('1024');
+    expect(seen).toContain('2048');
+    // the last /dev/shm mount is the one the container sees
+    expect(seen.filter(l => l.includes(' /dev/shm ')).at(-1)).toContain('size=16384k');
+    if (sysctlOk) expect(seen).toContain('12345678');
+    expect(seen).toContain('/dev/mynull');
+    expect(seen.find(l => l.startsWith('NoNewPrivs'))).toMatch(/NoNewPrivs:\s+1/);
+    // --init: a reaper is PID 1, the command PID 2
+    expect(seen).toContain('pid1=(sd-stubini');
+  }, 300_000);
+});
+
+describe('secrets and configs', () => {
+  it('are read-only files in the container, from root-only files outside it; compose config does not print a secret', async () => {
+    const token = `tok-${uniqueName('s')}`;
+    const p = await project(`
+services:
+  app:
+    image: ${BUSYBOX}
+    command: ["sh", "-c", "cat /run/secrets/db_pass; echo; cat /run/secrets/api; echo; cat /etc/app.conf; echo; stat -c '%a %u %g' /run/secrets/api; (echo x > /run/secrets/db_pass) 2>/dev/null && echo WRITABLE; echo READY; exec sleep 600"]
+    secrets:
+      - db_pass
+      - {source: api_key, target: api, uid: "1000", gid: "1001", mode: 0o400}
+    configs:
+      - {source: app_conf, target: /etc/app.conf}
+secrets:
+  db_pass: {file: ./db_pass.txt}
+  api_key: {environment: API_TOKEN}
+configs:
+  app_conf: {content: "listen 80"}
+`, { 'db_pass.txt': 'hunter2' });
+    const env = { ...process.env, API_TOKEN: token };
+    const cfg = await compose(p, ['config'], { env });
+    expect(cfg.exitCode).toBe(0);
+    expect(cfg.stdout).not.toContain(token);
+    expect(cfg.stdout).not.toContain('hunter2');
+    expect(cfg.stdout).toMatch(/environment: API_TOKEN/);
+
+    expect((await compose(p, ['up', '-d'], { env })).exitCode).toBe(0);
+    const seen = (await logUntil(p, 'app', 'READY')).split('\n');
+    expect(seen.slice(0, 4)).toEqual(['hunter2', token, 'listen 80', '400 1000 1001']);
+    expect(seen).not.toContain('WRITABLE');
+
+    // on the host: under racker's root, folders 0700; nothing in the container's writable layer but the empty mount point
+    const id = (await inspect(`${p.name}-app-1`)).Id as string;
+    const dir = path.join(t.root, 'compose-files', p.name, `${p.name}-app-1`);
+    expect((await stat(path.join(t.root, 'compose-files'))).mode & 0o777).toBe(0o700);
+    expect((await stat(path.join(dir, 'secrets'))).mode & 0o777).toBe(0o700);
+    expect(await readFile(path.join(dir, 'secrets', 'api_key'), 'utf8')).toBe(token);
+    const upper = path.join(t.root, 'containers', id, 'upper');
+    const inUpper = await readFile(path.join(upper, 'run/secrets/db_pass'), 'utf8').catch(() => '');
+    expect(inUpper).toBe('');
+
+    // down removes the files with the container
+    expect((await compose(p, ['down', '-t', '1'])).exitCode).toBe(0);
+    expect(await readdir(path.join(t.root, 'compose-files', p.name))).toEqual([]);
+  }, 300_000);
+
+  it('a missing source is one line naming the service and the secret', async () => {
+    const p = await project(`
+services:
+  app:
+    image: ${BUSYBOX}
+    command: ["true"]
+    secrets: [gone, unset]
+secrets:
+  gone: {file: ./nope.txt}
+  unset: {environment: RACKER_TEST_UNSET_VAR}
+`);
+    const r = await compose(p, ['up', '-d']);
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr).toMatch(/service "app": secret "gone": file .*nope\.txt not found/);
+    expect((await compose(p, ['ps', '-aq'])).stdout).toBe('');
+  }, 120_000);
+});
+
+describe('one health system', () => {
+  it('racker ps, racker inspect, compose ps and depends_on service_healthy agree on the same container', async () => {
+    const p = await project(`
+services:
+  db:
+    image: ${BUSYBOX}
+    command: ["sh", "-c", "sleep 2; touch /ready; exec sleep 600"]
+    healthcheck: {test: ["CMD", "test", "-e", "/ready"], interval: 500ms, retries: 100}
+  app:
+    image: ${BUSYBOX}
+    command: ["sleep", "600"]
+    depends_on: {db: {condition: service_healthy}}
+`);
+    const up = await compose(p, ['up', '-d']);
+    expect(up.exitCode).toBe(0);
+    expect(up.stderr).toMatch(new RegExp(`Container ${p.name}-db-1\\s+Healthy`));
+    const db = `${p.name}-db-1`;
+    // the supervisor recorded healthy before app started: all readers see that one record
+    expect((await rk(['inspect', '-f', '{{.State.Health.Status}}', db])).stdout).toBe('healthy');
+    expect((await rk(['ps', '--filter', `name=${db}`, '--format', '{{.Status}}'])).stdout).toMatch(/\(healthy\)$/);
+    const rows = (await compose(p, ['ps', '--format', 'json'])).stdout.split('\n').filter(Boolean).map(l => JSON.parse(l) as { Service: string; Health: string });
+    expect(rows.find(r => r.Service === 'db')!.Health).toBe('healthy');
+    expect(rows.find(r => r.Service === 'app')!.Health).toBe('');
+    const log = (await inspect(db)).State.Health.Log as { ExitCode: number }[];
+    expect(log.at(-1)!.ExitCode).toBe(0);
+  }, 300_000);
+});
+
+describe('compose run', () => {
+  it('on a project never brought up makes the networks the service needs', async () => {
+    const p = await project(`
+services:
+  tool:
+    image: ${BUSYBOX}
+    networks: [back]
+networks:
+  back: {}
+`);
+    const r = await compose(p, ['run', '--rm', 'tool', 'echo', 'ran']);
+    expect(r.stderr).not.toMatch(/not found/);
+    expect(r.stdout).toBe('ran');
+    expect(r.exitCode).toBe(0);
+    expect((await rk(['network', 'inspect', `${p.name}_back`])).exitCode).toBe(0);
+  }, 180_000);
+});
