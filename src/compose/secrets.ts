@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
@@ -93,4 +93,12 @@ export async function removeServiceFiles(dir: string): Promise<void> {
 /** After a container is removed: its files go too. */
 export async function removeContainerFiles(engine: Engine, project: string, name: string): Promise<void> {
   await removeServiceFiles(path.join(projectFilesDir(engine, project), name));
+}
+
+/** `down`: the files of every container of the project that is gone (also one removed with racker rm). */
+export async function pruneProjectFiles(engine: Engine, project: string, keep: string[]): Promise<void> {
+  const dir = projectFilesDir(engine, project);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const n of names) if (!keep.includes(n)) await rm(path.join(dir, n), { recursive: true, force: true });
+  if (names.every(n => !keep.includes(n))) await rm(dir, { recursive: true, force: true });
 }

@@ -20,8 +20,8 @@ import type { FileRef, Project, ServiceConfig } from './types.js';
  */
 
 export interface ServiceSpecOptions {
-  /** a one-off container of `compose run`: its name, no published ports */
-  oneoff?: { name: string };
+  /** a one-off container of `compose run`: its name; the service's aliases only with --use-aliases */
+  oneoff?: { name: string; aliases?: boolean };
   /** replaces the service's command */
   command?: string[];
   /** racker-owned folder the container's secret and config files are written under (secrets.ts) */
@@ -77,7 +77,7 @@ export function serviceSpec(project: Project, service: ServiceConfig, n = 1, opt
     readOnly: service.read_only,
     volumes: [...volumes, ...files.map(f => ({ source: f.hostPath, target: f.ref.target, readOnly: true }))],
     mounts,
-    net: netInput(project, service, !!opts.oneoff),
+    net: netInput(project, service, !opts.oneoff || !!opts.oneoff.aliases),
   };
   if (command !== undefined) input.command = command;
   if (entrypoint !== undefined) input.entrypoint = entrypoint;
@@ -102,9 +102,8 @@ function hostPort(service: ServiceConfig, published: string): number {
   throw new RackerError(`service ${service.name}: host port range ${published.slice(0, 20)} is not supported`, { hint: 'publish each port on its own host port, e.g. "8080:80"' });
 }
 
-function netInput(project: Project, service: ServiceConfig, oneoff: boolean): NonNullable<ContainerSpecInput['net']> {
-  // a one-off container publishes nothing (docker compose run without --service-ports)
-  const publish = oneoff ? [] : service.ports.map(p => ({
+function netInput(project: Project, service: ServiceConfig, aliases: boolean): NonNullable<ContainerSpecInput['net']> {
+  const publish = service.ports.map(p => ({
     hostIp: p.host_ip && p.host_ip !== '0.0.0.0' ? p.host_ip : undefined,
     hostPort: p.published === undefined ? 0 : hostPort(service, p.published),
     containerPort: p.target,
@@ -117,8 +116,8 @@ function netInput(project: Project, service: ServiceConfig, oneoff: boolean): No
       ...common,
       networks: Object.entries(service.networks).sort(([a], [b]) => byText(a, b)).map(([key, net]) => ({
         name: project.networks[key]?.name ?? `${project.name}_${key}`,
-        // docker compose makes the service name an alias on every network
-        aliases: [...new Set([service.name, ...net.aliases])],
+        // docker compose makes the service name an alias on every network (not for a one-off without --use-aliases)
+        aliases: aliases ? [...new Set([service.name, ...net.aliases])] : [],
         ...(net.ipv4_address ? { ip: net.ipv4_address } : {}),
       })),
     };
