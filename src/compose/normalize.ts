@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { parseOctalMode } from '../runtime/mount-spec.js';
+import { parseByteSize } from '../units.js';
 import { parseDuration } from './duration.js';
 import { keyProblem, SERVICE_KEYS } from './keys.js';
 import type { DependsOn, EnvFile, PortConfig, ServiceNetwork, VolumeMount } from './types.js';
@@ -263,9 +264,9 @@ function tmpfsMode(where: Where, key: string, v: unknown): number {
 
 /** 1024, "64m", "1g", "512k", "100b" → bytes */
 export function byteSize(where: Where, key: string, v: unknown): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$/i.exec(String(v));
-  if (!m) fail(where, key, `invalid size '${String(v).slice(0, 80)}'`, 'a number of bytes or e.g. 64m, 1g');
-  return Math.round(Number(m[1]) * 1024 ** 'bkmg'.indexOf((m[2] || 'b').toLowerCase()));
+  const n = typeof v === 'number' || typeof v === 'string' ? parseByteSize(String(v)) : undefined;
+  if (n === undefined) fail(where, key, `invalid size '${String(v).slice(0, 80)}'`, 'a number of bytes or e.g. 64m, 1g');
+  return n!;
 }
 
 function networks(where: Where, v: unknown): Record<string, Partial<ServiceNetwork> | null> {

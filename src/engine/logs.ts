@@ -4,6 +4,7 @@ import { RackerError } from '../errors.js';
 import { spawnAttached } from '../process.js';
 import { filterLog, readLog, LOG_FILE } from '../runtime/container-log.js';
 import type { ContainerRecord } from '../store/container-store.js';
+import { parseGoDuration } from '../units.js';
 
 export interface LogOptions {
   follow?: boolean;
@@ -25,8 +26,9 @@ export interface LogEntry {
 /** docker's --since: an RFC 3339 time, a unix time, or a duration like 10m, 1h30m, 45s. */
 export function parseSince(value: string, now = Date.now()): Date {
   if (/^\d+(\.\d+)?$/.test(value)) return new Date(Number(value) * 1000);
-  const dur = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value);
-  if (dur && value) return new Date(now - ((Number(dur[1] ?? 0) * 60 + Number(dur[2] ?? 0)) * 60 + Number(dur[3] ?? 0)) * 1000);
+  // Go's durations (src/units.ts), as --health-interval takes them: 1.5h, 1h30m, 500ms
+  const ns = parseGoDuration(value);
+  if (ns !== undefined && ns >= 0) return new Date(now - ns / 1e6);
   const t = Date.parse(value);
   if (Number.isNaN(t)) throw new RackerError(`invalid --since '${value}'`, { hint: 'use a time like 2026-01-02T15:04:05Z or a duration like 10m' });
   return new Date(t);
