@@ -247,3 +247,106 @@ services:
     expect(doc.Config.Labels).toMatchObject({ k: 'v', 'com.docker.compose.oneoff': 'True' });
   }, 180_000);
 });
+
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('every supported service key', () => {
+  it('reaches the container: one walk over keys.ts, each key with what inspect shows for it', async () => {
+    const { SERVICE_KEYS } = await import('../../src/compose/keys.js');
+    const sysctlOk = await access('/proc/sys/kernel/shmmax', constants.W_OK).then(() => true, () => false);
+    // key → its lines in service w (or b), and what inspect of that container shows; `elsewhere`: where another test sees it
+    const probes: Record<string, { w?: string; b?: string; check?: (w: Doc, b: Doc, p: { name: string; dir: string }) => void; elsewhere?: string }> = {
+      image: { w: `image: ${BUSYBOX}`, check: w => expect(w.ImageName).toBe(BUSYBOX) },
+      command: { w: 'command: ["600"]', check: w => expect(w.Config.Cmd.at(-1)).toBe('600') },
+      entrypoint: { w: 'entrypoint: ["sleep"]', check: w => expect(w.Config.Cmd.slice(-2)).toEqual(['sleep', '600']) },
+      environment: { w: 'environment: {E1: one}', check: w => expect(w.Config.Env).toContain('E1=one') },
+      env_file: { w: 'env_file: ./env', check: w => expect(w.Config.Env).toContain('FROM_FILE=yes') },
+      working_dir: { w: 'working_dir: /tmp', check: w => expect(w.Config.WorkingDir).toBe('/tmp') },
+      user: { w: 'user: root', check: w => expect(w.Config.User).toBe('root') },
+      hostname: { w: 'hostname: walker', check: w => expect(w.Config.Hostname).toBe('walker') },
+      container_name: { b: 'container_name: ${CN}', check: (w, b) => expect(b.Name).toBe(process.env.RACKER_TEST_CN) },
+      labels: { w: 'labels: {l1: v1}', check: w => expect(w.Config.Labels.l1).toBe('v1') },
+      label_file: { w: 'label_file: ./labels', check: w => expect(w.Config.Labels.lf).toBe('from-file') },
+      volumes: { w: 'volumes: ["./data:/data:ro", "named:/named"]', check: w => expect(w.Mounts).toEqual(expect.arrayContaining([expect.objectContaining({ Type: 'bind', Destination: '/data', RW: false }), expect.objectContaining({ Type: 'volume', Destination: '/named' })])) },
+      ports: { w: 'ports: ["127.0.0.1::80"]', check: w => expect(Object.keys(w.HostConfig.PortBindings)).toEqual(['80/tcp']) },
+      expose: { elsewhere: 'recorded in the config hash only (as docker, it opens nothing): unit test render/hash' },
+      networks: { w: 'networks: {front: {aliases: [walker-alias]}}', check: (w, _b, p) => expect(w.NetworkSettings.Networks[`${p.name}_front`].Aliases).toEqual(['w', 'walker-alias']) },
+      network_mode: { b: 'network_mode: "service:w"', check: (w, b) => expect(b.HostConfig.NetworkMode).toBe(`container:${w.Id}`) },
+      depends_on: { b: 'depends_on: [w]', elsewhere: 'start order: 125-compose.test.ts' },
+      healthcheck: { w: 'healthcheck: {test: ["CMD", "true"], interval: 1m}', check: w => expect(w.Config.Healthcheck).toMatchObject({ Test: ['CMD', 'true'], Interval: 60e9 }) },
+      restart: { elsewhere: 'warned at up (no daemon): unit test service-spec' },
+      stop_signal: { w: 'stop_signal: SIGUSR1', check: w => expect(w.Config.StopSignal).toBe('SIGUSR1') },
+      stop_grace_period: { w: 'stop_grace_period: 3s', check: w => expect(w.HostConfig.StopTimeout).toBe(3) },
+      extra_hosts: { w: 'extra_hosts: ["db.local:10.9.8.7"]', check: w => expect(w.HostConfig.ExtraHosts).toEqual(['db.local:10.9.8.7']) },
+      dns: { w: 'dns: [10.9.8.1]', check: w => expect(w.HostConfig.Dns).toEqual(['10.9.8.1']) },
+      tmpfs: { w: 'tmpfs: ["/scratch:size=1m"]', check: w => expect(w.Mounts).toEqual(expect.arrayContaining([expect.objectContaining({ Type: 'tmpfs', Destination: '/scratch' })])) },
+      read_only: { b: 'read_only: true', check: (w, b) => expect(b.HostConfig.ReadonlyRootfs).toBe(true) },
+      init: { w: 'init: true', check: w => expect(w.HostConfig.Init).toBe(true) },
+      tty: { b: 'tty: true', check: (w, b) => expect(b.Config.Tty).toBe(true) },
+      stdin_open: { b: 'stdin_open: true', check: (w, b) => expect(b.Config.OpenStdin).toBe(true) },
+      pull_policy: { w: 'pull_policy: never', elsewhere: 'the image is not pulled: unit test up' },
+      profiles: { elsewhere: 'which services are active: unit test load' },
+      scale: { elsewhere: 'containers 1..N: unit test up' },
+      extends: { b: 'extends: base', check: (w, b) => expect(b.Config.Env).toContain('FROM_BASE=yes') },
+      'x-racker': { elsewhere: 'boot: 125-compose.test.ts an OS container in compose' },
+      cap_add: { w: 'cap_add: [NET_ADMIN]', check: w => expect(w.HostConfig.CapAdd).toEqual(['NET_ADMIN']) },
+      cap_drop: { w: 'cap_drop: [MKNOD]', check: w => expect(w.HostConfig.CapDrop).toEqual(['MKNOD']) },
+      cpus: { w: 'cpus: 0.5', check: w => expect(w.HostConfig.NanoCpus).toBe(5e8) },
+      cpu_shares: { w: 'cpu_shares: 256', check: w => expect(w.HostConfig.CpuShares).toBe(256) },
+      devices: { w: 'devices: ["/dev/null:/dev/walknull:r"]', check: w => expect(w.HostConfig.Devices).toEqual([{ PathOnHost: '/dev/null', PathInContainer: '/dev/walknull', CgroupPermissions: 'r' }]) },
+      mem_limit: { w: 'mem_limit: 48m', check: w => expect(w.HostConfig.Memory).toBe(48 << 20) },
+      memswap_limit: { w: 'memswap_limit: 96m', check: w => expect(w.HostConfig.MemorySwap).toBe(96 << 20) },
+      pids_limit: { w: 'pids_limit: 64', check: w => expect(w.HostConfig.PidsLimit).toBe(64) },
+      privileged: { b: 'privileged: true', check: (w, b) => expect(b.HostConfig.Privileged).toBe(true) },
+      security_opt: { w: 'security_opt: [no-new-privileges]', check: w => expect(w.HostConfig.SecurityOpt).toEqual(['no-new-privileges']) },
+      shm_size: { w: 'shm_size: 8m', check: w => expect(w.HostConfig.ShmSize).toBe(8 << 20) },
+      sysctls: sysctlOk ? { w: 'sysctls: {kernel.msgmax: "9000"}', check: w => expect(w.HostConfig.Sysctls).toEqual({ 'kernel.msgmax': '9000' }) } : { elsewhere: '/proc/sys is read-only here' },
+      ulimits: { w: 'ulimits: {nproc: 500}', check: w => expect(w.HostConfig.Ulimits).toEqual([{ Name: 'nproc', Soft: 500, Hard: 500 }]) },
+      platform: { b: `platform: linux/${process.arch === 'x64' ? 'amd64' : process.arch}`, elsewhere: 'accepted for the host\'s platform: unit test' },
+      secrets: { w: 'secrets: [s1]', check: w => expect(w.Mounts).toEqual(expect.arrayContaining([expect.objectContaining({ Type: 'bind', Destination: '/run/secrets/s1', RW: false })])) },
+      configs: { w: 'configs: [{source: c1, target: /etc/c1.conf}]', check: w => expect(w.Mounts).toEqual(expect.arrayContaining([expect.objectContaining({ Type: 'bind', Destination: '/etc/c1.conf', RW: false })])) },
+      deploy: { b: 'deploy: {resources: {limits: {pids: 33}}}', check: (w, b) => expect(b.HostConfig.PidsLimit).toBe(33) },
+    };
+    const supported = Object.entries(SERVICE_KEYS).filter(([, r]) => r.status === 'supported').map(([k]) => k);
+    expect(supported.filter(k => !probes[k]), 'supported keys without a probe').toEqual([]);
+
+    const cn = uniqueName('walk-b');
+    process.env.RACKER_TEST_CN = cn;
+    const lines = (which: 'w' | 'b') => Object.values(probes).flatMap(x => (x[which] ? [`    ${x[which]}`] : [])).join('\n');
+    const p = await project(`
+services:
+  base:
+    image: ${BUSYBOX}
+    command: ["true"]
+    environment: {FROM_BASE: "yes"}
+  w:
+${lines('w')}
+  b:
+    image: ${BUSYBOX}
+    command: ["sleep", "600"]
+${lines('b')}
+networks:
+  front: {}
+volumes:
+  named: {}
+secrets:
+  s1: {content: walk-secret}
+configs:
+  c1: {content: walk-config}
+`.replace('${CN}', cn), { env: 'FROM_FILE=yes\n', labels: 'lf=from-file\n' });
+    await mkdir(path.join(p.dir, 'data'));
+    const up = await compose(p, ['up', '-d']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.stderr).not.toMatch(/is not supported by racker/);
+    const w = await inspect(`${p.name}-w-1`);
+    const b = await inspect(cn);
+    for (const [key, probe] of Object.entries(probes)) {
+      if (!probe.check) continue;
+      try {
+        probe.check(w, b, p);
+      } catch (err) {
+        throw new Error(`${key}: ${(err as Error).message}`);
+      }
+    }
+  }, 300_000);
+});
