@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SERVICE_KEYS, TOP_LEVEL_KEYS } from '../../../src/compose/keys.js';
 import { load, loadError } from './helpers.js';
