@@ -96,7 +96,7 @@ export async function up(engine: Engine, project: Project, opts: UpOptions, repo
     if (!opts.noStart) {
       for (const [dep, cond] of Object.entries(service.depends_on)) {
         if (!order.includes(dep)) continue;
-        await dependencyMet(engine, project, dep, cond, byService.get(dep) ?? [], deadline, opts.signal, report);
+        await dependencyMet(engine, dep, cond, byService.get(dep) ?? [], deadline, opts.signal, report);
       }
     }
     byService.set(name, await converge(engine, project, service, existing.filter(c => serviceOf(c) === name), opts, report));
@@ -157,7 +157,7 @@ async function converge(engine: Engine, project: Project, service: ServiceConfig
 }
 
 /** Wait until `dep`'s containers meet `cond`; a dependency with required: false only warns. */
-async function dependencyMet(engine: Engine, project: Project, dep: string, cond: DependsOn, recs: ContainerRecord[], deadline: number, signal: AbortSignal | undefined, report: Report): Promise<void> {
+async function dependencyMet(engine: Engine, dep: string, cond: DependsOn, recs: ContainerRecord[], deadline: number, signal: AbortSignal | undefined, report: Report): Promise<void> {
   try {
     for (const rec of recs) {
       if (cond.condition === 'service_healthy') {
