@@ -2,6 +2,7 @@ import type { Engine } from '../engine/engine.js';
 import { projectContainers, serviceOf } from './containers.js';
 import { stopOrder } from './order.js';
 import { removeNetworks, removeVolumes } from './resources.js';
+import { pruneProjectFiles, removeContainerFiles } from './secrets.js';
 import type { Project } from './types.js';
 import type { Report } from './up.js';
 
@@ -33,8 +34,11 @@ export async function down(engine: Engine, project: Project, opts: DownOptions, 
   }
   for (const c of doomed) {
     await engine.containers.remove(c.id, { force: true, volumes: !!opts.volumes });
+    await removeContainerFiles(engine, project.name, c.name);
     report(`Container ${c.name}  Removed`);
   }
+  const left = await projectContainers(engine, project.name, { oneoff: true });
+  await pruneProjectFiles(engine, project.name, left.map(c => c.name));
   for (const n of await removeNetworks(engine, project)) report(`Network ${n}  Removed`);
   if (opts.volumes) for (const v of await removeVolumes(engine, project)) report(`Volume ${v}  Removed`);
 }

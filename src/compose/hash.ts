@@ -12,8 +12,13 @@ import { byText } from '../compare.js';
  */
 export function configHash(service: ServiceConfig): string {
   const { scale: _scale, depends_on: _deps, profiles: _profiles, pull_policy: _pull, ...rest } = service;
+  // keys a service does not use are left out, so adding a key to the model does not recreate every container
+  for (const k of UNUSED_WHEN_EMPTY) if (isEmpty(rest[k])) delete rest[k];
   return createHash('sha256').update(stableJson(rest)).digest('hex');
 }
+
+const UNUSED_WHEN_EMPTY = ['cap_add', 'cap_drop', 'privileged', 'security_opt', 'sysctls', 'ulimits', 'devices', 'secrets', 'configs'] as const;
+const isEmpty = (v: unknown) => v === false || (Array.isArray(v) && !v.length) || (!!v && typeof v === 'object' && !Object.keys(v).length);
 
 /** JSON with every mapping's keys sorted (arrays keep their order: it means something). */
 export function stableJson(value: unknown): string {

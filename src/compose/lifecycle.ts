@@ -3,6 +3,7 @@ import type { Engine } from '../engine/engine.js';
 import type { ContainerRecord } from '../store/container-store.js';
 import { serviceContainers, serviceOf } from './containers.js';
 import { dependencyOrder, stopOrder } from './order.js';
+import { removeContainerFiles } from './secrets.js';
 import type { Project } from './types.js';
 import type { Report } from './up.js';
 
@@ -48,6 +49,7 @@ export async function removeServices(engine: Engine, project: Project, services:
   for (const c of await ordered(engine, project, services, true)) {
     if (c.state.status === 'running' && !opts.force) continue;
     await engine.containers.remove(c.id, { force: true, volumes: !!opts.volumes });
+    await removeContainerFiles(engine, project.name, c.name);
     report(`Container ${c.name}  Removed`);
   }
 }

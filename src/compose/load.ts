@@ -10,6 +10,7 @@ import { mergeMappings, mergeService } from './merge.js';
 import { normalizeService, type RawService } from './normalize.js';
 import { checkProjectName, normalizeProjectName } from './naming.js';
 import { dependencyOrder } from './order.js';
+import { checkDefined, validateFileSource, type FileKind } from './file-refs.js';
 import type { Project, ServiceConfig } from './types.js';
 import { validateNetwork, validateService, validateVolume } from './validate.js';
 
@@ -76,6 +77,8 @@ interface ParsedFile {
   services: Record<string, RawService>;
   networks: Record<string, unknown>;
   volumes: Record<string, unknown>;
+  secrets: Record<string, unknown>;
+  configs: Record<string, unknown>;
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -108,7 +111,7 @@ function readYaml(file: string): unknown {
 /** Stage 3 for one file: parse, interpolate, normalise; extends resolved later (it may need other files). */
 function parseFile(file: string, baseDir: string, env: Lookup, warnings: string[], missing: (name: string) => void): ParsedFile {
   const raw = readYaml(file);
-  if (raw === null || raw === undefined) return { file, services: {}, networks: {}, volumes: {} };
+  if (raw === null || raw === undefined) return { file, services: {}, networks: {}, volumes: {}, secrets: {}, configs: {} };
   if (!isMap(raw)) throw new RackerError(`${file}: the top level is not a mapping`, { hint: 'a compose file is a map with services:, networks:, volumes:' });
   const tree = interpolateTree(raw, env, file, missing) as Record<string, unknown>;
   for (const key of Object.keys(tree)) {
@@ -126,7 +129,7 @@ function parseFile(file: string, baseDir: string, env: Lookup, warnings: string[
   const services: Record<string, RawService> = {};
   for (const [name, svc] of Object.entries(section('services'))) services[name] = normalizeService({ file, service: name, baseDir }, svc);
   if (tree.name !== undefined && typeof tree.name !== 'string') throw new RackerError(`${file}: name: expected a string`);
-  return { file, name: tree.name as string | undefined, services, networks: section('networks'), volumes: section('volumes') };
+  return { file, name: tree.name as string | undefined, services, networks: section('networks'), volumes: section('volumes'), secrets: section('secrets'), configs: section('configs') };
 }
 
 /** Stage 3, extends: a service is its base (resolved first) merged with its own keys. */
@@ -194,11 +197,13 @@ export function loadProject(opts: LoadOptions = {}): Project {
   const rawServices: Record<string, RawService> = {};
   let rawNetworks: Record<string, unknown> = {};
   let rawVolumes: Record<string, unknown> = {};
+  let rawFiles: Record<FileKind, Record<string, unknown>> = { secrets: {}, configs: {} };
   for (const pf of parsed) {
     if (pf.name !== undefined) name = pf.name;
     for (const [svc, cfg] of Object.entries(pf.services)) rawServices[svc] = rawServices[svc] ? mergeService(rawServices[svc], cfg) : cfg;
     rawNetworks = mergeNullable(rawNetworks, pf.networks);
     rawVolumes = mergeNullable(rawVolumes, pf.volumes);
+    rawFiles = { secrets: mergeNullable(rawFiles.secrets, pf.secrets), configs: mergeNullable(rawFiles.configs, pf.configs) };
   }
 
   // stage 5
@@ -222,6 +227,7 @@ export function loadProject(opts: LoadOptions = {}): Project {
   };
   const networks = Object.fromEntries(Object.entries(rawNetworks).map(([k, v]) => [k, withFile(() => validateNetwork(k, v, projectName, warnings))]));
   const volumes = Object.fromEntries(Object.entries(rawVolumes).map(([k, v]) => [k, withFile(() => validateVolume(k, v, projectName, warnings))]));
+  const [secrets, configs] = (['secrets', 'configs'] as const).map(kind => Object.fromEntries(Object.entries(rawFiles[kind]).map(([k, v]) => [k, withFile(() => validateFileSource(kind, k, v, workingDir, warnings))])));
 
   // stage 7
   const enabled = new Set([...(opts.profiles ?? []), ...(lookup('COMPOSE_PROFILES') ?? '').split(',').map(p => p.trim()).filter(Boolean)]);
@@ -257,6 +263,7 @@ export function loadProject(opts: LoadOptions = {}): Project {
       if (n !== 'default') throw new RackerError(`${at}: networks: "${n}" is not defined in the top-level networks`, { hint: `add it under networks: (defined: ${Object.keys(networks).join(', ') || 'none'})` });
       networks.default = validateNetwork('default', null, projectName, warnings);
     }
+    for (const kind of ['secrets', 'configs'] as const) checkDefined({ file: origin(s.name), service: s.name, baseDir: workingDir }, kind, s[kind], kind === 'secrets' ? secrets : configs);
     for (const v of s.volumes) {
       if (v.type === 'volume' && v.source !== undefined && !volumes[v.source]) {
         throw new RackerError(`${at}: volumes: "${v.source}" is not defined in the top-level volumes`, { hint: `add "${v.source}:" under volumes:, or write a path (./${v.source}) for a bind mount` });
@@ -264,7 +271,7 @@ export function loadProject(opts: LoadOptions = {}): Project {
     }
   }
   dependencyOrder(services);
-  return { name: projectName, workingDir, configFiles: files, services, disabledServices, networks, volumes, environment, warnings };
+  return { name: projectName, workingDir, configFiles: files, services, disabledServices, networks, volumes, secrets, configs, environment, warnings };
 }
 
 /** Top-level networks/volumes: `name:` with nothing after it is an entry too. */

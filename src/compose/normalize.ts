@@ -1,6 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
+import { parseOctalMode } from '../runtime/mount-spec.js';
+import { parseByteSize } from '../units.js';
 import { parseDuration } from './duration.js';
 import { keyProblem, SERVICE_KEYS } from './keys.js';
 import type { DependsOn, EnvFile, PortConfig, ServiceNetwork, VolumeMount } from './types.js';
@@ -241,17 +243,30 @@ function volumes(where: Where, v: unknown): VolumeMount[] {
       const t = isMap(item.tmpfs) ? item.tmpfs : {};
       out.tmpfs = {};
       if (t.size !== undefined) out.tmpfs.size = byteSize(where, `${at}.tmpfs.size`, t.size);
-      if (t.mode !== undefined) out.tmpfs.mode = typeof t.mode === 'number' ? t.mode : parseInt(scalar(where, `${at}.tmpfs.mode`, t.mode), 8);
+      if (t.mode !== undefined) out.tmpfs.mode = tmpfsMode(where, `${at}.tmpfs.mode`, t.mode);
     }
     return out;
   });
 }
 
+/** A tmpfs mode: a YAML number (0o1777) as it is, a string ("1777") in octal as --tmpfs mode= takes it; never more than 07777. */
+function tmpfsMode(where: Where, key: string, v: unknown): number {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0 || v > 0o7777) fail(where, key, `invalid mode ${v}`, 'an octal mode such as "1777" (quoted) or 0o1777');
+    return v;
+  }
+  try {
+    return parseOctalMode(scalar(where, key, v), 'mode');
+  } catch (err) {
+    return fail(where, key, (err as RackerError).message, (err as RackerError).hint);
+  }
+}
+
 /** 1024, "64m", "1g", "512k", "100b" → bytes */
 export function byteSize(where: Where, key: string, v: unknown): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$/i.exec(String(v));
-  if (!m) fail(where, key, `invalid size '${String(v).slice(0, 80)}'`, 'a number of bytes or e.g. 64m, 1g');
-  return Math.round(Number(m[1]) * 1024 ** 'bkmg'.indexOf((m[2] || 'b').toLowerCase()));
+  const n = typeof v === 'number' || typeof v === 'string' ? parseByteSize(String(v)) : undefined;
+  if (n === undefined) fail(where, key, `invalid size '${String(v).slice(0, 80)}'`, 'a number of bytes or e.g. 64m, 1g');
+  return n!;
 }
 
 function networks(where: Where, v: unknown): Record<string, Partial<ServiceNetwork> | null> {

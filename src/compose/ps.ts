@@ -1,10 +1,10 @@
 import type { Engine } from '../engine/engine.js';
 import type { ContainerRecord } from '../store/container-store.js';
 import { isOneOff, labelOf, projectContainers, serviceOf } from './containers.js';
-import { healthNow, type Health } from './health.js';
 import { LABEL } from './naming.js';
 import type { Project } from './types.js';
-import { testFor } from './up.js';
+
+type Health = 'starting' | 'healthy' | 'unhealthy';
 
 /** One row of `compose ps`, docker compose's JSON field names. */
 export interface PsRow {
@@ -13,13 +13,12 @@ export interface PsRow {
   Publishers: { URL: string; TargetPort: number; PublishedPort: number; Protocol: string }[];
 }
 
-/** The project's containers (running ones, or all), with health probed once now for those with a test. */
+/** The project's containers (running ones, or all), with the health their supervisor recorded (engine/health.ts). */
 export async function psRows(engine: Engine, project: Project, opts: { all?: boolean; services?: string[] } = {}): Promise<PsRow[]> {
   const recs = (await projectContainers(engine, project.name, { oneoff: true }))
     .filter(c => (opts.all || c.state.status === 'running') && (!opts.services?.length || opts.services.includes(serviceOf(c))));
-  return Promise.all(recs.map(async rec => {
-    const service = project.services[serviceOf(rec)];
-    const health = service && !isOneOff(rec) ? await healthNow(engine, rec, await testFor(engine, project, service, rec)) : undefined;
+  return recs.map(rec => {
+    const health = rec.state.status === 'running' && !isOneOff(rec) ? rec.state.health?.status : undefined;
     const ports = rec.state.status === 'running' ? rec.state.ports ?? [] : [];
     return {
       ID: rec.id, Name: rec.name, Service: serviceOf(rec), Project: labelOf(rec, LABEL.project) ?? '', Image: rec.imageName,
@@ -27,7 +26,7 @@ export async function psRows(engine: Engine, project: Project, opts: { all?: boo
       Ports: ports.map(p => `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`).join(', '),
       Publishers: ports.map(p => ({ URL: p.hostIp ?? '0.0.0.0', TargetPort: p.containerPort, PublishedPort: p.hostPort, Protocol: p.protocol })),
     };
-  }));
+  });
 }
 
 /** docker compose's STATUS column: "running (healthy)", "exited (0)", "created". */

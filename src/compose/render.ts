@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { formatDuration } from './duration.js';
 import { configHash } from './hash.js';
-import type { Project, RestartPolicy, ServiceConfig } from './types.js';
+import type { FileRef, FileSource, Project, RestartPolicy, ServiceConfig } from './types.js';
 import { byText } from '../compare.js';
 
 /**
@@ -39,10 +39,9 @@ function service(s: ServiceConfig): Record<string, unknown> {
     depends_on: Object.keys(s.depends_on).length ? sortKeys(s.depends_on) : undefined,
     healthcheck: h ? sortKeys({
       test: h.test, retries: h.retries,
-      interval: h.interval === undefined ? undefined : formatDuration(h.interval),
-      timeout: h.timeout === undefined ? undefined : formatDuration(h.timeout),
-      start_period: h.start_period === undefined ? undefined : formatDuration(h.start_period),
-      start_interval: h.start_interval === undefined ? undefined : formatDuration(h.start_interval),
+      interval: nsDuration(h.interval),
+      timeout: nsDuration(h.timeout),
+      start_period: nsDuration(h.startPeriod),
     }) : undefined,
     restart: s.restart.name === 'no' ? undefined : restart(s.restart),
     stop_signal: s.stop_signal,
@@ -58,7 +57,38 @@ function service(s: ServiceConfig): Record<string, unknown> {
     profiles: s.profiles.length ? s.profiles : undefined,
     scale: s.scale === 1 ? undefined : s.scale,
     'x-racker': s.boot ? { boot: true } : undefined,
+    cap_add: s.cap_add.length ? s.cap_add : undefined,
+    cap_drop: s.cap_drop.length ? s.cap_drop : undefined,
+    cpus: s.cpus,
+    cpu_shares: s.cpu_shares,
+    mem_limit: s.mem_limit === undefined ? undefined : String(s.mem_limit),
+    memswap_limit: s.memswap_limit === undefined ? undefined : String(s.memswap_limit),
+    pids_limit: s.pids_limit,
+    privileged: s.privileged || undefined,
+    security_opt: s.security_opt.length ? s.security_opt : undefined,
+    shm_size: s.shm_size === undefined ? undefined : String(s.shm_size),
+    sysctls: Object.keys(s.sysctls).length ? sortKeys(s.sysctls) : undefined,
+    ulimits: s.ulimits.length ? Object.fromEntries(s.ulimits.map(u => [u.name, u.soft === u.hard ? limit(u.soft) : { soft: limit(u.soft), hard: limit(u.hard) }])) : undefined,
+    devices: s.devices.length ? s.devices.map(d => ({ source: d.hostPath, target: d.containerPath, permissions: d.permissions })) : undefined,
+    platform: s.platform,
+    secrets: s.secrets.length ? s.secrets.map(fileRef) : undefined,
+    configs: s.configs.length ? s.configs.map(fileRef) : undefined,
   });
+}
+
+const nsDuration = (ns: number | undefined) => (ns === undefined ? undefined : formatDuration(ns / 1e6));
+const limit = (n: number | 'infinity') => (n === 'infinity' ? -1 : n);
+const fileRef = (r: FileRef) => sortKeys({ source: r.source, target: r.target, uid: r.uid === undefined ? undefined : String(r.uid), gid: r.gid === undefined ? undefined : String(r.gid), mode: r.mode });
+
+/**
+ * A top-level secret or config as its definition: the file or the variable's
+ * name, never a secret's value (a secret written inline as content: is
+ * shown as hidden); a config's content is shown.
+ */
+function fileSource(kind: 'secrets' | 'configs', f: FileSource): Record<string, unknown> {
+  if ('file' in f) return { file: f.file };
+  if ('environment' in f) return { environment: f.environment };
+  return { content: kind === 'secrets' ? '(hidden)' : f.content };
 }
 
 export function projectTree(p: Project): Record<string, unknown> {
@@ -73,6 +103,8 @@ export function projectTree(p: Project): Record<string, unknown> {
     volumes: Object.keys(p.volumes).length ? byName(p.volumes, v => sortKeys({
       name: v.name, external: v.external || undefined, labels: Object.keys(v.labels).length ? v.labels : undefined,
     })) : undefined,
+    secrets: Object.keys(p.secrets).length ? byName(p.secrets, f => fileSource('secrets', f)) : undefined,
+    configs: Object.keys(p.configs).length ? byName(p.configs, f => fileSource('configs', f)) : undefined,
   });
 }
 

@@ -1,9 +1,16 @@
+import type { Device, Healthcheck, Ulimit } from '../engine/parity.js';
+
 /**
  * The typed compose model: what `loadProject` returns and every later stage
- * (config output, the config hash, the run options, `compose up`) reads.
+ * (config output, the config hash, the container spec, `compose up`) reads.
  * Everything here is normalised: long syntax only, durations in
- * milliseconds, relative host paths resolved against the project directory.
+ * milliseconds (the healthcheck in the engine's nanoseconds: it is the
+ * engine's type), sizes in bytes, relative host paths resolved against the
+ * project directory. The keys that are `racker run` flags hold the values
+ * those flags' parsers make (engine/parity.ts), so both check alike.
  */
+
+export type { Device, Healthcheck, Ulimit };
 
 export type DependsOnCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
 
@@ -44,15 +51,23 @@ export interface ServiceNetwork {
   ipv6_address?: string;
 }
 
-export interface Healthcheck {
-  /** ['NONE'] disables the image's own healthcheck; else ['CMD', ...] or ['CMD-SHELL', script] */
-  test?: string[];
-  interval?: number;
-  timeout?: number;
-  start_period?: number;
-  start_interval?: number;
-  retries?: number;
+/** A service's use of a top-level secret or config: where it appears in the container, and as whom. */
+export interface FileRef {
+  /** the top-level key */
+  source: string;
+  /** absolute path in the container (secrets: /run/secrets/<target> when relative or absent) */
+  target: string;
+  uid?: number;
+  gid?: number;
+  /** permission bits (default 0444) */
+  mode?: number;
 }
+
+/** A top-level secret or config: where its content comes from. */
+export type FileSource =
+  | { file: string }
+  | { environment: string }
+  | { content: string };
 
 export type RestartPolicy =
   | { name: 'no' }
@@ -102,6 +117,28 @@ export interface ServiceConfig {
   scale: number;
   /** `x-racker: {boot: true}`: boot systemd as PID 1 */
   boot: boolean;
+  // the keys below are `racker run` flags (docs/run.md): same parsers, same checks
+  cap_add: string[];
+  cap_drop: string[];
+  /** CPUs (cpus, or deploy.resources.limits.cpus) */
+  cpus?: number;
+  cpu_shares?: number;
+  /** bytes (mem_limit, or deploy.resources.limits.memory) */
+  mem_limit?: number;
+  /** bytes of memory + swap; -1 unlimited */
+  memswap_limit?: number;
+  /** -1: unlimited (pids_limit, or deploy.resources.limits.pids) */
+  pids_limit?: number;
+  privileged: boolean;
+  security_opt: string[];
+  /** bytes */
+  shm_size?: number;
+  sysctls: Record<string, string>;
+  ulimits: Ulimit[];
+  devices: Device[];
+  platform?: string;
+  secrets: FileRef[];
+  configs: FileRef[];
 }
 
 export interface NetworkConfig {
@@ -133,6 +170,8 @@ export interface Project {
   disabledServices: string[];
   networks: Record<string, NetworkConfig>;
   volumes: Record<string, VolumeConfig>;
+  secrets: Record<string, FileSource>;
+  configs: Record<string, FileSource>;
   /** the variables interpolation used (shell environment over .env / --env-file) */
   environment: Record<string, string>;
   /** unsupported keys met while loading, one message each */

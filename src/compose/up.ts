@@ -4,12 +4,11 @@ import type { Engine } from '../engine/engine.js';
 import { sleep } from '../runtime/container-processes.js';
 import type { ContainerRecord } from '../store/container-store.js';
 import { labelOf, projectContainers, serviceOf } from './containers.js';
-import { healthTest, waitHealthy, type HealthTest } from './health.js';
 import { LABEL } from './naming.js';
 import { dependencyOrder } from './order.js';
 import { ensureResources } from './resources.js';
+import { filesDir, removeContainerFiles, removeServiceFiles, writeServiceFiles } from './secrets.js';
 import { serviceSpec } from './service-spec.js';
-import { toRunOptions } from './to-run-options.js';
 import type { DependsOn, Project, ServiceConfig } from './types.js';
 
 /**
@@ -51,10 +50,26 @@ export function selectServices(project: Project, names: string[] = []): string[]
   return dependencyOrder(project.services).filter(s => keep.has(s));
 }
 
-/** The health test of a container of `service` (its own, its image's, systemd's when booted). */
-export async function testFor(engine: Engine, project: Project, service: ServiceConfig, rec: ContainerRecord): Promise<HealthTest | undefined> {
-  const image = await engine.images.store.readImage(rec.image);
-  return healthTest(toRunOptions(project, service).healthcheck, image?.config.config?.Healthcheck, rec.spec.mode === 'boot');
+/** A curated OS image boots without x-racker (as with racker run): the engine's resolver says so. */
+export function bootsImage(engine: Engine, service: ServiceConfig): boolean {
+  return service.boot || !!engine.images.resolve(service.image)?.boot;
+}
+
+/**
+ * Wait until the container's health check (run by its supervisor,
+ * engine/health.ts) records healthy; unhealthy, an exit, the deadline or
+ * the signal end the wait with one line.
+ */
+export async function waitHealthy(engine: Engine, rec: ContainerRecord, deadline: number, signal?: AbortSignal): Promise<void> {
+  const left = deadline === Infinity ? undefined : Math.max(1, deadline - Date.now());
+  try {
+    await engine.containers.wait(rec.id, 'healthy', left, { signal, failUnhealthy: true });
+  } catch (err) {
+    if (!(err instanceof RackerError) || err.exitCode === 130) throw err;
+    if (/gave up waiting/.test(err.message)) throw new RackerError(`container ${rec.name} is not healthy in time`, { hint: 'raise --wait-timeout or look at racker compose logs' });
+    // compose's own failure (125), not the exit code `racker wait` gives
+    throw new RackerError(err.message, { hint: err.hint });
+  }
 }
 
 export async function up(engine: Engine, project: Project, opts: UpOptions, report: Report): Promise<ContainerRecord[]> {
@@ -67,6 +82,7 @@ export async function up(engine: Engine, project: Project, opts: UpOptions, repo
   for (const orphan of existing.filter(c => !project.services[serviceOf(c)] && !project.disabledServices.includes(serviceOf(c)))) {
     if (!opts.removeOrphans) { report(`Found orphan container ${orphan.name} (service ${serviceOf(orphan)}); remove it with --remove-orphans`); continue; }
     await engine.containers.remove(orphan.id, { force: true, volumes: true });
+    await removeContainerFiles(engine, project.name, orphan.name);
     report(`Container ${orphan.name}  Removed`);
   }
   const made = await ensureResources(engine, project, order.map(s => project.services[s]));
@@ -80,7 +96,7 @@ export async function up(engine: Engine, project: Project, opts: UpOptions, repo
     if (!opts.noStart) {
       for (const [dep, cond] of Object.entries(service.depends_on)) {
         if (!order.includes(dep)) continue;
-        await dependencyMet(engine, project, dep, cond, byService.get(dep) ?? [], deadline, opts.signal, report);
+        await dependencyMet(engine, dep, cond, byService.get(dep) ?? [], deadline, opts.signal, report);
       }
     }
     byService.set(name, await converge(engine, project, service, existing.filter(c => serviceOf(c) === name), opts, report));
@@ -95,13 +111,16 @@ async function converge(engine: Engine, project: Project, service: ServiceConfig
   const out: ContainerRecord[] = [];
   for (const extra of have.filter(c => Number(labelOf(c, LABEL.number)) > service.scale)) {
     await engine.containers.remove(extra.id, { force: true, volumes: true });
+    await removeContainerFiles(engine, project.name, extra.name);
     report(`Container ${extra.name}  Removed`);
   }
   for (let n = 1; n <= service.scale; n++) {
-    const run = toRunOptions(project, service, n);
-    const { input, warnings } = serviceSpec(project, run);
+    const dir = filesDir(engine, project, service, n);
+    const { input, files, warnings } = serviceSpec(project, service, n, { filesDir: dir, boots: bootsImage(engine, service) });
     let rec = have.find(c => labelOf(c, LABEL.number) === String(n));
-    if (rec && !opts.forceRecreate && labelOf(rec, LABEL.hash) === run.labels[LABEL.hash]) {
+    if (rec && !opts.forceRecreate && labelOf(rec, LABEL.hash) === input.labels![LABEL.hash]) {
+      // the secret and config files are written again: their sources may have changed, and the container binds them
+      await writeServiceFiles(project, service, files);
       if (rec.state.status !== 'running' && !opts.noStart) {
         rec = await engine.containers.start(rec.id);
         report(`Container ${rec.name}  Started`);
@@ -118,8 +137,14 @@ async function converge(engine: Engine, project: Project, service: ServiceConfig
       report(`Container ${rec.name}  Recreated`);
     }
     // docker creates a missing bind mount source as a directory
-    for (const m of run.mounts) if (m.type === 'bind' && m.createHostPath) await mkdir(m.source, { recursive: true });
-    rec = await engine.containers.create(input, { pull: run.pullPolicy, detached: true });
+    for (const v of service.volumes) if (v.type === 'bind' && v.bind?.create_host_path) await mkdir(v.source!, { recursive: true });
+    await writeServiceFiles(project, service, files);
+    try {
+      rec = await engine.containers.create(input, { pull: service.pull_policy, detached: true });
+    } catch (err) {
+      await removeServiceFiles(dir);
+      throw err;
+    }
     if (!opts.noStart) {
       await engine.containers.start(rec.id);
       report(`Container ${rec.name}  Started`);
@@ -132,13 +157,12 @@ async function converge(engine: Engine, project: Project, service: ServiceConfig
 }
 
 /** Wait until `dep`'s containers meet `cond`; a dependency with required: false only warns. */
-async function dependencyMet(engine: Engine, project: Project, dep: string, cond: DependsOn, recs: ContainerRecord[], deadline: number, signal: AbortSignal | undefined, report: Report): Promise<void> {
+async function dependencyMet(engine: Engine, dep: string, cond: DependsOn, recs: ContainerRecord[], deadline: number, signal: AbortSignal | undefined, report: Report): Promise<void> {
   try {
     for (const rec of recs) {
       if (cond.condition === 'service_healthy') {
-        const test = await testFor(engine, project, project.services[dep], rec);
-        if (!test) throw new RackerError(`dependency ${dep} has no healthcheck configured`, { hint: 'give it a healthcheck, or use condition: service_started' });
-        await waitHealthy(engine, rec, test, deadline, signal);
+        if (!rec.spec.healthcheck?.test) throw new RackerError(`dependency ${dep} has no healthcheck configured`, { hint: 'give it a healthcheck, or use condition: service_started' });
+        await waitHealthy(engine, rec, deadline, signal);
         report(`Container ${rec.name}  Healthy`);
       } else if (cond.condition === 'service_completed_successfully') {
         const code = await exitCodeOf(engine, rec, deadline, signal);
@@ -172,11 +196,10 @@ async function waitAll(engine: Engine, project: Project, byService: Map<string, 
   const failures: string[] = [];
   await Promise.all([...byService].flatMap(([service, recs]) => recs.map(async rec => {
     try {
-      const test = await testFor(engine, project, project.services[service], rec);
       const now = await engine.containers.get(rec.id);
       if (now.state.status === 'exited' && oneShots.has(service) && now.state.exitCode === 0) { report(`Container ${rec.name}  Exited`); return; }
-      if (test) {
-        await waitHealthy(engine, rec, test, deadline, signal);
+      if (now.spec.healthcheck?.test) {
+        await waitHealthy(engine, rec, deadline, signal);
         report(`Container ${rec.name}  Healthy`);
       } else if (now.state.status !== 'running') {
         throw new RackerError(`container ${rec.name} exited (${now.state.exitCode ?? -1})`);

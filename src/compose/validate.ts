@@ -1,10 +1,15 @@
 import { RackerError } from '../errors.js';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { normalizeSignal, parseLabelFile } from '../engine/parity.js';
 import { isValidHostname } from '../runtime/hostname.js';
 import { validateContainerName } from '../store/container-store.js';
 import { readEnvFile } from './env-file.js';
 import type { Lookup } from './interpolate.js';
 import { keyProblem, NETWORK_KEYS, SERVICE_KEYS, VOLUME_KEYS } from './keys.js';
 import { fail, toBool, type RawService, type Where } from './normalize.js';
+import { checkAsEngine, runKeys } from './run-keys.js';
+import { fileRefs } from './file-refs.js';
 import type {
   DependsOn, EnvFile, Healthcheck, NetworkConfig, PortConfig, PullPolicy, RestartPolicy, ServiceConfig, ServiceNetwork, VolumeConfig, VolumeMount,
 } from './types.js';
@@ -34,14 +39,49 @@ function pullPolicy(where: Where, v: unknown): PullPolicy {
   return fail(where, 'pull_policy', `'${String(v).slice(0, 80)}' is not supported`, 'use always, never or missing (if_not_present)');
 }
 
+/** stop_signal as --stop-signal takes it (the engine's check and spelling). */
 export function stopSignal(where: Where, v: string): string {
-  const s = v.toUpperCase();
-  if (/^\d+$/.test(s) && Number(s) >= 1 && Number(s) <= 64) return s;
-  if (/^(SIG)?(RTMIN|RTMAX)([+-]\d+)?$/.test(s) || /^(SIG)?[A-Z]{2,8}$/.test(s)) return s.startsWith('SIG') ? s : `SIG${s}`;
-  return fail(where, 'stop_signal', `invalid signal '${v.slice(0, 40)}'`, 'a signal name such as SIGTERM or SIGQUIT, or its number');
+  try {
+    return normalizeSignal(v, 'stop_signal');
+  } catch (err) {
+    return fail(where, 'stop_signal', (err as RackerError).message, (err as RackerError).hint);
+  }
+}
+
+/** The compose healthcheck (durations in ms, as normalize.ts parsed them) as the engine's (ns); start_interval is not the engine's. */
+function healthcheck(where: Where, raw: Record<string, unknown>, warnings: string[]): Healthcheck {
+  if (raw.disable) return { test: ['NONE'] };
+  const ns = (k: string) => (raw[k] === undefined ? undefined : Math.round((raw[k] as number) * 1e6));
+  if (raw.start_interval !== undefined) warnings.push(`service "${where.service}": healthcheck.start_interval is not supported by racker and is ignored (checks run every interval)`);
+  const h: Healthcheck = {};
+  if (raw.test !== undefined) h.test = raw.test as string[];
+  if (raw.interval !== undefined) h.interval = ns('interval');
+  if (raw.timeout !== undefined) h.timeout = ns('timeout');
+  if (raw.start_period !== undefined) h.startPeriod = ns('start_period');
+  if (raw.retries !== undefined) h.retries = raw.retries as number;
+  return h;
 }
 
 const NETWORK_MODE = /^(host|none|bridge|service:[a-zA-Z0-9._-]+|container:[a-zA-Z0-9._-]+)$/;
+
+/** label_file: KEY=VALUE lines, as --label-file reads them; `labels` win over them. */
+function labelFiles(where: Where, v: unknown): Record<string, string> {
+  if (v === undefined || v === null) return {};
+  const files = typeof v === 'string' ? [v] : Array.isArray(v) && v.every(f => typeof f === 'string') ? v as string[] : fail(where, 'label_file', 'expected a path or a list of paths');
+  const out: Record<string, string> = {};
+  for (const f of files) {
+    const file = path.resolve(where.baseDir, f);
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st?.isFile()) fail(where, 'label_file', `${file} is not a file`, 'give the path of a file of KEY=VALUE lines');
+    if (st.size > 1024 * 1024) fail(where, 'label_file', `${file} is larger than 1 MiB`);
+    try {
+      Object.assign(out, Object.fromEntries(parseLabelFile(readFileSync(file, 'utf8'))));
+    } catch (err) {
+      fail(where, 'label_file', `${file}: ${(err as Error).message}`, (err as RackerError).hint);
+    }
+  }
+  return out;
+}
 
 /** One service's typed configuration; `env` resolves environment entries without a value and reads env_file. */
 export function validateService(where: Where, raw: RawService, env: Lookup, warnings: string[]): ServiceConfig {
@@ -71,7 +111,7 @@ export function validateService(where: Where, raw: RawService, env: Lookup, warn
     image: raw.image,
     environment,
     env_file: envFiles,
-    labels: (raw.labels as Record<string, string> | undefined) ?? {},
+    labels: { ...labelFiles(where, raw.label_file), ...(raw.labels as Record<string, string> | undefined) },
     volumes: (raw.volumes as VolumeMount[] | undefined) ?? [],
     ports: (raw.ports as PortConfig[] | undefined) ?? [],
     expose: (raw.expose as string[] | undefined) ?? [],
@@ -89,6 +129,9 @@ export function validateService(where: Where, raw: RawService, env: Lookup, warn
     profiles: (raw.profiles as string[] | undefined) ?? [],
     scale: (raw.scale as number | undefined) ?? 1,
     boot: false,
+    ...runKeys(where, raw, warnings),
+    secrets: raw.secrets === undefined || raw.secrets === null ? [] : fileRefs(where, 'secrets', raw.secrets),
+    configs: raw.configs === undefined || raw.configs === null ? [] : fileRefs(where, 'configs', raw.configs),
   };
   if (raw.command !== undefined) s.command = raw.command as string[];
   if (raw.entrypoint !== undefined) s.entrypoint = raw.entrypoint as string[];
@@ -112,11 +155,7 @@ export function validateService(where: Where, raw: RawService, env: Lookup, warn
   }
   if (raw.stop_signal !== undefined) s.stop_signal = stopSignal(where, raw.stop_signal as string);
   if (raw.stop_grace_period !== undefined) s.stop_grace_period = raw.stop_grace_period as number;
-  if (raw.healthcheck !== undefined) {
-    const h = raw.healthcheck as Healthcheck & { disable?: boolean };
-    const { disable, ...rest } = h;
-    s.healthcheck = disable ? { test: ['NONE'] } : rest;
-  }
+  if (raw.healthcheck !== undefined) s.healthcheck = healthcheck(where, raw.healthcheck as Record<string, unknown>, warnings);
   if (raw.network_mode !== undefined) {
     const mode = raw.network_mode as string;
     if (!NETWORK_MODE.test(mode)) fail(where, 'network_mode', `unknown mode '${mode.slice(0, 80)}'`, 'host, none, bridge, service:NAME or container:NAME');
@@ -137,6 +176,7 @@ export function validateService(where: Where, raw: RawService, env: Lookup, warn
     s.boot = xr.boot === undefined ? false : toBool(where, 'x-racker.boot', xr.boot);
     for (const k of Object.keys(xr)) if (k !== 'boot') warnings.push(`service "${name}": x-racker.${k} is not a racker setting and is ignored`);
   }
+  checkAsEngine(where, s);
   return s;
 }
 

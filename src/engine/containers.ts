@@ -24,7 +24,7 @@ import { runnerFor, type RootDeps } from './runners.js';
 import { checkSpecInput, specFor, type ContainerSpecInput } from './spec.js';
 import { startDetached } from './supervisor.js';
 import { writeCidfile } from './cidfile.js';
-import { waitFor, type WaitCondition } from './wait.js';
+import { waitFor, type WaitCondition, type WaitOptions } from './wait.js';
 import { removeCgroups } from '../runtime/cgroups.js';
 import { byText } from '../compare.js';
 
@@ -222,9 +222,9 @@ export class ContainerService {
   }
 
   /** docker wait (and --condition healthy): the exit code, or undefined for healthy */
-  async wait(nameOrId: string, condition: WaitCondition = 'not-running', timeoutMs?: number): Promise<number | undefined> {
+  async wait(nameOrId: string, condition: WaitCondition = 'not-running', timeoutMs?: number, opts: WaitOptions = {}): Promise<number | undefined> {
     const rec = await this.get(nameOrId);
-    return waitFor(rec, condition, async () => { const r = await this.store.read(rec.id); return r && reconcile(this.store, r); }, timeoutMs);
+    return waitFor(rec, condition, async () => { const r = await this.store.read(rec.id); return r && reconcile(this.store, r); }, timeoutMs, opts);
   }
 
   async inspect(nameOrId: string): Promise<Record<string, unknown> | undefined> {

@@ -5,6 +5,7 @@ import { spawnAttached } from '../process.js';
 import { LOG_FILE, type LogLine } from '../runtime/container-log.js';
 import { LogCursor, readLogTail } from '../runtime/container-log-read.js';
 import type { ContainerRecord } from '../store/container-store.js';
+import { parseGoDuration } from '../units.js';
 
 export interface LogOptions {
   follow?: boolean;
@@ -32,8 +33,9 @@ function entry(l: LogLine): LogEntry {
 /** docker's --since: an RFC 3339 time, a unix time, or a duration like 10m, 1h30m, 45s. */
 export function parseSince(value: string, now = Date.now()): Date {
   if (/^\d+(\.\d+)?$/.test(value)) return new Date(Number(value) * 1000);
-  const dur = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(value);
-  if (dur && value) return new Date(now - ((Number(dur[1] ?? 0) * 60 + Number(dur[2] ?? 0)) * 60 + Number(dur[3] ?? 0)) * 1000);
+  // Go's durations (src/units.ts), as --health-interval takes them: 1.5h, 1h30m, 500ms
+  const ns = parseGoDuration(value);
+  if (ns !== undefined && ns >= 0) return new Date(now - ns / 1e6);
   const t = Date.parse(value);
   if (Number.isNaN(t)) throw new RackerError(`invalid --since '${value}'`, { hint: 'use a time like 2026-01-02T15:04:05Z or a duration like 10m' });
   return new Date(t);

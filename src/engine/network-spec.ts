@@ -20,16 +20,20 @@ export interface NetworkInput {
   dns?: string[];
   /** --add-host NAME:IP */
   addHosts?: string[];
+  /** [NAME, IP] pairs already split (compose's extra_hosts), checked as --add-host */
+  hosts?: [string, string][];
+}
+
+function checkHost(name: string, ip: string, shown: string): { ip: string; names: string[] } {
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(name) || parseIp(ip) === undefined) {
+    throw new RackerError(`invalid --add-host '${shown.slice(0, 80)}'`, { hint: 'use NAME:IPv4, e.g. --add-host db.local:10.0.0.5' });
+  }
+  return { ip, names: [name] };
 }
 
 function parseAddHost(value: string): { ip: string; names: string[] } {
   const at = value.lastIndexOf(':');
-  const name = value.slice(0, at);
-  const ip = value.slice(at + 1);
-  if (at <= 0 || !/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(name) || parseIp(ip) === undefined) {
-    throw new RackerError(`invalid --add-host '${value.slice(0, 80)}'`, { hint: 'use NAME:IPv4, e.g. --add-host db.local:10.0.0.5' });
-  }
-  return { ip, names: [name] };
+  return checkHost(at <= 0 ? '' : value.slice(0, at), value.slice(at + 1), value);
 }
 
 /**
@@ -41,7 +45,7 @@ function parseAddHost(value: string): { ip: string; names: string[] } {
 export function networkSpecFor(input: NetworkInput, opts: { quiet?: boolean } = {}): NetworkSpec | undefined {
   const dns = input.dns ?? [];
   for (const d of dns) if (parseIp(d) === undefined) throw new RackerError(`invalid --dns '${d.slice(0, 40)}'`, { hint: 'an IPv4 address, e.g. --dns 9.9.9.9' });
-  const addHosts = (input.addHosts ?? []).map(parseAddHost);
+  const addHosts = [...(input.addHosts ?? []).map(parseAddHost), ...(input.hosts ?? []).map(([name, ip]) => checkHost(name, ip, `${name}:${ip}`))];
   let publish = input.publish ?? [];
   const publishAll = !!input.publishAll;
   const given = input.network;

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { RackerError } from '../errors.js';
 import { hostPlatform } from '../image/oci.js';
 import { signalNumber } from '../process.js';
+import { parseByteSize, parseGoDuration } from '../units.js';
 
 export type { Device, Healthcheck, ParityOptions, Ulimit } from '../store/parity-spec.js';
 import type { Device, Healthcheck, ParityOptions, Ulimit } from '../store/parity-spec.js';
@@ -13,14 +14,11 @@ const show = (s: string) => JSON.stringify(s.slice(0, 80));
 
 // ---- parsing (the CLI's strings) ----
 
-const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
-/** docker's sizes: 512, 64k, 512m, 1g (also kb, mb, gb); whole bytes */
+/** docker's sizes: 512, 64k, 512m, 1g (also kb, mb, gb, gib); whole bytes (src/units.ts) */
 export function parseBytes(value: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)b?$/i.exec(value.trim());
-  const n = m ? Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]) : NaN;
-  if (!Number.isSafeInteger(n)) bad(`invalid ${flag} ${show(value)}`, 'a size such as 512m or 1g (b, k, m, g)');
-  return n;
+  const n = parseByteSize(value);
+  if (n === undefined) bad(`invalid ${flag} ${show(value)}`, 'a size such as 512m or 1g (b, k, m, g)');
+  return n!;
 }
 
 /** --memory-swap: a size, or -1 for unlimited */
@@ -81,12 +79,11 @@ export function parseLabelFile(text: string): [string, string][] {
   return text.split('\n').map(l => l.trim()).filter(l => l && !l.startsWith('#')).map(l => parseAssignment(l, '--label-file line', false));
 }
 
-/** docker's durations: 30s, 1m30s, 500ms, 1h → ns */
+/** docker's durations (Go's): 30s, 1m30s, 1.5h, 500ms → ns (src/units.ts) */
 export function parseDuration(value: string, flag: string): number {
-  const unit: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  const parts = [...value.trim().matchAll(/(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)/g)];
-  if (!parts.length || parts.map(p => p[0]).join('') !== value.trim()) bad(`invalid ${flag} ${show(value)}`, 'a duration such as 30s, 1m30s or 500ms');
-  return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]], 0));
+  const ns = parseGoDuration(value);
+  if (ns === undefined || ns < 0) bad(`invalid ${flag} ${show(value)}`, 'a duration such as 30s, 1m30s or 500ms');
+  return ns!;
 }
 
 // ---- checks (also for callers that bring typed values: compose, the API) ----

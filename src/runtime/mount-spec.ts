@@ -5,6 +5,7 @@ import { checkVolumeTarget, parseVolume } from './volumes.js';
 import { isValidVolumeName, VOLUME_NAME_RULE } from '../store/volume-names.js';
 import type { TmpfsMount, VolumeMount } from '../store/container-store.js';
 import type { VolumeSpec } from './volumes.js';
+import { parseByteSize } from '../units.js';
 
 /**
  * The mounts `racker run` can be given, parsed by pure functions:
@@ -103,13 +104,10 @@ function parseBool(key: string, val: string): boolean {
   throw new RackerError(`invalid value for ${key}: '${shown(val, 80)}'`, { hint: 'use true or false' });
 }
 
-const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
-
-/** A size as docker's tmpfs-size takes it: bytes, or a number with k, m, g, t or p (powers of 1024; "b" and "i" allowed). */
+/** A size as docker's tmpfs-size takes it: bytes, or a number with k, m, g, t or p (powers of 1024; "b" and "i" allowed; src/units.ts). */
 export function parseRamSize(val: string, what = 'tmpfs-size'): number {
-  const m = /^(\d+(?:\.\d+)?) ?([kmgtp]?)(?:i?b)?$/i.exec(val);
-  const n = m ? Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]) : NaN;
-  if (!m || !Number.isSafeInteger(n) || n <= 0) throw new RackerError(`invalid ${what} '${shown(val, 80)}'`, { hint: 'a size such as 64m, 1g or 65536 (bytes)' });
+  const n = parseByteSize(val);
+  if (n === undefined || n <= 0) throw new RackerError(`invalid ${what} '${shown(val, 80)}'`, { hint: 'a size such as 64m, 1g or 65536 (bytes)' });
   return n;
 }
 

@@ -31,6 +31,7 @@ services:
       db: {condition: service_healthy}
       migrate: {condition: service_completed_successfully}
     cap_add: [NET_ADMIN]
+    group_add: [audio]
   migrate:
     image: registry.example/api:1
     command: ./manage migrate
@@ -68,7 +69,8 @@ describe('racker compose config', () => {
   it('prints the normalised project: merged files, .env, interpolation, warnings on stderr', async () => {
     const r = await compose(['config']);
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toMatch(/warning: service "api": cap_add is not supported by racker and is ignored/);
+    // a key racker run has a flag for is applied; one it has none for is one warning line
+    expect(r.stderr).toMatch(/warning: service "api": group_add is not supported by racker and is ignored \(racker run has no --group-add\)/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     const p = parse(r.stdout) as { name: string; services: Record<string, Record<string, unknown>>; networks: unknown; volumes: unknown };
     expect(p.name).toBe('myshop');
@@ -82,6 +84,7 @@ describe('racker compose config', () => {
     });
     expect(p.services.api.environment).toEqual({ DB_HOST: 'db', DB_PASSWORD: 'secret' });
     expect(p.services.api.healthcheck).toEqual({ test: ['CMD-SHELL', 'wget -q -O- localhost:8000/health'], interval: '5s', retries: 10 });
+    expect(p.services.api.cap_add).toEqual(['NET_ADMIN']);
     expect(p.services.migrate.command).toEqual(['./manage', 'migrate']);
     expect(p.services.os['x-racker']).toEqual({ boot: true });
     expect(p.networks).toEqual({ default: { name: 'myshop_default' } });

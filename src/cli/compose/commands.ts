@@ -5,6 +5,7 @@ import type { Project } from '../../compose/types.js';
 import { printableJson, shown } from '../../untrusted.js';
 import { formatOption, integer, tlsVerifyOption } from '../options.js';
 import { formatTable } from '../table.js';
+import { registerRun } from './run.js';
 
 /**
  * The compose subcommands that run things: each declares its flags and calls
@@ -150,19 +151,7 @@ export function registerRunning(compose: Command, engineOf: () => Engine, load: 
       process.exitCode = await engine.containers.exec(rec.id, argv, { env, user: flags.user, workdir: flags.workdir, interactive: flags.tty, tty: flags.tty });
     });
 
-  compose.command('run')
-    .description('run a one-off container of a service')
-    .argument('<service>')
-    .argument('[command...]')
-    .option('--rm', 'remove the container when it exits')
-    .option('-i, --interactive', 'pass stdin')
-    .option('-t, --tty', 'a pseudo-terminal')
-    .passThroughOptions()
-    .action(async (service: string, command: string[], flags: { rm?: boolean; interactive?: boolean; tty?: boolean }) => {
-      const project = (await load([service]));
-      serviceArg(project, service);
-      process.exitCode = await (await lib()).runOneOff(engineOf(), project, service, { command, rm: flags.rm, interactive: flags.interactive, tty: flags.tty }, report);
-    });
+  registerRun(compose, engineOf, load);
 
   compose.command('pull')
     .description('pull the services\' images')

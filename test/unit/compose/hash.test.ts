@@ -49,3 +49,13 @@ describe('the config hash', () => {
     expect(stableJson({ b: 1, a: { d: [2, 1], c: null } })).toBe('{"a":{"c":null,"d":[2,1]},"b":1}');
   });
 });
+
+describe('keys a service does not use', () => {
+  it('are not part of the hash: a file without cap_add hashes as it did before the key existed', () => {
+    const { project } = load({ 'compose.yaml': 'services:\n  a:\n    image: x\n' });
+    const a = project.services.a;
+    const { cap_add: _1, cap_drop: _2, privileged: _3, security_opt: _4, sysctls: _5, ulimits: _6, devices: _7, secrets: _8, configs: _9, ...before } = a;
+    expect(configHash(a)).toBe(configHash(before as typeof a));
+    expect(configHash({ ...a, cap_add: ['NET_ADMIN'] })).not.toBe(configHash(a));
+  });
+});

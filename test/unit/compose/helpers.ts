@@ -37,7 +37,7 @@ export function loadError(files: Record<string, string>, opts: LoadOptions = {})
   throw new Error('the load did not fail');
 }
 
-/** A compose file using every key toRunOptions and the renderers know. */
+/** A compose file using many keys serviceSpec and the renderers know. */
 export const SHOP_FILE = [
   'name: shop',
   'services:',

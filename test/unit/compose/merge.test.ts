@@ -35,7 +35,7 @@ describe('merging -f files', () => {
     expect(web.volumes.map(v => [v.type, v.source, v.target])).toEqual([['bind', path.join(cwd, 'b'), '/data'], ['volume', 'logs', '/logs']]);
     expect(web.expose).toEqual(['1000', '2000']);
     expect(web.dns).toEqual(['1.1.1.1', '8.8.8.8']);
-    expect(web.healthcheck).toEqual({ test: ['CMD-SHELL', 'exit 0'], interval: 60_000, retries: 2 });
+    expect(web.healthcheck).toEqual({ test: ['CMD-SHELL', 'exit 0'], interval: 60e9, retries: 2 });
     expect(web.networks).toEqual({ front: { aliases: ['a'], ipv4_address: '10.0.0.5' }, back: { aliases: [] } });
     expect(web.depends_on).toEqual({ db: { condition: 'service_healthy', required: true, restart: false } });
     expect(web.extra_hosts).toEqual([['h1', '5.6.7.8'], ['h2', '::1']]);

@@ -103,9 +103,17 @@ describe('the other short syntaxes', () => {
       .toMatch(/depends_on\.b\.condition: unknown condition 'healthy'/);
   });
 
+  it('a long-syntax tmpfs mode is octal, at most 07777: "999" is refused, not made 1777', () => {
+    const vol = (mode: string) => `    volumes: [{type: tmpfs, target: /t, tmpfs: {mode: ${mode}}}]`;
+    expect(svc(vol('"1770"')).volumes[0].tmpfs).toEqual({ mode: 0o1770 });
+    expect(svc(vol('0o700')).volumes[0].tmpfs).toEqual({ mode: 0o700 });
+    expect(loadError({ 'compose.yaml': `services:\n  web:\n    image: x\n${vol('"999"')}\n` })).toMatch(/volumes\[0\]\.tmpfs\.mode: invalid mode '999'/);
+    expect(loadError({ 'compose.yaml': `services:\n  web:\n    image: x\n${vol('99999')}\n` })).toMatch(/volumes\[0\]\.tmpfs\.mode: invalid mode 99999/);
+  });
+
   it('healthcheck: test forms, durations, disable', () => {
     expect(svc('    healthcheck: {test: "curl -f localhost", interval: 1m30s, timeout: 500ms, start_period: 1h, retries: 5}').healthcheck)
-      .toEqual({ test: ['CMD-SHELL', 'curl -f localhost'], interval: 90_000, timeout: 500, start_period: 3_600_000, retries: 5 });
+      .toEqual({ test: ['CMD-SHELL', 'curl -f localhost'], interval: 90e9, timeout: 500e6, startPeriod: 3600e9, retries: 5 });
     expect(svc('    healthcheck: {test: [CMD, pg_isready, -U, pg]}').healthcheck).toEqual({ test: ['CMD', 'pg_isready', '-U', 'pg'] });
     expect(svc('    healthcheck: {test: [NONE]}').healthcheck).toEqual({ test: ['NONE'] });
     expect(svc('    healthcheck: {disable: true, interval: 5s}').healthcheck).toEqual({ test: ['NONE'] });
@@ -141,13 +149,15 @@ describe('the other short syntaxes', () => {
     const web = svc([
       '    extra_hosts: ["db:10.0.0.2", "v6=::1", "br=[fe80::1]"]', '    dns: 9.9.9.9', '    tmpfs: /run',
       '    read_only: "true"', '    init: true', '    tty: yes', '    stdin_open: false', '    restart: on-failure:5',
-      '    stop_signal: quit', '    stop_grace_period: 1m', '    pull_policy: if_not_present', '    user: 1000', '    x-racker: {boot: true}',
+      '    stop_signal: quit', '    stop_grace_period: 1m', '    pull_policy: if_not_present', '    user: 1000',
     ].join('\n'));
     expect(web).toMatchObject({
       extra_hosts: [['db', '10.0.0.2'], ['v6', '::1'], ['br', 'fe80::1']], dns: ['9.9.9.9'], tmpfs: ['/run'],
       read_only: true, init: true, tty: true, stdin_open: false, restart: { name: 'on-failure', maxRetries: 5 },
-      stop_signal: 'SIGQUIT', stop_grace_period: 60_000, pull_policy: 'missing', user: '1000', boot: true,
+      stop_signal: 'SIGQUIT', stop_grace_period: 60_000, pull_policy: 'missing', user: '1000',
     });
+    // as racker run refuses --init with --boot, with the same words
+    expect(loadError({ 'compose.yaml': 'services:\n  web:\n    image: x\n    init: true\n    x-racker: {boot: true}\n' })).toMatch(/service "web": service: --init cannot be combined with --boot/);
     expect(svc('    restart: "no"').restart).toEqual({ name: 'no' });
     expect(svc('    restart: unless-stopped').restart).toEqual({ name: 'unless-stopped' });
   });
