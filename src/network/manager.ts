@@ -4,7 +4,7 @@ import { RackerError } from '../errors.js';
 import { settleAll } from '../settle.js';
 import { withLock } from '../lock.js';
 import { contains, formatCidr, formatIp, hostAddresses, parseCidr, parseIp, parseUserSubnet, pickSubnet, takenFromIp, type Cidr } from './cidr.js';
-import { forwardAccept, forwardRemove, portTable } from './firewall.js';
+import { enableForwarding, forwardAccept, forwardRemove, portTable } from './firewall.js';
 import { applyNetwork, applyPorts, networkPresent, removeNetwork, removePorts } from './rules.js';
 import { hostsContent, type HostsEntry } from '../runtime/hosts-resolv.js';
 import { containerResolvConf } from './resolv-conf.js';
@@ -110,6 +110,7 @@ export class NetworkManager {
   private async up(n: NetworkRecord): Promise<void> {
     const c = parseCidr(n.subnet)!;
     await ensureBridge(n.bridge, n.gateway, c.prefix);
+    await enableForwarding();
     await applyNetwork(n, `set up the firewall rules of network ${n.name}`);
     await forwardAccept(n.bridge, n.internal);
   }
