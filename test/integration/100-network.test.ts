@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { racker, REPO, tempRoot, uniqueName } from '../helpers/cli.js';
-import { connect, etcNetnsDir, fakeId, links, lookup, netnsNames, nftTables, removeEtcNetns, startServer, stopServer, type Server } from '../helpers/netns.js';
+import { attempt, connect, etcNetnsDir, fakeId, links, lookup, makeNeighbour, netnsNames, nftTables, removeEtcNetns, removeNeighbour, routeLoopbackVia, startServer, stopServer, type Neighbour, type Server } from '../helpers/netns.js';
 import { NetworkManager } from '../../src/network/manager.js';
 import { RackerError } from '../../src/errors.js';
 import { netnsName } from '../../src/network/links.js';
@@ -241,6 +241,57 @@ describe('private networks', () => {
     networks.delete(net);
     expect(existsSync(marker)).toBe(false);
     expect(await links()).not.toContain(bridge);
+  });
+});
+
+describe('what containers and the host\'s link reach', () => {
+  let nb: Neighbour | undefined;
+  afterEach(async () => { await removeNeighbour(nb); nb = undefined; });
+
+  it('a neighbour routing the subnet through the host reaches published ports only, and no port published on 127.0.0.1', async () => {
+    const net = await network();
+    const c = await container(net, uniqueName('web'));
+    const open = await startServer(c.ns, 8080, 'open');
+    const hidden = await startServer(c.ns, 8081, 'hidden');
+    const local = await startServer(c.ns, 8082, 'local');
+    servers.push(open, hidden, local);
+    const [pub] = await m.publish(c.id, [{ hostPort: 0, containerPort: 8080, protocol: 'tcp' }]);
+    const [lo] = await m.publish(c.id, [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 8082, protocol: 'tcp' }]);
+    nb = await makeNeighbour();
+    const subnet = (await m.inspect(net)).IPAM as { Config: { Subnet: string }[] };
+    await execa('ip', ['-n', nb.ns, 'route', 'add', subnet.Config[0].Subnet, 'via', nb.hostIp]);
+    await routeLoopbackVia(nb.ns, nb.hostIp, 'eth0', nb.ip);
+
+    // each forbidden attempt first; the allowed connection after it takes the same path: once that is answered, the
+    // forbidden SYN has arrived wherever it was going to
+    const direct = await attempt(nb.ns, c.ip, 8081);
+    const viaLoopback = await attempt(nb.ns, '127.0.0.1', lo.hostPort);
+    try {
+      expect(await connect(nb.ns, nb.hostIp, pub.hostPort)).toEqual({ ok: true, text: `open ${nb.ip}` });
+      expect({ unpublished: hidden.seen, publishedOnLoopback: local.seen }).toEqual({ unpublished: [], publishedOnLoopback: [] });
+    } finally {
+      await direct.stop();
+      await viaLoopback.stop();
+    }
+    // the host's own 127.0.0.1 still reaches the port published there
+    expect((await connect(undefined, '127.0.0.1', lo.hostPort)).text).toMatch(/^local /);
+  });
+
+  it('a container does not reach what the host binds to 127.0.0.1, even routing 127.0.0.1 via its gateway (CVE-2020-8558)', async () => {
+    const net = await network();
+    const gateway = ((await m.inspect(net)).IPAM as { Config: { Gateway: string }[] }).Config[0].Gateway;
+    const c = await container(net, uniqueName('evil'));
+    const secret = await startServer(undefined, 0, 'secret', '127.0.0.1');
+    const allowed = await startServer(undefined, 0, 'gateway', gateway);
+    servers.push(secret, allowed);
+    await routeLoopbackVia(c.ns, gateway, c.ifname, c.ip);
+    const sneak = await attempt(c.ns, '127.0.0.1', secret.port);
+    try {
+      expect(await connect(c.ns, gateway, allowed.port)).toEqual({ ok: true, text: `gateway ${c.ip}` });
+      expect(secret.seen).toEqual([]);
+    } finally {
+      await sneak.stop();
+    }
   });
 });
 
