@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { racker, REPO, tempRoot, uniqueName } from '../helpers/cli.js';
+import { racker, RACKER, REPO, tempRoot, uniqueName } from '../helpers/cli.js';
 import { attempt, connect, etcNetnsDir, fakeId, links, lookup, makeNeighbour, netnsNames, nftTables, removeEtcNetns, removeNeighbour, routeLoopbackVia, startServer, stopServer, type Neighbour, type Server } from '../helpers/netns.js';
 import { NetworkManager } from '../../src/network/manager.js';
 import { RackerError } from '../../src/errors.js';
@@ -291,6 +291,46 @@ describe('what containers and the host\'s link reach', () => {
       expect(secret.seen).toEqual([]);
     } finally {
       await sneak.stop();
+    }
+  });
+});
+
+describe('network create killed', () => {
+  it('kill -9 between the bridge and the record: prune removes the bridge, and its subnet is free for the next create', async () => {
+    // an nft on PATH that passes --version through but keeps `nft -f` (the network's rules, right after the bridge):
+    // it saves the rules (they name the bridge), says so through a fifo the test reads, and waits on another
+    const bin = await mkdtemp(path.join(tmpdir(), 'racker-test-nfthold-'));
+    const [held, hold] = [path.join(bin, 'held'), path.join(bin, 'hold')];
+    await execa('mkfifo', [held, hold]);
+    await writeFile(path.join(bin, 'nft'), `#!/bin/sh\nif [ "$1" = -f ]; then cat > ${bin}/rules; echo $$ > ${held}; exec cat ${hold}; fi\nexec nft "$@"\n`.replace('exec nft', `exec ${(await execa('sh', ['-c', 'command -v nft'])).stdout}`), { mode: 0o755 });
+    const name = uniqueName('killed');
+    const create = execa(RACKER, ['--root', t.root, 'network', 'create', name], { reject: false, stdin: 'ignore', env: { PATH: `${bin}:${process.env.PATH}` } });
+    let holder: number | undefined;
+    let bridge: string | undefined;
+    try {
+      holder = Number(await readFile(held, 'utf8')); // the event: create is inside `nft -f`, its bridge made
+      bridge = /"(rk-br-[0-9a-f]{8})"/.exec(await readFile(path.join(bin, 'rules'), 'utf8'))?.[1];
+      expect(bridge).toBeDefined();
+      create.kill('SIGKILL');
+      await create;
+      const subnet = (JSON.parse((await execa('ip', ['-j', 'addr', 'show', 'dev', bridge!])).stdout) as { addr_info: { local: string; prefixlen: number }[] }[])[0].addr_info[0];
+      expect((await racker(t.root, ['network', 'ls', '-q'])).stdout).toBe('');
+
+      const pruned = await racker(t.root, ['network', 'prune']);
+      expect(pruned.exitCode, pruned.stderr).toBe(0);
+      expect(await links()).not.toContain(bridge);
+      const cidr = `${subnet.local.replace(/\.\d+$/, '.0')}/${subnet.prefixlen}`;
+      const again = uniqueName('again');
+      const r = await racker(t.root, ['network', 'create', '--subnet', cidr, again]);
+      expect(r.stderr).toBe('');
+      networks.add(again);
+      expect(await readdir(path.join(t.root, 'networks', 'creating'))).toEqual([]);
+    } finally {
+      create.kill('SIGKILL');
+      await create.catch(() => undefined);
+      if (holder) { try { process.kill(holder, 'SIGKILL'); } catch { /* gone */ } }
+      if (bridge && (await links()).includes(bridge)) await execa('ip', ['link', 'del', bridge], { reject: false });
+      await rm(bin, { recursive: true, force: true });
     }
   });
 });
