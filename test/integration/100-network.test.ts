@@ -335,6 +335,53 @@ describe('network create killed', () => {
   });
 });
 
+describe('forwarding turned on by network create', () => {
+  // R plays the host, so its forwarding and FORWARD policy are the test's to set
+  const R = uniqueName('rk-test-fwdpol');
+  const driver = path.join(REPO, 'test/helpers/network-driver.mjs');
+  let inner: Awaited<ReturnType<typeof tempRoot>> | undefined;
+  let innerRun: string | undefined;
+  const made: string[] = [];
+  const inR = (cmd: string, args: string[]) => execa('ip', ['netns', 'exec', R, cmd, ...args], { reject: false });
+  async function call(op: string, ...args: unknown[]) {
+    const r = await execa('/usr/bin/nsenter', [`--net=/run/netns/${R}`, process.execPath, driver, JSON.stringify({ root: inner!.root, runDir: innerRun, op, args })], { reject: false });
+    if (r.exitCode !== 0) throw new Error(`${op}: ${String(r.stderr)}`);
+    return JSON.parse(String(r.stdout)) as Record<string, unknown>;
+  }
+  afterAll(async () => {
+    for (const n of made) await call('remove', n).catch(() => undefined);
+    await execa('ip', ['netns', 'del', R], { reject: false });
+    await inner?.remove();
+    if (innerRun) await rm(innerRun, { recursive: true, force: true });
+  });
+
+  it('where it was off, iptables FORWARD becomes drop (the host routes for nobody else); where it was on, the policy stays', async () => {
+    inner = await tempRoot('network-fwdpol');
+    innerRun = await mkdtemp(path.join(tmpdir(), 'racker-test-netrun-'));
+    await execa('ip', ['netns', 'add', R]);
+    await execa('ip', ['-n', R, 'link', 'set', 'lo', 'up']);
+    expect((await inR('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=0'])).exitCode).toBe(0);
+    expect((await inR('iptables', ['-P', 'FORWARD', 'ACCEPT'])).exitCode).toBe(0);
+
+    const a = await call('create', { name: 'a' }) as { bridge: string };
+    made.push('a');
+    expect((await inR('sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout).toBe('1');
+    const rules = (await inR('iptables', ['-S'])).stdout.split('\n');
+    expect(rules).toContain('-P FORWARD DROP');
+    // the network's own traffic still passes: out of the bridge, and into it replies and published ports
+    expect(rules).toContain(`-A RACKER-FORWARD -i ${a.bridge} -j ACCEPT`);
+    expect(rules).toContain(`-A RACKER-FORWARD -o ${a.bridge} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT`);
+
+    // forwarding on already (the admin's choice): the policy is left as it is
+    await call('remove', 'a');
+    made.splice(0);
+    expect((await inR('iptables', ['-P', 'FORWARD', 'ACCEPT'])).exitCode).toBe(0);
+    await call('create', { name: 'b' });
+    made.push('b');
+    expect((await inR('iptables', ['-S', 'FORWARD'])).stdout.split('\n')).toContain('-P FORWARD ACCEPT');
+  });
+});
+
 // the same on a host with nft (racker's tables) and on one without (iptables chains RACKER-*)
 describe.each(['nft', 'iptables'] as const)('a host whose iptables FORWARD policy is drop (docker, ufw), firewall through %s', (backend) => {
   // everything in namespaces this test makes: R plays the host, O the outside world
