@@ -449,7 +449,18 @@ describe.each(['nft', 'iptables'] as const)('a host whose iptables FORWARD polic
     // published, reached from R itself as 127.0.0.1 and from the outside as R's address
     await call('publish', b, [{ hostPort: 18080, containerPort: 9001, protocol: 'tcp' }]);
     expect((await connect(R, '127.0.0.1', 18080)).text).toMatch(/^b /);
-    expect((await connect(O, '192.0.2.201', 18080)).text).toBe('b 192.0.2.202');
+    // the outside routing the subnet through R reaches the published port only (the attempt's SYN goes first, the
+    // published connection after it takes the same path)
+    const hidden = await startServer(netnsName(b), 9002, 'hidden');
+    servers.push(hidden);
+    await execa('ip', ['-n', O, 'route', 'add', net.subnet, 'via', '192.0.2.201']);
+    const direct = await attempt(O, cb.ip, 9002);
+    try {
+      expect((await connect(O, '192.0.2.201', 18080)).text).toBe('b 192.0.2.202');
+      expect(hidden.seen).toEqual([]);
+    } finally {
+      await direct.stop();
+    }
 
     // the rules live where the backend puts them
     const natChains = (await inR('iptables', ['-t', 'nat', '-S'])).stdout;
@@ -459,7 +470,7 @@ describe.each(['nft', 'iptables'] as const)('a host whose iptables FORWARD polic
       expect(natChains).not.toContain('RACKER-');
     } else {
       expect(tables).not.toContainEqual(expect.stringMatching(/racker-/));
-      expect(natChains).toContain(`-A PREROUTING -j RACKER-P-${b.slice(0, 12)}`);
+      expect(natChains).toContain(`-A PREROUTING ! -d 127.0.0.0/8 -j RACKER-P-${b.slice(0, 12)}`);
       expect(natChains).toMatch(/-A POSTROUTING -j RACKER-N-[0-9a-f]{12}/);
     }
     const rules = await inR('iptables', ['-S', 'RACKER-FORWARD']);
