@@ -121,6 +121,11 @@ describe('private networks', () => {
     expect(await sysNet('none')).toEqual(['lo']);
     expect(await sysNet(n)).toEqual(['eth0', 'lo']);
     expect(await sysNet('host')).toContain(bridge);
+    // another container's namespace: its links
+    const web = uniqueName('sysweb');
+    await webServer(web, ['--network', n], 'sys');
+    expect(await sysNet(`container:${web}`)).toEqual(['eth0', 'lo']);
+    expect((await rk(['rm', '-f', web])).exitCode).toBe(0);
   });
 
   it('kill -9 of nspawn, then ps / rm -f / network rm leave no namespace, veth, rule or lease', async () => {
