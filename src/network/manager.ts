@@ -113,8 +113,8 @@ export class NetworkManager {
   /** Bridge, rules and forwarding for a network; again after a reboot. */
   private async up(n: NetworkRecord): Promise<void> {
     const c = parseCidr(n.subnet)!;
+    await enableForwarding(); // first: the bridges it opens FORWARD for are the ones there before this one
     await ensureBridge(n.bridge, n.gateway, c.prefix);
-    await enableForwarding();
     await applyNetwork(n, `set up the firewall rules of network ${n.name}`);
     await forwardAccept(n.bridge, n.internal);
   }
