@@ -84,6 +84,7 @@ describe('private networks', () => {
     // recreated: a new id, the same name; a's hosts file follows
     await stopServer(servers.pop());
     await m.release(b.id);
+    await removeEtcNetns(b.ns);
     containers.delete(b.id);
     expect(await lookup(a.ns, bName)).toMatch(/^error/);
     const b2 = await container(net, bName, { ip: '10.89.0.200'.replace(/^10\.89\.0\./, a.ip.replace(/\.\d+$/, '.')) });
@@ -216,6 +217,7 @@ describe('private networks', () => {
     // no marker otherwise, and every start checks the bridge and the rules
     expect(existsSync(marker)).toBe(existsSync(`/sys/class/net/${bridge}`));
     await m.release(a.id);
+    await removeEtcNetns(a.ns);
     containers.delete(a.id);
 
     // bridge and rules gone behind racker's back (as after `ip link del`): the next attach sees the bridge missing
