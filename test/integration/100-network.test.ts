@@ -436,7 +436,7 @@ describe.each(['nft', 'iptables'] as const)('a host whose iptables FORWARD polic
     // what docker does to the host's filter table
     expect((await inR('iptables', ['-P', 'FORWARD', 'DROP'])).exitCode).toBe(0);
 
-    const net = (await call('create', { name: 'fwd' })) as { subnet: string };
+    const net = (await call('create', { name: 'fwd' })) as { subnet: string; gateway: string };
     expect(net.subnet).toBe('10.89.0.0/24');
     const a = fakeId(); ids.push(a);
     const b = fakeId(); ids.push(b);
@@ -453,15 +453,25 @@ describe.each(['nft', 'iptables'] as const)('a host whose iptables FORWARD polic
     expect((await connect(R, '127.0.0.1', 18080)).text).toMatch(/^b /);
     // the outside routing the subnet through R reaches the published port only (the attempt's SYN goes first, the
     // published connection after it takes the same path)
+    // and nothing published on R's 127.0.0.1; a's packets to R's 127.0.0.1 (routed via its gateway) reach nothing there
     const hidden = await startServer(netnsName(b), 9002, 'hidden');
-    servers.push(hidden);
+    const local = await startServer(netnsName(b), 9003, 'local');
+    const secret = await startServer(R, 0, 'secret', '127.0.0.1');
+    const gw = await startServer(R, 0, 'gateway', net.gateway);
+    servers.push(hidden, local, secret, gw);
+    await call('publish', b, [{ hostIp: '127.0.0.1', hostPort: 18081, containerPort: 9003, protocol: 'tcp' }]);
+    expect((await connect(R, '127.0.0.1', 18081)).text).toMatch(/^local /);
     await execa('ip', ['-n', O, 'route', 'add', net.subnet, 'via', '192.0.2.201']);
-    const direct = await attempt(O, cb.ip, 9002);
+    await routeLoopbackVia(O, '192.0.2.201', 'eth0', '192.0.2.202');
+    await routeLoopbackVia(netnsName(a), net.gateway, 'eth0', ca.ip);
+    const tries = [await attempt(O, cb.ip, 9002), await attempt(O, '127.0.0.1', 18081), await attempt(netnsName(a), '127.0.0.1', secret.port)];
     try {
       expect((await connect(O, '192.0.2.201', 18080)).text).toBe('b 192.0.2.202');
-      expect(hidden.seen).toEqual([]);
+      expect(await connect(netnsName(a), net.gateway, gw.port)).toEqual({ ok: true, text: `gateway ${ca.ip}` });
+      // (the one connection to the port published on 127.0.0.1 is R's own, masqueraded to the gateway)
+      expect({ unpublished: hidden.seen, publishedOnLoopback: local.seen, hostLoopback: secret.seen }).toEqual({ unpublished: [], publishedOnLoopback: [net.gateway], hostLoopback: [] });
     } finally {
-      await direct.stop();
+      for (const x of tries) await x.stop();
     }
 
     // the rules live where the backend puts them
