@@ -69,7 +69,8 @@ export async function connectNetwork(manager: NetworkManager, containers: Contai
     const leader = other?.state.status === 'running' && other.state.nspawnPid ? await containerLeader(other.state.nspawnPid) : undefined;
     if (!other || !leader) throw new RackerError(`container ${net.container?.slice(0, 12) ?? ''} whose network this one shares is not running`, { hint: 'start it first' });
     const writeFiles = (rootfs: string) => writeFileInRoot(rootfs, '/etc/hosts', hostsText(hostname, net.addHosts));
-    return { nspawnArgs: [`--network-namespace-path=/proc/${leader}/ns/net`], ownNamespace: true, ports: [], writeFiles, release: nothing };
+    const netns = `/proc/${leader}/ns/net`;
+    return { nspawnArgs: [`--network-namespace-path=${netns}`], ownNamespace: true, netns, ports: [], writeFiles, release: nothing };
   }
   // once: app-run starts it as soon as nspawn is gone, the runner's clean-up waits for the same
   let releasing: Promise<void> | undefined;
@@ -99,7 +100,7 @@ export async function connectNetwork(manager: NetworkManager, containers: Contai
       }
       ports = await manager.publish(rec.id, [...net.publish, ...(net.publishAll ? exposedPorts(image.config.config?.ExposedPorts ?? undefined) : [])]);
     }
-    return { nspawnArgs: [`--network-namespace-path=${netnsPath}`], ownNamespace: true, ports, writeFiles, release };
+    return { nspawnArgs: [`--network-namespace-path=${netnsPath}`], ownNamespace: true, netns: netnsPath, ports, writeFiles, release };
   } catch (err) {
     await release().catch(() => undefined);
     throw err;

@@ -1,3 +1,4 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { run, runAllowFail } from '../process.js';
 import type { PortSpec } from './ports.js';
 
@@ -34,11 +35,24 @@ export function networkRuleset(n: NetworkRules): string {
   if (!n.internal) post.push(`ip saddr ${n.subnet} oifname != ${br} masquerade`);
   const fwd = n.internal
     ? [`iifname ${br} oifname != ${br} drop`, `oifname ${br} iifname != ${br} drop`, `iifname ${br} oifname ${br} accept`]
-    : [`iifname ${br} accept`, `oifname ${br} accept`];
+    : [
+      `iifname ${br} accept`,
+      // into the bridge from elsewhere (the host's link, another network): replies, and published ports (DNAT) only;
+      // a neighbour that routes the subnet through the host reaches no unpublished port
+      `oifname ${br} ct state established,related accept`,
+      `oifname ${br} ct status dnat accept`,
+      `oifname ${br} counter drop`,
+    ];
   return [
     `table ip ${t} {}`,
     `delete table ip ${t}`,
     `table ip ${t} {`,
+    // route_localnet (links.ts) would let a container reach what the host binds to 127.0.0.1 (CVE-2020-8558):
+    // nothing from the bridge is addressed there before NAT (replies to the host's own 127.0.0.1 traffic carry the gateway's address until then)
+    `  chain loopback {`,
+    `    type filter hook prerouting priority -300; policy accept;`,
+    `    iifname ${br} ip daddr 127.0.0.0/8 counter drop`,
+    `  }`,
     `  chain postrouting {`,
     `    type nat hook postrouting priority srcnat; policy accept;`,
     ...post.map(r => `    ${r}`),
@@ -54,27 +68,32 @@ export function networkRuleset(n: NetworkRules): string {
 
 export function portRuleset(p: PortRules): string {
   const t = portTable(p.containerId);
-  const rules = p.ports.map(s => {
-    const dst = s.hostIp === undefined ? 'fib daddr type local' : `ip daddr ${s.hostIp}`;
-    return `${dst} ${s.protocol} dport ${s.hostPort} dnat to ${p.ip}:${s.containerPort}`;
-  });
+  const rule = (s: PortSpec, dst: string) => `${dst} ${s.protocol} dport ${s.hostPort} dnat to ${p.ip}:${s.containerPort}`;
+  const output = p.ports.map(s => rule(s, s.hostIp === undefined ? 'fib daddr type local' : `ip daddr ${s.hostIp}`));
+  // prerouting sees what arrives from other machines: never 127.0.0.0/8 (a port published on 127.0.0.1 is the host's
+  // own; the host's traffic to it is DNAT'ed in output)
+  const prerouting = p.ports.filter(s => !isLoopback(s.hostIp))
+    .map(s => rule(s, s.hostIp === undefined ? 'fib daddr type local ip daddr != 127.0.0.0/8' : `ip daddr ${s.hostIp}`));
   return [
     `table ip ${t} {}`,
     `delete table ip ${t}`,
     `table ip ${t} {`,
     `  chain prerouting {`,
     `    type nat hook prerouting priority dstnat; policy accept;`,
-    ...rules.map(r => `    ${r}`),
+    ...prerouting.map(r => `    ${r}`),
     `  }`,
     `  chain output {`,
     // dstnat is prerouting's name for -100; output takes the number
     `    type nat hook output priority -100; policy accept;`,
-    ...rules.map(r => `    ${r}`),
+    ...output.map(r => `    ${r}`),
     `  }`,
     `}`,
     '',
   ].join('\n');
 }
+
+/** An address in 127.0.0.0/8: published for the host's own programs only. */
+export const isLoopback = (ip: string | undefined) => ip !== undefined && /^127\./.test(ip);
 
 export async function applyRuleset(text: string, purpose: string): Promise<void> {
   await run('nft', ['-f', '-'], { input: text, purpose });
@@ -99,6 +118,7 @@ export async function listTables(): Promise<string[]> {
 }
 
 const CHAIN = 'RACKER-FORWARD';
+const INTO = (bridge: string) => ['-o', bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED,DNAT'];
 
 async function iptables(args: string[]): Promise<{ ok: boolean; out: string }> {
   try {
@@ -125,8 +145,9 @@ export async function forwardAccept(bridge: string, internal = false): Promise<v
     const r = await iptables(['-I', 'FORWARD', '1', '-j', CHAIN]);
     if (!r.ok) await run('iptables', ['-w', '5', '-I', 'FORWARD', '1', '-j', CHAIN], { purpose: 'let racker networks through the FORWARD chain' });
   }
-  // an internal network: only between its own containers (bridged traffic crosses FORWARD under br_netfilter)
-  const rules = internal ? [['-i', bridge, '-o', bridge]] : [['-i', bridge], ['-o', bridge]];
+  // an internal network: only between its own containers (bridged traffic crosses FORWARD under br_netfilter);
+  // into the bridge from elsewhere: replies and published ports (DNAT) only, as the network's own rules say
+  const rules = internal ? [['-i', bridge, '-o', bridge]] : [['-i', bridge], INTO(bridge)];
   for (const r of rules) {
     if (!(await iptables(['-C', CHAIN, ...r, '-j', 'ACCEPT'])).ok) {
       await run('iptables', ['-w', '5', '-A', CHAIN, ...r, '-j', 'ACCEPT'], { purpose: `let ${bridge} through the FORWARD chain` });
@@ -136,7 +157,8 @@ export async function forwardAccept(bridge: string, internal = false): Promise<v
 
 /** Remove the accept rules of one bridge; the chain and its jump go with the last bridge. */
 export async function forwardRemove(bridge: string): Promise<void> {
-  for (const r of [['-i', bridge], ['-o', bridge], ['-i', bridge, '-o', bridge]]) {
+  // ['-o', bridge]: as an older racker accepted everything into the bridge
+  for (const r of [['-i', bridge], INTO(bridge), ['-o', bridge], ['-i', bridge, '-o', bridge]]) {
     while ((await iptables(['-D', CHAIN, ...r, '-j', 'ACCEPT'])).ok) { /* every copy */ }
   }
   const rest = await iptables(['-S', CHAIN]);
@@ -144,4 +166,28 @@ export async function forwardRemove(bridge: string): Promise<void> {
     while ((await iptables(['-D', 'FORWARD', '-j', CHAIN])).ok) { /* every jump */ }
     await iptables(['-X', CHAIN]);
   }
+}
+
+/**
+ * Forwarding on for the host, as a network needs it. When it was off, the
+ * host routed for nobody: turning it on must not make it a router between
+ * its other interfaces either, so iptables' FORWARD policy becomes DROP first
+ * (as docker does), and the bridges already there get their accept rules.
+ * A host that forwarded already keeps its policy.
+ */
+export async function enableForwarding(): Promise<void> {
+  const file = '/proc/sys/net/ipv4/ip_forward';
+  const now = await readFile(file, 'utf8').catch(() => '');
+  if (now.trim() !== '0') return; // on already, or unreadable (the doctor's firewall check says so)
+  if ((await iptables(['-P', 'FORWARD', 'DROP'])).ok) {
+    const bridges: string[] = (await iptables(['-S', CHAIN])).out.match(/-i rk-br-[0-9a-f]+/g) ?? [];
+    for (const b of await rackerBridges()) if (!bridges.includes(`-i ${b}`)) await forwardAccept(b);
+  }
+  await writeFile(file, '1').catch(() => undefined); // read-only /proc/sys
+}
+
+/** racker's bridges on this host (every store root's): links named rk-br-<hex>. */
+async function rackerBridges(): Promise<string[]> {
+  const r = await runAllowFail('ip', ['-o', 'link', 'show', 'type', 'bridge']);
+  return [...r.stdout.matchAll(/^\d+: (rk-br-[0-9a-f]+)[:@]/gm)].map(m => m[1]);
 }

@@ -39,7 +39,7 @@ async function sysctl(file: string, value: string): Promise<void> {
   await writeFile(file, value).catch(() => undefined); // read-only /proc/sys: the doctor's firewall check says so
 }
 
-/** The network's bridge with its gateway address, up, forwarding on. */
+/** The network's bridge with its gateway address, up (firewall.ts's enableForwarding() turns forwarding on). */
 export async function ensureBridge(bridge: string, gateway: string, prefix: number): Promise<void> {
   if (!await linkExists(bridge)) {
     const r = await runAllowFail('ip', ['link', 'add', 'name', bridge, 'type', 'bridge']);
@@ -47,8 +47,8 @@ export async function ensureBridge(bridge: string, gateway: string, prefix: numb
   }
   await ip(['addr', 'replace', `${gateway}/${prefix}`, 'dev', bridge], `address bridge ${bridge}`);
   await ip(['link', 'set', 'dev', bridge, 'up'], `bring up bridge ${bridge}`);
-  await sysctl('/proc/sys/net/ipv4/ip_forward', '1');
-  // DNAT of the host's own 127.0.0.1 traffic to a container leaves through this bridge
+  // DNAT of the host's own 127.0.0.1 traffic to a container leaves through this bridge; the network's rules drop
+  // what a container sends to 127.0.0.0/8 (firewall.ts)
   await sysctl(`/proc/sys/net/ipv4/conf/${bridge}/route_localnet`, '1');
 }
 

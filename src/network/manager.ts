@@ -4,7 +4,7 @@ import { RackerError } from '../errors.js';
 import { settleAll } from '../settle.js';
 import { withLock } from '../lock.js';
 import { contains, formatCidr, formatIp, hostAddresses, parseCidr, parseIp, parseUserSubnet, pickSubnet, takenFromIp, type Cidr } from './cidr.js';
-import { forwardAccept, forwardRemove, portTable } from './firewall.js';
+import { enableForwarding, forwardAccept, forwardRemove, portTable } from './firewall.js';
 import { applyNetwork, applyPorts, networkPresent, removeNetwork, removePorts } from './rules.js';
 import { hostsContent, type HostsEntry } from '../runtime/hosts-resolv.js';
 import { containerResolvConf } from './resolv-conf.js';
@@ -75,6 +75,7 @@ export class NetworkManager {
     if (RESERVED.includes(o.name)) throw new RackerError(`network name '${o.name}' is reserved`, { hint: `choose another name; ${RESERVED.join(', ')} are racker's own` });
     for (const [k] of Object.entries(o.labels ?? {})) if (!k) throw new RackerError('empty label key', { hint: 'use --label key=value' });
     return this.store.locked(() => this.hostLocked(async () => {
+      await this.reapUnfinished();
       if (await this.store.get(o.name)) throw new RackerError(`network with name ${o.name} already exists`, { hint: 'racker network rm it first, or pick another name' });
       const taken = [...takenFromIp(await ipJson(['route']), await ipJson(['addr'])), ...(await this.store.list()).map(n => parseCidr(n.subnet)!)];
       let subnet: Cidr | undefined;
@@ -99,9 +100,12 @@ export class NetworkManager {
         name: o.name, id, subnet: formatCidr(subnet), gateway: formatIp(gateway), bridge: bridgeName(id),
         internal: !!o.internal, labels: o.labels ?? {}, created: new Date().toISOString(),
       };
-      // the bridge holds the subnet on the host from now on, so the next pick (from any store root) sees it
+      // the intent first: a create killed before its record leaves a bridge (holding its subnet) that the next
+      // create, rm or prune of this store removes; the bridge holds the subnet from now on, so the next pick sees it
+      await this.store.markCreating(record);
       await this.up(record);
       await this.store.write(record);
+      await this.store.unmarkCreating(id);
       return record;
     }));
   }
@@ -109,6 +113,7 @@ export class NetworkManager {
   /** Bridge, rules and forwarding for a network; again after a reboot. */
   private async up(n: NetworkRecord): Promise<void> {
     const c = parseCidr(n.subnet)!;
+    await enableForwarding(); // first: the bridges it opens FORWARD for are the ones there before this one
     await ensureBridge(n.bridge, n.gateway, c.prefix);
     await applyNetwork(n, `set up the firewall rules of network ${n.name}`);
     await forwardAccept(n.bridge, n.internal);
@@ -124,16 +129,33 @@ export class NetworkManager {
     await markUp(this.runDir, n.id, n.bridge);
   }
 
-  private async down(n: NetworkRecord): Promise<void> {
+  private async down(n: Pick<NetworkRecord, 'id' | 'bridge'>): Promise<void> {
     await unmarkUp(this.runDir, n.id);
     await removeNetwork(n.id);
     await forwardRemove(n.bridge);
     await deleteLink(n.bridge);
   }
 
+  /**
+   * What creates that died left (their intent without a record, found under
+   * the lock their creator held): bridge, rules, marker. Idempotent.
+   */
+  private async reapUnfinished(): Promise<string[]> {
+    const reaped: string[] = [];
+    const pending = await this.store.creating();
+    if (!pending.length) return reaped;
+    const done = new Set((await this.store.list()).map(n => n.id));
+    for (const n of pending) {
+      if (!done.has(n.id)) { await this.down(n); reaped.push(n.bridge); }
+      await this.store.unmarkCreating(n.id);
+    }
+    return reaped;
+  }
+
   /** Remove a network; refused while a container is attached. */
   async remove(ref: string): Promise<NetworkRecord> {
     return this.store.locked(async () => {
+      await this.reapUnfinished();
       const n = await this.store.find(ref);
       if (!n) throw new RackerError(`No such network: ${ref.slice(0, 80)}`, { hint: 'racker network ls lists the networks' });
       const users = Object.values(await this.store.leases(n.name));
@@ -149,6 +171,7 @@ export class NetworkManager {
 
   /** Networks without containers, removed. */
   async prune(): Promise<string[]> {
+    await this.store.locked(() => this.reapUnfinished());
     const removed: string[] = [];
     for (const n of await this.store.list()) {
       if (Object.keys(await this.store.leases(n.name)).length) continue;

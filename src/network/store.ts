@@ -5,12 +5,14 @@ import { RackerError, isErrno } from '../errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { withLock } from '../lock.js';
 import type { PortSpec } from './ports.js';
+import { bridgeName as bridgeOf } from './links.js';
 
 /**
  * Networks on disk, under the store root:
  *   networks/<name>.json          the network (written once, atomically)
  *   networks/<name>.leases.json   who is attached: address, names, ports
  *   networks/netns/<id>           a namespace racker made for container <id>
+ *   networks/creating/<id>        a network being created: its bridge may exist before its record does
  *   networks/.lock                held while any of these change
  */
 export interface NetworkRecord {
@@ -137,6 +139,31 @@ export class NetworkStore {
     return (await readdir(this.netnsDir).catch(() => [] as string[])).filter(f => /^[0-9a-f]{12,64}$/.test(f));
   }
 
+  get creatingDir(): string { return path.join(this.dir, 'creating'); }
+
+  /** Before create makes anything on the host; removed once the record is written. */
+  async markCreating(n: CreateIntent): Promise<void> {
+    await mkdir(this.creatingDir, { recursive: true, mode: 0o700 });
+    // not fsynced: the bridge it names does not outlive a host crash either
+    await writeFileAtomic(path.join(this.creatingDir, n.id), JSON.stringify({ name: n.name, id: n.id, bridge: n.bridge }) + '\n', this.creatingDir, { durable: false });
+  }
+
+  /** Creations that have not finished; under the lock, their creator is gone. */
+  async creating(): Promise<CreateIntent[]> {
+    const out: CreateIntent[] = [];
+    for (const f of (await readdir(this.creatingDir).catch(() => [] as string[])).filter(f => /^[0-9a-f]{32,64}$/.test(f))) {
+      const text = await readFile(path.join(this.creatingDir, f), 'utf8').catch(() => '');
+      let n: Partial<CreateIntent> = {};
+      try { n = JSON.parse(text) as Partial<CreateIntent>; } catch { /* cut short: its id is the file name */ }
+      out.push({ name: typeof n.name === 'string' ? n.name : '', id: f, bridge: bridgeOf(f) });
+    }
+    return out;
+  }
+
+  async unmarkCreating(id: string): Promise<void> {
+    await rm(path.join(this.creatingDir, id), { force: true });
+  }
+
   async markNamespace(containerId: string, netns: string): Promise<void> {
     await writeFileAtomic(path.join(this.netnsDir, containerId), netns + '\n', this.netnsDir, { durable: false });
   }
@@ -145,6 +172,9 @@ export class NetworkStore {
     await rm(path.join(this.netnsDir, containerId), { force: true });
   }
 }
+
+/** What `network create` may have made before the record: enough to remove it. */
+export type CreateIntent = Pick<NetworkRecord, 'name' | 'id' | 'bridge'>;
 
 export function newNetworkId(): string {
   return randomHex(32);

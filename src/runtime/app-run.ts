@@ -24,6 +24,7 @@ import { containerWorkdir } from './workdir.js';
 import { checkVolumeSource, makeMountPoint } from './volumes.js';
 import { useTerminal } from './terminal.js';
 import { applySysctls, nspawnEnv, parityBinds } from './parity-args.js';
+import { nspawnCommand } from './nspawn-netns.js';
 import { inCgroups, makeCgroups, oomKilled, removeCgroups, type ContainerCgroups } from './cgroups.js';
 
 /** App mode: the image's command as the container's PID 1, in a fresh or kept writable layer. */
@@ -101,7 +102,7 @@ export class AppRunner implements ContainerRunner {
   private async attach(rec: ContainerRecord, args: string[], io: RunIO, log: LogWriter | undefined, output: 'inherit' | 'pipe' | number,
     hooks: RunHooks, cg: ContainerCgroups | undefined, network: ConnectedNetwork): Promise<number> {
     const spec = rec.spec;
-    const nspawn = inCgroups(cg, 'systemd-nspawn', args);
+    const nspawn = inCgroups(cg, ...nspawnCommand(network, args));
     const child = spawnAttached(nspawn.cmd, nspawn.args, io.stdin && !log ? 'inherit' : 'ignore', output, { env: nspawnEnv(spec, network.ownNamespace) });
     if (log) {
       log.capture(child.stdout!, 'stdout');

@@ -26,6 +26,7 @@ import { buildSystemdRunArgs } from './exec/systemd-run-args.js';
 import { lstat } from 'node:fs/promises';
 import { useTerminal } from './terminal.js';
 import { applySysctls, nspawnEnv, parityBinds } from './parity-args.js';
+import { nspawnCommand } from './nspawn-netns.js';
 import { inCgroups, makeCgroups, oomKilled, removeCgroups, type ContainerCgroups } from './cgroups.js';
 
 
@@ -131,11 +132,11 @@ export class BootRunner implements ContainerRunner {
       try {
         // where PID 1 is not systemd: a cgroup tree of its own for the container's systemd, with its limits (docs/run.md)
         cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec, { own: true });
-        const start = inCgroups(cg, 'systemd-nspawn', buildNspawnArgs({
+        const start = inCgroups(cg, ...nspawnCommand(network, buildNspawnArgs({
           machine: rec.name, directory: c.rootfs, argv: [], env: extra.env, hostname, boot: true,
           tty: false, binds: [...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(), parity: spec,
           extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
-        }));
+        })));
         nspawn = spawnAttached(start.cmd, start.args, 'ignore', log.fd, { env: nspawnEnv(spec, network.ownNamespace) });
       } finally {
         await log.close();

@@ -8,6 +8,8 @@ export interface ConnectedNetwork {
   nspawnArgs: string[];
   /** a network namespace that is not the host's (a private network, none, or another container's) */
   ownNamespace: boolean;
+  /** that namespace's file (nspawn-netns.ts starts nspawn in it, so the container's /sys is that namespace's) */
+  netns?: string;
   /** the host ports it got (-p with no host port, -P: picked now) */
   ports: PublishedPort[];
   /** its /etc/hosts (peers as they are now) and /etc/resolv.conf, written inside the container's root */

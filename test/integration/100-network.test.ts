@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { racker, REPO, tempRoot, uniqueName } from '../helpers/cli.js';
-import { connect, etcNetnsDir, fakeId, links, lookup, netnsNames, nftTables, removeEtcNetns, startServer, stopServer, type Server } from '../helpers/netns.js';
+import { racker, RACKER, REPO, tempRoot, uniqueName } from '../helpers/cli.js';
+import { attempt, connect, etcNetnsDir, fakeId, links, lookup, makeNeighbour, netnsNames, nftTables, removeEtcNetns, removeNeighbour, routeLoopbackVia, startServer, stopServer, type Neighbour, type Server } from '../helpers/netns.js';
 import { NetworkManager } from '../../src/network/manager.js';
 import { RackerError } from '../../src/errors.js';
 import { netnsName } from '../../src/network/links.js';
@@ -84,6 +84,7 @@ describe('private networks', () => {
     // recreated: a new id, the same name; a's hosts file follows
     await stopServer(servers.pop());
     await m.release(b.id);
+    await removeEtcNetns(b.ns);
     containers.delete(b.id);
     expect(await lookup(a.ns, bName)).toMatch(/^error/);
     const b2 = await container(net, bName, { ip: '10.89.0.200'.replace(/^10\.89\.0\./, a.ip.replace(/\.\d+$/, '.')) });
@@ -216,6 +217,7 @@ describe('private networks', () => {
     // no marker otherwise, and every start checks the bridge and the rules
     expect(existsSync(marker)).toBe(existsSync(`/sys/class/net/${bridge}`));
     await m.release(a.id);
+    await removeEtcNetns(a.ns);
     containers.delete(a.id);
 
     // bridge and rules gone behind racker's back (as after `ip link del`): the next attach sees the bridge missing
@@ -241,6 +243,144 @@ describe('private networks', () => {
     networks.delete(net);
     expect(existsSync(marker)).toBe(false);
     expect(await links()).not.toContain(bridge);
+  });
+});
+
+describe('what containers and the host\'s link reach', () => {
+  let nb: Neighbour | undefined;
+  afterEach(async () => { await removeNeighbour(nb); nb = undefined; });
+
+  it('a neighbour routing the subnet through the host reaches published ports only, and no port published on 127.0.0.1', async () => {
+    const net = await network();
+    const c = await container(net, uniqueName('web'));
+    const open = await startServer(c.ns, 8080, 'open');
+    const hidden = await startServer(c.ns, 8081, 'hidden');
+    const local = await startServer(c.ns, 8082, 'local');
+    servers.push(open, hidden, local);
+    const [pub] = await m.publish(c.id, [{ hostPort: 0, containerPort: 8080, protocol: 'tcp' }]);
+    const [lo] = await m.publish(c.id, [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 8082, protocol: 'tcp' }]);
+    nb = await makeNeighbour();
+    const subnet = (await m.inspect(net)).IPAM as { Config: { Subnet: string }[] };
+    await execa('ip', ['-n', nb.ns, 'route', 'add', subnet.Config[0].Subnet, 'via', nb.hostIp]);
+    await routeLoopbackVia(nb.ns, nb.hostIp, 'eth0', nb.ip);
+
+    // each forbidden attempt first; the allowed connection after it takes the same path: once that is answered, the
+    // forbidden SYN has arrived wherever it was going to
+    const direct = await attempt(nb.ns, c.ip, 8081);
+    const viaLoopback = await attempt(nb.ns, '127.0.0.1', lo.hostPort);
+    try {
+      expect(await connect(nb.ns, nb.hostIp, pub.hostPort)).toEqual({ ok: true, text: `open ${nb.ip}` });
+      expect({ unpublished: hidden.seen, publishedOnLoopback: local.seen }).toEqual({ unpublished: [], publishedOnLoopback: [] });
+    } finally {
+      await direct.stop();
+      await viaLoopback.stop();
+    }
+    // the host's own 127.0.0.1 still reaches the port published there
+    expect((await connect(undefined, '127.0.0.1', lo.hostPort)).text).toMatch(/^local /);
+  });
+
+  it('a container does not reach what the host binds to 127.0.0.1, even routing 127.0.0.1 via its gateway (CVE-2020-8558)', async () => {
+    const net = await network();
+    const gateway = ((await m.inspect(net)).IPAM as { Config: { Gateway: string }[] }).Config[0].Gateway;
+    const c = await container(net, uniqueName('evil'));
+    const secret = await startServer(undefined, 0, 'secret', '127.0.0.1');
+    const allowed = await startServer(undefined, 0, 'gateway', gateway);
+    servers.push(secret, allowed);
+    await routeLoopbackVia(c.ns, gateway, c.ifname, c.ip);
+    const sneak = await attempt(c.ns, '127.0.0.1', secret.port);
+    try {
+      expect(await connect(c.ns, gateway, allowed.port)).toEqual({ ok: true, text: `gateway ${c.ip}` });
+      expect(secret.seen).toEqual([]);
+    } finally {
+      await sneak.stop();
+    }
+  });
+});
+
+describe('network create killed', () => {
+  it('kill -9 between the bridge and the record: prune removes the bridge, and its subnet is free for the next create', async () => {
+    // an nft on PATH that passes --version through but keeps `nft -f` (the network's rules, right after the bridge):
+    // it saves the rules (they name the bridge), says so through a fifo the test reads, and waits on another
+    const bin = await mkdtemp(path.join(tmpdir(), 'racker-test-nfthold-'));
+    const [held, hold] = [path.join(bin, 'held'), path.join(bin, 'hold')];
+    await execa('mkfifo', [held, hold]);
+    await writeFile(path.join(bin, 'nft'), `#!/bin/sh\nif [ "$1" = -f ]; then cat > ${bin}/rules; echo $$ > ${held}; exec cat ${hold}; fi\nexec nft "$@"\n`.replace('exec nft', `exec ${(await execa('sh', ['-c', 'command -v nft'])).stdout}`), { mode: 0o755 });
+    const name = uniqueName('killed');
+    const create = execa(RACKER, ['--root', t.root, 'network', 'create', name], { reject: false, stdin: 'ignore', env: { PATH: `${bin}:${process.env.PATH}` } });
+    let holder: number | undefined;
+    let bridge: string | undefined;
+    try {
+      holder = Number(await readFile(held, 'utf8')); // the event: create is inside `nft -f`, its bridge made
+      bridge = /"(rk-br-[0-9a-f]{8})"/.exec(await readFile(path.join(bin, 'rules'), 'utf8'))?.[1];
+      expect(bridge).toBeDefined();
+      create.kill('SIGKILL');
+      await create;
+      const subnet = (JSON.parse((await execa('ip', ['-j', 'addr', 'show', 'dev', bridge!])).stdout) as { addr_info: { local: string; prefixlen: number }[] }[])[0].addr_info[0];
+      expect((await racker(t.root, ['network', 'ls', '-q'])).stdout).toBe('');
+
+      const pruned = await racker(t.root, ['network', 'prune']);
+      expect(pruned.exitCode, pruned.stderr).toBe(0);
+      expect(await links()).not.toContain(bridge);
+      const cidr = `${subnet.local.replace(/\.\d+$/, '.0')}/${subnet.prefixlen}`;
+      const again = uniqueName('again');
+      const r = await racker(t.root, ['network', 'create', '--subnet', cidr, again]);
+      expect(r.stderr).toBe('');
+      networks.add(again);
+      expect(await readdir(path.join(t.root, 'networks', 'creating'))).toEqual([]);
+    } finally {
+      create.kill('SIGKILL');
+      await create.catch(() => undefined);
+      if (holder) { try { process.kill(holder, 'SIGKILL'); } catch { /* gone */ } }
+      if (bridge && (await links()).includes(bridge)) await execa('ip', ['link', 'del', bridge], { reject: false });
+      await rm(bin, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('forwarding turned on by network create', () => {
+  // R plays the host, so its forwarding and FORWARD policy are the test's to set
+  const R = uniqueName('rk-test-fwdpol');
+  const driver = path.join(REPO, 'test/helpers/network-driver.mjs');
+  let inner: Awaited<ReturnType<typeof tempRoot>> | undefined;
+  let innerRun: string | undefined;
+  const made: string[] = [];
+  const inR = (cmd: string, args: string[]) => execa('ip', ['netns', 'exec', R, cmd, ...args], { reject: false });
+  async function call(op: string, ...args: unknown[]) {
+    const r = await execa('/usr/bin/nsenter', [`--net=/run/netns/${R}`, process.execPath, driver, JSON.stringify({ root: inner!.root, runDir: innerRun, op, args })], { reject: false });
+    if (r.exitCode !== 0) throw new Error(`${op}: ${String(r.stderr)}`);
+    return JSON.parse(String(r.stdout)) as Record<string, unknown>;
+  }
+  afterAll(async () => {
+    for (const n of made) await call('remove', n).catch(() => undefined);
+    await execa('ip', ['netns', 'del', R], { reject: false });
+    await inner?.remove();
+    if (innerRun) await rm(innerRun, { recursive: true, force: true });
+  });
+
+  it('where it was off, iptables FORWARD becomes drop (the host routes for nobody else); where it was on, the policy stays', async () => {
+    inner = await tempRoot('network-fwdpol');
+    innerRun = await mkdtemp(path.join(tmpdir(), 'racker-test-netrun-'));
+    await execa('ip', ['netns', 'add', R]);
+    await execa('ip', ['-n', R, 'link', 'set', 'lo', 'up']);
+    expect((await inR('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=0'])).exitCode).toBe(0);
+    expect((await inR('iptables', ['-P', 'FORWARD', 'ACCEPT'])).exitCode).toBe(0);
+
+    const a = await call('create', { name: 'a' }) as { bridge: string };
+    made.push('a');
+    expect((await inR('sysctl', ['-n', 'net.ipv4.ip_forward'])).stdout).toBe('1');
+    const rules = (await inR('iptables', ['-S'])).stdout.split('\n');
+    expect(rules).toContain('-P FORWARD DROP');
+    // the network's own traffic still passes: out of the bridge, and into it replies and published ports
+    expect(rules).toContain(`-A RACKER-FORWARD -i ${a.bridge} -j ACCEPT`);
+    expect(rules).toContain(`-A RACKER-FORWARD -o ${a.bridge} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT -j ACCEPT`);
+
+    // forwarding on already (the admin's choice): the policy is left as it is
+    await call('remove', 'a');
+    made.splice(0);
+    expect((await inR('iptables', ['-P', 'FORWARD', 'ACCEPT'])).exitCode).toBe(0);
+    await call('create', { name: 'b' });
+    made.push('b');
+    expect((await inR('iptables', ['-S', 'FORWARD'])).stdout.split('\n')).toContain('-P FORWARD ACCEPT');
   });
 });
 
@@ -296,7 +436,7 @@ describe.each(['nft', 'iptables'] as const)('a host whose iptables FORWARD polic
     // what docker does to the host's filter table
     expect((await inR('iptables', ['-P', 'FORWARD', 'DROP'])).exitCode).toBe(0);
 
-    const net = (await call('create', { name: 'fwd' })) as { subnet: string };
+    const net = (await call('create', { name: 'fwd' })) as { subnet: string; gateway: string };
     expect(net.subnet).toBe('10.89.0.0/24');
     const a = fakeId(); ids.push(a);
     const b = fakeId(); ids.push(b);
@@ -311,7 +451,28 @@ describe.each(['nft', 'iptables'] as const)('a host whose iptables FORWARD polic
     // published, reached from R itself as 127.0.0.1 and from the outside as R's address
     await call('publish', b, [{ hostPort: 18080, containerPort: 9001, protocol: 'tcp' }]);
     expect((await connect(R, '127.0.0.1', 18080)).text).toMatch(/^b /);
-    expect((await connect(O, '192.0.2.201', 18080)).text).toBe('b 192.0.2.202');
+    // the outside routing the subnet through R reaches the published port only (the attempt's SYN goes first, the
+    // published connection after it takes the same path)
+    // and nothing published on R's 127.0.0.1; a's packets to R's 127.0.0.1 (routed via its gateway) reach nothing there
+    const hidden = await startServer(netnsName(b), 9002, 'hidden');
+    const local = await startServer(netnsName(b), 9003, 'local');
+    const secret = await startServer(R, 0, 'secret', '127.0.0.1');
+    const gw = await startServer(R, 0, 'gateway', net.gateway);
+    servers.push(hidden, local, secret, gw);
+    await call('publish', b, [{ hostIp: '127.0.0.1', hostPort: 18081, containerPort: 9003, protocol: 'tcp' }]);
+    expect((await connect(R, '127.0.0.1', 18081)).text).toMatch(/^local /);
+    await execa('ip', ['-n', O, 'route', 'add', net.subnet, 'via', '192.0.2.201']);
+    await routeLoopbackVia(O, '192.0.2.201', 'eth0', '192.0.2.202');
+    await routeLoopbackVia(netnsName(a), net.gateway, 'eth0', ca.ip);
+    const tries = [await attempt(O, cb.ip, 9002), await attempt(O, '127.0.0.1', 18081), await attempt(netnsName(a), '127.0.0.1', secret.port)];
+    try {
+      expect((await connect(O, '192.0.2.201', 18080)).text).toBe('b 192.0.2.202');
+      expect(await connect(netnsName(a), net.gateway, gw.port)).toEqual({ ok: true, text: `gateway ${ca.ip}` });
+      // (the one connection to the port published on 127.0.0.1 is R's own, masqueraded to the gateway)
+      expect({ unpublished: hidden.seen, publishedOnLoopback: local.seen, hostLoopback: secret.seen }).toEqual({ unpublished: [], publishedOnLoopback: [net.gateway], hostLoopback: [] });
+    } finally {
+      for (const x of tries) await x.stop();
+    }
 
     // the rules live where the backend puts them
     const natChains = (await inR('iptables', ['-t', 'nat', '-S'])).stdout;
@@ -321,7 +482,7 @@ describe.each(['nft', 'iptables'] as const)('a host whose iptables FORWARD polic
       expect(natChains).not.toContain('RACKER-');
     } else {
       expect(tables).not.toContainEqual(expect.stringMatching(/racker-/));
-      expect(natChains).toContain(`-A PREROUTING -j RACKER-P-${b.slice(0, 12)}`);
+      expect(natChains).toContain(`-A PREROUTING ! -d 127.0.0.0/8 -j RACKER-P-${b.slice(0, 12)}`);
       expect(natChains).toMatch(/-A POSTROUTING -j RACKER-N-[0-9a-f]{12}/);
     }
     const rules = await inR('iptables', ['-S', 'RACKER-FORWARD']);

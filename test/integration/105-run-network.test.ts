@@ -110,6 +110,24 @@ describe('private networks', () => {
     expect((await rk(['run', '--rm', '--network', uniqueName('nosuch'), BUSYBOX, 'true'])).stderr).toMatch(/network .* not found/);
   });
 
+  it('/sys/class/net lists only the container\'s links with --network none and on a network; the host network shows the host\'s', async () => {
+    const n = await network();
+    const bridge = (JSON.parse((await rk(['network', 'inspect', n])).stdout) as { Options: Record<string, string> }[])[0].Options['com.docker.network.bridge.name'];
+    const sysNet = async (mode: string) => {
+      const r = await rk(['run', '--rm', '--network', mode, BUSYBOX, 'ls', '/sys/class/net']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      return r.stdout.split(/\s+/).filter(Boolean).sort();
+    };
+    expect(await sysNet('none')).toEqual(['lo']);
+    expect(await sysNet(n)).toEqual(['eth0', 'lo']);
+    expect(await sysNet('host')).toContain(bridge);
+    // another container's namespace: its links
+    const web = uniqueName('sysweb');
+    await webServer(web, ['--network', n], 'sys');
+    expect(await sysNet(`container:${web}`)).toEqual(['eth0', 'lo']);
+    expect((await rk(['rm', '-f', web])).exitCode).toBe(0);
+  });
+
   it('kill -9 of nspawn, then ps / rm -f / network rm leave no namespace, veth, rule or lease', async () => {
     const n = await network();
     const port = await freePort();

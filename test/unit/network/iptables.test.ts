@@ -9,10 +9,14 @@ describe('iptables chains (hosts without nft)', () => {
     expect(networkRestore(net)).toBe('*nat\n:RACKER-N-cdcdcdcdcdcd - [0:0]\n'
       + '-A RACKER-N-cdcdcdcdcdcd -o rk-br-cdcdcdcd -s 127.0.0.0/8 -j MASQUERADE\n'
       + '-A RACKER-N-cdcdcdcdcdcd -o rk-br-cdcdcdcd -s 10.89.0.0/24 -m conntrack --ctstate DNAT -j MASQUERADE\n'
-      + '-A RACKER-N-cdcdcdcdcdcd ! -o rk-br-cdcdcdcd -s 10.89.0.0/24 -j MASQUERADE\nCOMMIT\n');
+      + '-A RACKER-N-cdcdcdcdcdcd ! -o rk-br-cdcdcdcd -s 10.89.0.0/24 -j MASQUERADE\nCOMMIT\n'
+      // from INPUT: the host's loopback is not the containers'; from FORWARD: into the bridge only replies and published ports
+      + '*filter\n:RACKER-N-cdcdcdcdcdcd - [0:0]\n'
+      + '-A RACKER-N-cdcdcdcdcdcd -i rk-br-cdcdcdcd -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED -j DROP\n'
+      + '-A RACKER-N-cdcdcdcdcdcd -o rk-br-cdcdcdcd ! -i rk-br-cdcdcdcd -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP\nCOMMIT\n');
     const internal = networkRestore({ ...net, internal: true });
     expect(internal).not.toContain('! -o rk-br-cdcdcdcd -s 10.89.0.0/24 -j MASQUERADE');
-    expect(internal).toContain('*filter\n:RACKER-N-cdcdcdcdcdcd - [0:0]\n-A RACKER-N-cdcdcdcdcdcd -i rk-br-cdcdcdcd ! -o rk-br-cdcdcdcd -j DROP\n');
+    expect(internal).toContain('-A RACKER-N-cdcdcdcdcdcd -i rk-br-cdcdcdcd ! -o rk-br-cdcdcdcd -j DROP\n');
   });
 
   it('published ports: DNAT for local addresses or the one given', () => {

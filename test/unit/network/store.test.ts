@@ -30,3 +30,18 @@ describe('NetworkStore leases', () => {
     expect(await store.leases('n1')).toEqual({});
   });
 });
+
+describe('NetworkStore create intents', () => {
+  it('are listed by id until removed; the bridge comes from the id, not from the file', async () => {
+    const store = new NetworkStore(dir);
+    const id = 'ab'.repeat(16);
+    expect(await store.creating()).toEqual([]);
+    await store.markCreating({ name: 'n1', id, bridge: 'rk-br-abababab' });
+    expect(await store.creating()).toEqual([{ name: 'n1', id, bridge: 'rk-br-abababab' }]);
+    // a file cut short, or one that names another bridge: the id (its file name) decides
+    await writeFile(path.join(store.creatingDir, id), '{"name":"n1","bridge":"eth0"');
+    expect(await store.creating()).toEqual([{ name: '', id, bridge: 'rk-br-abababab' }]);
+    await store.unmarkCreating(id);
+    expect(await store.creating()).toEqual([]);
+  });
+});
