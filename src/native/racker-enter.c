@@ -528,17 +528,17 @@ int main(int argc, char **argv)
 	/* the command ends with racker's helper (a health check's timeout, an interrupted exec) */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
 		fail(EXIT_CONFINE, errno, "cannot tie the command to racker");
-	/* as the container's payload has them (systemd-nspawn): root keeps the set, another user starts with none */
+	/* as the container's payload has them (systemd-nspawn): root keeps the set (inheritable too), another user starts with none */
 	uint64_t held = uid == 0 ? caps : 0;
 	if (nnp) {
-		set_caps(caps, held, held);
+		set_caps(held, held, held);
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			fail(EXIT_CONFINE, errno, "cannot set no_new_privs");
 		install_filters(filters);
 	} else {
 		/* installing a filter without no_new_privs needs CAP_SYS_ADMIN: before the last drop */
 		install_filters(filters);
-		set_caps(caps, held, held);
+		set_caps(held, held, held);
 	}
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		fail(EXIT_CONFINE, errno, "cannot reset keep-capabilities");
