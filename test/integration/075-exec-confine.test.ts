@@ -3,7 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { racker, tempRoot, uniqueName } from '../helpers/cli.js';
+import { execa } from 'execa';
+import { POSTROJ, racker, tempRoot, uniqueName } from '../helpers/cli.js';
+import { DEBIAN_MIRROR, MIRROR_CACHE } from '../helpers/debian.js';
 import { supervisorsOf, until } from '../helpers/pidns.js';
 import { busyboxLayer } from '../helpers/fixture-images.js';
 import { writeOciLayout } from '../helpers/oci-layout.js';
@@ -181,4 +183,44 @@ describe('health checks are confined as racker exec', () => {
     expect(hwmKiB).toBeGreaterThan(0);
     expect(hwmKiB / 1024).toBeLessThan(150);
   });
+});
+
+/** A /bin/sh that records how it was run and with what confinement, then runs dash: what a hostile container could put there. */
+const SH_SPY = `#!/bin/dash
+{ echo "argv: $*"; cat /proc/self/status /proc/self/cgroup; } > /run/sh-spy.$$ 2>/dev/null
+exec /bin/dash "$@"
+`;
+
+describe('booted containers', () => {
+  beforeAll(async () => {
+    const env = { ...process.env, RACKER_MIRROR_CACHE: path.join(MIRROR_CACHE, 'mirror') };
+    const r = await execa(POSTROJ, ['--root', t.root, 'pull', 'debian-bookworm', '--source', 'mirror', '--mirror', DEBIAN_MIRROR],
+      { reject: false, env, stdin: 'ignore', timeout: 20 * 60_000 });
+    expect(r.stdout + r.stderr).toContain('debian-bookworm: ready');
+  }, 20 * 60_000);
+
+  it('the command -v probe (the container\'s /bin/sh) and exec run with the container\'s confinement', async () => {
+    const n = name('boot');
+    const r = await rk(['run', '-d', '--name', n, '--cap-drop', 'MKNOD', 'debian-bookworm'], { timeout: 180_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const pid1 = await payloadOf(n);
+    expect(pid1.Seccomp).toBe('2');
+    // the container replaces its /bin/sh; racker's probe runs it on the next exec
+    const spy = await rk(['exec', '-i', n, 'sh', '-c', 'cat > /bin/sh.spy && chmod 755 /bin/sh.spy && mv /bin/sh.spy /bin/sh'], { input: SH_SPY });
+    expect(spy.exitCode, spy.stderr).toBe(0);
+    const exec = await rk(['exec', n, 'cat', '/proc/self/status']);
+    expect(exec.exitCode, exec.stderr).toBe(0);
+    const records = (await rk(['exec', n, 'find', '/run', '-maxdepth', '1', '-name', 'sh-spy.*', '-exec', 'cat', '{}', ';'])).stdout
+      .split(/^(?=argv: )/m).filter(Boolean);
+    const probes = records.filter(rec => rec.includes('command -v'));
+    expect(probes.length).toBeGreaterThan(0);
+    const same = (c: Record<string, string>) => ['CapBnd', 'CapPrm', 'CapEff', 'CapAmb', 'NoNewPrivs', 'Seccomp', 'Seccomp_filters'].map(k => [k, c[k]]);
+    for (const rec of [...records, exec.stdout]) expect(same(confinement(rec))).toEqual(same(pid1));
+    // the probe is in the container's own cgroup (the leader's), never above it
+    for (const probe of probes) {
+      const cgroups = Object.entries(confinement(probe)).filter(([k]) => k.startsWith('cgroup '));
+      expect(cgroups.length).toBeGreaterThan(0);
+      expect(Object.fromEntries(cgroups)).toEqual(Object.fromEntries(Object.entries(pid1).filter(([k]) => k.startsWith('cgroup '))));
+    }
+  }, 10 * 60_000);
 });
