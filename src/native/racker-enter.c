@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXIT_CONFINE 125
@@ -392,6 +393,56 @@ static int wait_child(pid_t pid)
 	}
 }
 
+/* ---- the container's setup is over ---- */
+
+static int same_exe(pid_t a, pid_t b)
+{
+	char pa[64], pb[64];
+	struct stat sa, sb;
+	snprintf(pa, sizeof(pa), "/proc/%d/exe", a);
+	snprintf(pb, sizeof(pb), "/proc/%d/exe", b);
+	return stat(pa, &sa) == 0 && stat(pb, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/*
+ * Is the leader still systemd-nspawn's own child, setting the container up?
+ * Until it executes the payload (or, with --as-pid2, has started it) it still
+ * has the host's root, most capabilities and only some of the filters:
+ * nothing may be copied from it then.
+ */
+static int still_setting_up(pid_t leader)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", leader);
+	char *status = read_file(path);
+	const char *ppid = status ? status_field(status, "PPid") : NULL;
+	pid_t parent = ppid ? (pid_t)atoi(ppid) : 0;
+	free(status);
+	if (parent <= 0)
+		fail(EXIT_CONFINE, 0, "the container's main process has ended");
+	if (!same_exe(leader, parent))
+		return 0;
+	/* --as-pid2: nspawn's stub init stays nspawn; the payload is its child */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", leader, leader);
+	char *children = read_file(path);
+	int started = 0;
+	for (char *save, *c = children ? strtok_r(children, " \n", &save) : NULL; c && !started; c = strtok_r(NULL, " \n", &save))
+		started = !same_exe((pid_t)atoi(c), parent);
+	free(children);
+	return !started;
+}
+
+static void wait_for_payload(pid_t leader)
+{
+	/* nspawn's setup takes milliseconds; a container stuck in it is refused */
+	for (int i = 0; still_setting_up(leader); i++) {
+		if (i >= 2000)
+			fail(EXIT_CONFINE, 0, "the container is still starting; try again in a moment");
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
 static const struct { const char *name; int type; } NAMESPACES[] = {
 	{ "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
 	{ "net", CLONE_NEWNET }, { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
@@ -456,6 +507,7 @@ int main(int argc, char **argv)
 	char **envp = nenv ? env : environ;
 
 	/* everything about the leader is read through the host's /proc, before entering anything */
+	wait_for_payload(leader);
 	char path[64];
 	int nsfd[NS_COUNT];
 	for (size_t i = 0; i < NS_COUNT; i++) {
@@ -491,7 +543,24 @@ int main(int argc, char **argv)
 	struct filters *filters = calloc(1, sizeof(*filters));
 	if (!filters)
 		fail(EXIT_CONFINE, ENOMEM, "out of memory");
-	copy_filters(leader, atoi(its_seccomp), filters);
+	char *own = read_file("/proc/self/status");
+	const char *own_seccomp = own ? status_field(own, "Seccomp") : NULL;
+	const char *own_count = own ? status_field(own, "Seccomp_filters") : NULL;
+	const char *its_count = status_field(status, "Seccomp_filters");
+	if (!own_seccomp || !own_count || !its_count)
+		fail(EXIT_CONFINE, 0, "cannot read the seccomp state");
+	if (atoi(own_seccomp) == 0) {
+		copy_filters(leader, atoi(its_seccomp), filters);
+	} else if (atoi(its_seccomp) != SECCOMP_MODE_FILTER || atoi(its_count) < atoi(own_count)) {
+		fail(EXIT_CONFINE, 0, "racker runs under a seccomp filter the container does not have");
+	}
+	/*
+	 * else racker itself runs under a seccomp filter (inside a container of
+	 * its own): the kernel reads no other process's filter for a confined
+	 * caller, and the command keeps racker's filters, which the container
+	 * inherited from it (docs/lifecycle.md, "racker exec").
+	 */
+	free(own);
 	join_cgroups(leader);
 
 	for (size_t i = 0; i < NS_COUNT; i++) {
@@ -503,14 +572,13 @@ int main(int argc, char **argv)
 		fail(EXIT_CONFINE, errno, "cannot enter the container's root");
 	close(rootfd);
 
-	/* only a child is in the container's pid namespace */
-	pid_t pid = fork();
-	if (pid < 0)
-		fail(EXIT_CONFINE, errno, "cannot start the command");
-	if (pid > 0)
-		return wait_child(pid);
-
-	pid_t parent = getppid();
+	/*
+	 * Everything is dropped here, before the fork: only the child is in the
+	 * container's PID namespace, so the container never sees a process of
+	 * ours that still has the host's privileges (one with CAP_SYS_PTRACE
+	 * could otherwise attach to it in between). This process stays outside
+	 * it, as confined as the command, and only waits.
+	 */
 	if (setgroups((size_t)ngroups, groups) < 0 || setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) < 0)
 		fail(EXIT_CONFINE, errno, "cannot switch to group %lld", gid);
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0)
@@ -525,9 +593,6 @@ int main(int argc, char **argv)
 			fail(EXIT_CONFINE, errno, "cannot drop capability %d from the bounding set", c);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		fail(EXIT_CONFINE, errno, "cannot clear the ambient capabilities");
-	/* the command ends with racker's helper (a health check's timeout, an interrupted exec) */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
-		fail(EXIT_CONFINE, errno, "cannot tie the command to racker");
 	/* as the container's payload has them (systemd-nspawn): root keeps the set (inheritable too), another user starts with none */
 	uint64_t held = uid == 0 ? caps : 0;
 	if (nnp) {
@@ -542,6 +607,18 @@ int main(int argc, char **argv)
 	}
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
 		fail(EXIT_CONFINE, errno, "cannot reset keep-capabilities");
+
+	pid_t pid = fork();
+	if (pid < 0)
+		fail(EXIT_CONFINE, errno, "cannot start the command");
+	if (pid > 0)
+		return wait_child(pid);
+	/*
+	 * the command ends with this helper (a health check's timeout, an interrupted exec);
+	 * the parent is outside the PID namespace, so getppid() is 0 while it lives
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != 0)
+		fail(EXIT_CONFINE, errno, "cannot tie the command to racker");
 	env[nenv] = NULL;
 	exec_command(cmd, envp);
 	return EXIT_CONFINE;
