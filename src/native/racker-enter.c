@@ -30,7 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -393,6 +395,44 @@ static int wait_child(pid_t pid)
 	}
 }
 
+/* ---- run from a sealed copy of ourselves ---- */
+
+/*
+ * A container can make its command's interpreter /proc/self/exe ("#!/proc/self/exe"),
+ * which, at that moment, is this helper: a process in the container would then
+ * hold the host's binary and could write to it once it is no longer running
+ * (runc's CVE-2019-5736). So the helper first re-executes itself from a sealed
+ * memfd copy: /proc/self/exe is then that copy, which cannot be written.
+ */
+static void run_from_sealed_copy(char **argv, char **envp)
+{
+	int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		fail(EXIT_CONFINE, errno, "cannot open the helper itself");
+	int seals = fcntl(self, F_GET_SEALS);
+	if (seals >= 0 && (seals & F_SEAL_WRITE) && (seals & F_SEAL_SEAL)) {
+		close(self);
+		return;
+	}
+	int copy = memfd_create("racker-enter", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	struct stat st;
+	if (copy < 0 || fstat(self, &st) < 0)
+		fail(EXIT_CONFINE, errno, "cannot copy the helper");
+	for (off_t done = 0; done < st.st_size;) {
+		ssize_t n = sendfile(copy, self, NULL, (size_t)(st.st_size - done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail(EXIT_CONFINE, n < 0 ? errno : EIO, "cannot copy the helper");
+		done += n;
+	}
+	close(self);
+	if (fcntl(copy, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		fail(EXIT_CONFINE, errno, "cannot seal the helper's copy");
+	fexecve(copy, argv, envp);
+	fail(EXIT_CONFINE, errno, "cannot run the helper's copy");
+}
+
 /* ---- the container's setup is over ---- */
 
 static int same_exe(pid_t a, pid_t b)
@@ -458,6 +498,8 @@ int main(int argc, char **argv)
 	int ngroups = 0, nnp = 0, nenv = 0, argi = 1;
 	const char *cwd = "/";
 	static char *env[MAX_ENV + 1];
+	extern char **environ;
+	run_from_sealed_copy(argv, environ);
 	for (; argi < argc; argi++) {
 		const char *a = argv[argi], *v = argi + 1 < argc ? argv[argi + 1] : NULL;
 		if (!strcmp(a, "--")) {
@@ -503,7 +545,6 @@ int main(int argc, char **argv)
 	if (leader <= 1 || argi >= argc || uid > 0xfffffffeLL || gid > 0xfffffffeLL)
 		fail(EXIT_CONFINE, 0, "usage: racker-enter --pid LEADER [options] -- ARGV...");
 	char **cmd = argv + argi;
-	extern char **environ;
 	char **envp = nenv ? env : environ;
 
 	/* everything about the leader is read through the host's /proc, before entering anything */

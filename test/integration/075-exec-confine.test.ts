@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { POSTROJ, racker, tempRoot, uniqueName } from '../helpers/cli.js';
+import { POSTROJ, REPO, racker, tempRoot, uniqueName } from '../helpers/cli.js';
 import { DEBIAN_MIRROR, MIRROR_CACHE } from '../helpers/debian.js';
 import { supervisorsOf, until } from '../helpers/pidns.js';
 import { busyboxLayer } from '../helpers/fixture-images.js';
@@ -151,6 +151,36 @@ async function healthLog(n: string): Promise<string[]> {
   const [doc] = JSON.parse(r.stdout) as { State: { Health?: { Log: { Output: string }[] } } }[];
   return doc.State.Health?.Log.map(l => l.Output) ?? [];
 }
+
+/** Host processes running racker-enter whose argv ends with `tail`. */
+function helpersRunning(tail: string[]): number[] {
+  const enter = path.join(REPO, 'dist/native/racker-enter');
+  return readdirSync('/proc').filter(p => /^\d+$/.test(p)).flatMap(p => {
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').slice(0, -1);
+      return argv[0] === enter && argv.slice(-tail.length).join(' ') === tail.join(' ') ? [Number(p)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+describe('the helper itself', () => {
+  it('runs from a sealed copy: "#!/proc/self/exe" in the container cannot reach the host\'s binary (CVE-2019-5736)', async () => {
+    const n = name('selfexe');
+    expect((await rk(['run', '-d', '--name', n, BUSYBOX, 'sleep', '300'])).exitCode).toBe(0);
+    const marker = ['sleep', String(200 + Math.floor(Math.random() * 100))];
+    const exec = racker(t.root, ['exec', n, ...marker]);
+    try {
+      let pids: number[] = [];
+      expect(await until(async () => (pids = helpersRunning(marker)).length > 0, 30_000)).toBe(true);
+      for (const pid of pids) expect(readlinkSync(`/proc/${pid}/exe`)).toMatch(/^\/memfd:racker-enter/);
+    } finally {
+      await rk(['rm', '-f', n]);
+      await exec;
+    }
+  });
+});
 
 describe('health checks are confined as racker exec', () => {
   it('records the payload\'s capabilities, seccomp and cgroups in the health log', async () => {
