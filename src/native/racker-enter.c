@@ -12,6 +12,8 @@
  * --caps: the capabilities the container grants (bit n = capability n),
  * further bounded by the leader's own bounding set; default: the leader's.
  * --env: the command's whole environment (default: this process's).
+ * --nested-seccomp-inherit: when racker itself runs under a seccomp filter
+ * (and so cannot read the container's), keep racker's filters instead of failing.
  * Exit codes as docker's exec: 125 cannot confine, 126 cannot invoke (or no
  * working directory), 127 not found, else the command's (128+n for signal n).
  * docs/architecture.md ("Native helpers") says why this is C.
@@ -495,7 +497,7 @@ int main(int argc, char **argv)
 	uint64_t caps = ~0ULL;
 	long long uid = 0, gid = 0;
 	gid_t groups[MAX_GROUPS];
-	int ngroups = 0, nnp = 0, nenv = 0, argi = 1;
+	int ngroups = 0, nnp = 0, nenv = 0, argi = 1, inherit_own = 0;
 	const char *cwd = "/";
 	static char *env[MAX_ENV + 1];
 	extern char **environ;
@@ -508,6 +510,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--nnp")) {
 			nnp = 1;
+			continue;
+		}
+		if (!strcmp(a, "--nested-seccomp-inherit")) {
+			inherit_own = 1;
 			continue;
 		}
 		if (!v)
@@ -592,14 +598,17 @@ int main(int argc, char **argv)
 		fail(EXIT_CONFINE, 0, "cannot read the seccomp state");
 	if (atoi(own_seccomp) == 0) {
 		copy_filters(leader, atoi(its_seccomp), filters);
-	} else if (atoi(its_seccomp) != SECCOMP_MODE_FILTER || atoi(its_count) < atoi(own_count)) {
+	} else if (!inherit_own) {
+		fail(EXIT_CONFINE, 0, "racker runs under a seccomp filter itself, and the kernel lets it read no other process's filter "
+			"(RACKER_NESTED_SECCOMP=inherit keeps racker's own filters instead: docs/lifecycle.md)");
+	} else if (atoi(its_seccomp) != SECCOMP_MODE_FILTER || atoi(its_count) <= atoi(own_count)) {
 		fail(EXIT_CONFINE, 0, "racker runs under a seccomp filter the container does not have");
 	}
 	/*
-	 * else racker itself runs under a seccomp filter (inside a container of
-	 * its own): the kernel reads no other process's filter for a confined
+	 * else, asked to: racker runs under a seccomp filter (inside a container
+	 * of its own), the kernel reads no other process's filter for a confined
 	 * caller, and the command keeps racker's filters, which the container
-	 * inherited from it (docs/lifecycle.md, "racker exec").
+	 * inherited from racker (docs/lifecycle.md, "racker exec").
 	 */
 	free(own);
 	join_cgroups(leader);

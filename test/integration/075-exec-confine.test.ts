@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { POSTROJ, REPO, racker, tempRoot, uniqueName } from '../helpers/cli.js';
+import { POSTROJ, RACKER, REPO, racker, tempRoot, uniqueName } from '../helpers/cli.js';
 import { DEBIAN_MIRROR, MIRROR_CACHE } from '../helpers/debian.js';
 import { supervisorsOf, until } from '../helpers/pidns.js';
 import { busyboxLayer } from '../helpers/fixture-images.js';
@@ -178,6 +178,43 @@ describe('the helper itself', () => {
     } finally {
       await rk(['rm', '-f', n]);
       await exec;
+    }
+  });
+});
+
+/** Runs argv under an allow-all seccomp filter: racker as if inside a container of its own. */
+const UNDER_FILTER = `#define _GNU_SOURCE
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+  struct sock_fprog prog = { 1, allow };
+  if (argc < 2 || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) return 99;
+  execv(argv[1], argv + 1);
+  return 98;
+}
+`;
+
+describe('racker under a seccomp filter of its own', () => {
+  it('refuses to run the command (it cannot read the container\'s filter) unless RACKER_NESTED_SECCOMP=inherit', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'racker-test-underfilter-'));
+    try {
+      await writeFile(path.join(dir, 'under-filter.c'), UNDER_FILTER);
+      await execa('cc', ['-o', path.join(dir, 'under-filter'), path.join(dir, 'under-filter.c')]);
+      const n = name('nested');
+      expect((await rk(['run', '-d', '--name', n, BUSYBOX, 'sleep', '300'])).exitCode).toBe(0);
+      const nested = (env: Record<string, string>) => execa(path.join(dir, 'under-filter'), [RACKER, '--root', t.root, 'exec', n, 'cat', '/proc/self/status'],
+        { reject: false, stdin: 'ignore', env: { ...process.env, ...env } });
+      const refused = await nested({ RACKER_NESTED_SECCOMP: '' });
+      expect(refused.exitCode).toBe(125);
+      expect(refused.stderr).toMatch(/cannot confine the command: racker runs under a seccomp filter itself/);
+      const inherited = await nested({ RACKER_NESTED_SECCOMP: 'inherit' });
+      expect(inherited.exitCode, inherited.stderr).toBe(0);
+      expect(confinement(inherited.stdout).Seccomp).toBe('2');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

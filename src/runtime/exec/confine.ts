@@ -65,6 +65,8 @@ export function confinedCommand(c: Confinement, argv: readonly string[]): { cmd:
     if (c.user.groups?.length) args.push('--groups', c.user.groups.join(','));
   }
   if (c.cwd) args.push('--cwd', c.cwd);
+  // racker inside a container of its own cannot read the container's filters (docs/lifecycle.md): only when asked
+  if (process.env.RACKER_NESTED_SECCOMP === 'inherit') args.push('--nested-seccomp-inherit');
   for (const [k, v] of c.env ?? []) args.push('--env', `${k}=${v}`);
   return { cmd: nativeTool('racker-enter'), args: [...args, '--', ...argv] };
 }

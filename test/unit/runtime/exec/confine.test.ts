@@ -43,6 +43,19 @@ describe('confinedCommand', () => {
       '--env', 'PATH=/bin', '--env', 'X=a=b', '--', '--help']);
   });
 
+  it('keeps racker\'s own filters in a nested racker only when RACKER_NESTED_SECCOMP=inherit asks for it', () => {
+    const saved = process.env.RACKER_NESTED_SECCOMP;
+    try {
+      delete process.env.RACKER_NESTED_SECCOMP;
+      expect(confinedCommand({ leader: 7 }, ['id']).args).not.toContain('--nested-seccomp-inherit');
+      process.env.RACKER_NESTED_SECCOMP = 'inherit';
+      expect(confinedCommand({ leader: 7 }, ['id']).args).toEqual(['--pid', '7', '--nested-seccomp-inherit', '--', 'id']);
+    } finally {
+      if (saved === undefined) delete process.env.RACKER_NESTED_SECCOMP;
+      else process.env.RACKER_NESTED_SECCOMP = saved;
+    }
+  });
+
   it('refuses a leader that is not a process of a container, and an empty command', () => {
     expect(() => confinedCommand({ leader: 1 }, ['id'])).toThrow(/leader/);
     expect(() => confinedCommand({ leader: 0 }, ['id'])).toThrow(/leader/);
