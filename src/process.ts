@@ -41,6 +41,8 @@ export interface RunOptions {
   all?: boolean;
   /** drop one trailing newline from the output (default true) */
   stripFinalNewline?: boolean;
+  /** keep at most this many bytes of stdout, stderr and `all` each; the rest is read and dropped (a chatty command cannot fill our memory) */
+  maxOutput?: number;
 }
 
 export interface RunResult<T extends string | Buffer = string> {
@@ -71,6 +73,21 @@ function track(child: ChildProcess): void {
   }
 }
 
+/** Collected output, keeping at most `max` bytes (the first ones). */
+class CappedBuffer {
+  readonly chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly max = Infinity) {}
+  push(d: Buffer): void {
+    const room = this.max - this.size;
+    if (room <= 0) return;
+    // a copy of the part kept: a subarray would pin the whole chunk in memory
+    const kept = d.length <= room ? d : Buffer.from(d.subarray(0, room));
+    this.chunks.push(kept);
+    this.size += kept.length;
+  }
+}
+
 function finish(chunks: Buffer[], encoding: 'utf8' | 'buffer', strip: boolean): string | Buffer {
   let buf = Buffer.concat(chunks);
   if (strip && buf.length && buf[buf.length - 1] === 0x0a) buf = buf.subarray(0, buf.length - (buf.length > 1 && buf[buf.length - 2] === 0x0d ? 2 : 1));
@@ -87,9 +104,9 @@ function collect(cmd: string, args: readonly string[], opts: RunOptions): Promis
     const stdin = opts.input !== undefined || opts.inputFile !== undefined ? 'pipe' : 'ignore';
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ? (opts.replaceEnv ? opts.env : { ...process.env, ...opts.env }) : process.env, stdio: [stdin, 'pipe', 'pipe'] });
     track(child);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const all: Buffer[] = [];
+    const out = new CappedBuffer(opts.maxOutput);
+    const err = new CappedBuffer(opts.maxOutput);
+    const all = new CappedBuffer(opts.maxOutput);
     let timedOut = false;
     let startError: NodeJS.ErrnoException | undefined;
     child.stdout!.on('data', (d: Buffer) => { out.push(d); if (opts.all) all.push(d); });
@@ -115,7 +132,7 @@ function collect(cmd: string, args: readonly string[], opts: RunOptions): Promis
         command: [cmd, ...args].join(' '),
         exitCode: startError ? undefined : code ?? undefined,
         signal: signal ?? undefined,
-        stdout: finish(out, enc, strip), stderr: finish(err, enc, strip), all: opts.all ? finish(all, enc, strip) : undefined,
+        stdout: finish(out.chunks, enc, strip), stderr: finish(err.chunks, enc, strip), all: opts.all ? finish(all.chunks, enc, strip) : undefined,
         timedOut, code: startError?.code,
         shortMessage: startError ? startError.message : timedOut ? `timed out after ${opts.timeout} ms` : signal ? `killed by ${signal}` : undefined,
       });

@@ -3,6 +3,7 @@ import { shortId } from '../image/digest.js';
 import { runAllowFail, spawnAttached } from '../process.js';
 import { DEFAULT_PATH } from '../runtime/command-lookup.js';
 import { imageEnv, mergeEnv } from '../runtime/env.js';
+import { confinedCommand } from '../runtime/exec/confine.js';
 import { hostExecPath } from '../runtime/exec/container-exec.js';
 import { buildSystemdRunArgs } from '../runtime/exec/systemd-run-args.js';
 import { containerLeader } from '../runtime/host.js';
@@ -26,9 +27,6 @@ export interface ExecOptions {
   output?: 'inherit' | { fd: number };
 }
 
-/** cd inside the container, then exec: nsenter could only open the directory on the host's side */
-const CD_THEN_EXEC = 'cd -- "$1" || exit 126; shift; exec "$@"';
-
 /**
  * Run a command in a running container and return its exit code (docker's
  * 126/127 when it cannot be run). Nothing is looked up on the host inside the
@@ -44,7 +42,7 @@ export async function execIn(rec: ContainerRecord, image: ImageRecord | undefine
   const stdin = opts.interactive || tty ? 'inherit' : 'ignore';
   const output = opts.output === undefined || opts.output === 'inherit' ? 'inherit' : opts.output.fd;
   if (rec.spec.mode === 'boot') {
-    // the command is looked up by the container's own shell: systemd-run would only say 203/EXEC
+    // the command is looked up by the container's own shell (confined, as everything run there): systemd-run would only say 203/EXEC
     const probe = hostExecPath().command({ machine: rec.name, leader }, ['/bin/sh', '-c', 'command -v -- "$1" >/dev/null', 'sh', argv[0]]);
     if ((await runAllowFail(probe.cmd, probe.args)).exitCode !== 0) {
       throw new RackerError(`exec: "${argv[0].slice(0, 200)}": executable file not found in the container's PATH`, { exitCode: 127 });
@@ -58,8 +56,9 @@ export async function execIn(rec: ContainerRecord, image: ImageRecord | undefine
  * The host command that runs `argv` in the running container whose PID 1 is
  * `leader`, as exec and health checks run it: in a booted container a
  * transient unit (systemd-run) with the container's environment; in an app
- * container nsenter into PID 1's namespaces with the container's whole
- * environment (`env`: the process gets only that).
+ * container racker-enter (runtime/exec/confine.ts) gives it the payload's
+ * confinement, user (-u, else the container's) and working directory, and
+ * the container's whole environment (`env`: the process gets only that).
  */
 export async function commandIn(rec: ContainerRecord, image: ImageRecord | undefined, leader: number, rootfs: string, argv: string[],
   opts: { env?: [string, string][]; user?: string; workdir?: string; tty?: boolean }): Promise<{ cmd: string; args: string[]; env?: NodeJS.ProcessEnv }> {
@@ -72,13 +71,9 @@ export async function commandIn(rec: ContainerRecord, image: ImageRecord | undef
     return hostExecPath().command({ machine: rec.name, leader }, buildSystemdRunArgs({ argv, env, workdir, user: opts.user, tty: !!opts.tty }));
   }
   const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg?.Env), [['HOSTNAME', spec.hostname ?? shortId(rec.id)]], spec.env, opts.env ?? []);
-  const args = ['--target', String(leader), '--all'];
-  const pid1Workdir = containerWorkdir(spec.workdir, cfg?.WorkingDir);
-  // the same directory as PID 1's: nsenter takes it from there; any other is entered from inside
-  const command = workdir === pid1Workdir ? ['--wd', '--', ...argv] : ['--', '/bin/sh', '-c', CD_THEN_EXEC, 'sh', workdir, ...argv];
-  if (opts.user) {
-    const ids = await lookupIds(rootfs, opts.user);
-    args.push(`--setuid=${ids.uid}`, `--setgid=${ids.gid}`);
-  }
-  return { cmd: 'nsenter', args: [...args, ...command], env: Object.fromEntries(env) };
+  // docker's exec runs as the container's user unless -u says otherwise
+  const user = opts.user ?? spec.user;
+  const ids = user ? await lookupIds(rootfs, user) : undefined;
+  const c = confinedCommand({ leader, spec, user: ids, cwd: workdir }, argv);
+  return { ...c, env: Object.fromEntries(env) };
 }

@@ -25,8 +25,10 @@ export function nextHealth(h: HealthState, result: HealthState['log'][number], i
 
 /**
  * The health check of a detached container, run by its supervisor: the
- * command inside the container (app: nsenter into its namespaces; booted: a
- * transient unit), every interval, its result recorded in the container's state.
+ * command inside the container, confined as `racker exec` confines it (app:
+ * racker-enter with the payload's capabilities, seccomp, cgroups and user;
+ * booted: a transient unit), every interval, its result recorded in the
+ * container's state.
  */
 export class HealthMonitor {
   private timer?: NodeJS.Timeout;
@@ -63,7 +65,8 @@ export class HealthMonitor {
     const start = new Date();
     const { cmd, args, env, replaceEnv } = await this.command(h.test!);
     const timeoutMs = (h.timeout || HEALTH_DEFAULTS.timeout) / 1e6;
-    const r = await runAllowFail(cmd, args, { timeout: timeoutMs, all: true, env, replaceEnv, stripFinalNewline: false });
+    // only the first OUTPUT_MAX bytes are kept while reading: a check printing 100 MB must not grow the supervisor
+    const r = await runAllowFail(cmd, args, { timeout: timeoutMs, all: true, maxOutput: OUTPUT_MAX, env, replaceEnv, stripFinalNewline: false });
     if (this.stopped) return;
     const output = r.timedOut ? `Health check exceeded timeout (${timeoutMs / 1000}s)` : String(r.all ?? '').slice(0, OUTPUT_MAX);
     const exitCode = r.timedOut ? -1 : r.exitCode ?? -1;

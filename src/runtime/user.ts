@@ -53,23 +53,29 @@ export async function resolveUser(root: string, spec: string | undefined): Promi
 }
 
 /**
- * Numeric ids for `exec -u` in app containers (nsenter switches by number):
- * a name from the image's /etc/passwd, or uid[:gid] as given.
+ * Numeric ids for a process racker starts in a running container (exec,
+ * health checks): a name from the image's /etc/passwd, or uid[:gid] as given;
+ * `groups` are the user's supplementary groups from /etc/group, as the
+ * container's payload gets them (nspawn's --user initialises them too).
  */
-export async function lookupIds(root: string, spec: string): Promise<{ uid: number; gid: number }> {
+export async function lookupIds(root: string, spec: string): Promise<{ uid: number; gid: number; groups: number[] }> {
   const [user, group] = spec.split(':');
   const entries = parsePasswd(await readSmallFileInRoot(root, '/etc/passwd') ?? '');
   const entry = /^\d+$/.test(user) ? entries.find(e => e.uid === Number(user)) : entries.find(e => e.name === user);
   if (!entry && !/^\d+$/.test(user)) throw new RackerError(`unable to find user ${shown(user)}: no matching entries in the image's /etc/passwd`);
   const uid = entry?.uid ?? Number(user);
   let gid = entry?.gid ?? uid;
+  const groupLines = (await readSmallFileInRoot(root, '/etc/group') ?? '').split('\n').map(l => l.split(':'));
   if (group !== undefined) {
     if (/^\d+$/.test(group)) gid = Number(group);
     else {
-      const g = (await readSmallFileInRoot(root, '/etc/group') ?? '').split('\n').map(l => l.split(':')).find(f => f[0] === group);
+      const g = groupLines.find(f => f[0] === group);
       if (!g) throw new RackerError(`unable to find group ${shown(group)} in the image's /etc/group`);
       gid = Number(g[2]);
     }
   }
-  return { uid, gid };
+  const groups = entry ? groupLines.filter(f => f.length >= 4 && f[3].split(',').includes(entry.name)).map(f => Number(f[2])) : [];
+  const valid = (n: number) => Number.isSafeInteger(n) && n >= 0 && n < 0xffffffff;
+  if (!valid(uid) || !valid(gid)) throw new RackerError(`invalid user '${shown(spec)}'`, { hint: 'use -u NAME, -u UID, or UID:GID' });
+  return { uid, gid, groups: [...new Set(groups.filter(n => valid(n) && n !== gid))] };
 }

@@ -25,6 +25,8 @@ const machine = uniqueName('racker-lane');
 const laneEnv = [
   // inside, vitest runs the lane's set of files (vitest.config.ts), and this file does not run again
   'RACKER_TEST_LANE=systemd-host',
+  // racker there runs under the outer container's seccomp filter and cannot read the inner ones (docs/lifecycle.md)
+  'RACKER_NESTED_SECCOMP=inherit',
   `RACKER_MIRROR_CACHE=${MIRROR_CACHE}/mirror`, `RACKER_TEST_CACHE=${MIRROR_CACHE}`, `RACKER_TEST_MIRROR=${DEBIAN_MIRROR}`,
   // the inner tests' stores go on the host directory bound at /var/lib/racker, not on the container's overlay
   'TMPDIR=/var/lib/racker/tmp',

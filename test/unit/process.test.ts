@@ -64,3 +64,14 @@ describe('readProcFile', () => {
     expect(await readProcFile('/proc/kallsyms')).toBe(whole);
   });
 });
+
+describe('runAllowFail with maxOutput', () => {
+  it('keeps only the first bytes of a long output and still reads it to the end', async () => {
+    const { runAllowFail } = await import('../../src/process.js');
+    const r = await runAllowFail('sh', ['-c', 'head -c 3000000 /dev/zero | tr "\\0" y; echo done >&2; exit 3'], { all: true, maxOutput: 4096, stripFinalNewline: false });
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toBe('y'.repeat(4096));
+    expect(r.stderr).toBe('done\n');
+    expect(r.all!.length).toBe(4096);
+  });
+});

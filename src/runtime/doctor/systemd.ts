@@ -35,7 +35,7 @@ export function pid1Verdict(systemdBooted: boolean, pid1Comm: string): Verdict {
     return ok('pid1', 'systemd is PID 1: containers register with systemd-machined (machinectl list shows them)');
   }
   return ok('pid1', `PID 1 is ${pid1Comm || 'unknown'}, not systemd: containers run with --register=no --keep-unit, `
-    + 'machinectl does not see them, and racker exec enters them with nsenter');
+    + 'machinectl does not see them, and racker exec enters them with racker-enter');
 }
 
 /** Where PID 1 is systemd, nspawn --register=yes needs machined to answer on the bus. */

@@ -36,7 +36,7 @@ export const TOOLS: readonly { tool: string; usedFor: string; required: boolean 
   { tool: 'mmdebstrap', usedFor: 'building Debian and Ubuntu images from their mirrors', required: true },
   { tool: 'setfattr', usedFor: 'extended attributes of unpacked layers', required: true },
   { tool: 'getfattr', usedFor: 'extended attributes of unpacked layers', required: true },
-  { tool: 'nsenter', usedFor: 'racker exec and commands in booted containers', required: true },
+  { tool: 'nsenter', usedFor: '--sysctl and postroj pkgprobe\'s network probe', required: true },
   { tool: 'mount', usedFor: 'container overlays', required: true },
   { tool: 'umoci', usedFor: 'the test suite, as the reference unpacker', required: false },
 ];

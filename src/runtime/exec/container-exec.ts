@@ -1,4 +1,6 @@
+import { DEFAULT_PATH } from '../command-lookup.js';
 import { systemdIsPid1 } from '../host.js';
+import { confinedCommand } from './confine.js';
 /** A running booted container, as the host sees it. */
 export interface ExecTarget {
   machine: string;
@@ -8,7 +10,8 @@ export interface ExecTarget {
 
 /**
  * How racker runs a program inside a booted container. Where PID 1 is not
- * systemd there is no machined: enter the leader's namespaces with nsenter.
+ * systemd there is no machined: the container's own program (systemctl,
+ * systemd-run) runs confined as the container's root (confine.ts).
  * Where machined knows the container, go through it. A third way is a new
  * implementation of this interface.
  */
@@ -18,10 +21,12 @@ export interface ContainerExec {
   command(target: ExecTarget, argv: string[]): { cmd: string; args: string[] };
 }
 
-export class NsenterExec implements ContainerExec {
-  readonly name = 'nsenter';
+export class EnterExec implements ContainerExec {
+  readonly name = 'enter';
   command(target: ExecTarget, argv: string[]) {
-    return { cmd: 'nsenter', args: ['--target', String(target.leader), '--all', '--', ...argv] };
+    // a clean environment: none of racker's own variables go into the container (a terminal's TERM does, for --pty)
+    const term = process.env.TERM && /^[\w.+-]{1,64}$/.test(process.env.TERM) ? [['TERM', process.env.TERM] as [string, string]] : [];
+    return confinedCommand({ leader: target.leader, env: [['PATH', DEFAULT_PATH], ...term] }, argv);
   }
 }
 
@@ -40,12 +45,12 @@ export class MachinedExec implements ContainerExec {
     if (!pty && (tool === 'systemd-run' || tool === 'systemctl' || tool === 'journalctl')) {
       return { cmd: tool, args: ['--machine', target.machine, ...rest] };
     }
-    // anything else still needs the namespaces
-    return new NsenterExec().command(target, argv);
+    // anything else is the container's own program: confined
+    return new EnterExec().command(target, argv);
   }
 }
 
 /** The one place that decides how to reach into a booted container on this host. */
 export function hostExecPath(): ContainerExec {
-  return systemdIsPid1() ? new MachinedExec() : new NsenterExec();
+  return systemdIsPid1() ? new MachinedExec() : new EnterExec();
 }

@@ -29,7 +29,7 @@ describe('doctor: systemd and cgroups', () => {
     expect(plain.status).toBe('ok');
     expect(plain.detail).toContain('tini');
     expect(plain.detail).toContain('--register=no --keep-unit');
-    expect(plain.detail).toContain('nsenter');
+    expect(plain.detail).toContain('racker-enter');
   });
   it('machined matters only where systemd is PID 1', () => {
     expect(machinedVerdict(false).status).toBe('ok');
