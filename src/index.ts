@@ -15,9 +15,9 @@ export type { ContainerSpecInput } from './engine/spec.js';
 export type { ExecOptions } from './engine/exec.js';
 export type { LogEntry, LogOptions } from './engine/logs.js';
 export type { ImageResolver, ResolvedImage } from './engine/resolver.js';
-export type { ContainerRecord, ContainerSpec, ContainerState } from './store/container-store.js';
-export type { ImageRecord } from './store/image-store.js';
-export type { PullResult } from './store/pull.js';
+export type { ContainerRecord, ContainerSpec, ContainerState } from './model/container.js';
+export type { ImageRecord } from './model/image.js';
+export type { PullResult } from './model/image.js';
 export type { Settings } from './settings.js';
 export { RackerError, EXIT } from './errors.js';
 

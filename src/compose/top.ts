@@ -2,7 +2,7 @@ import { readFile, readlink } from 'node:fs/promises';
 import type { Engine } from '../engine/engine.js';
 import { containerLeader } from '../runtime/host.js';
 import { namespaceMembers } from '../runtime/pid-namespace.js';
-import type { ContainerRecord } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 import { cleanText } from '../untrusted.js';
 
 /** `compose top`: the processes in a container's PID namespace, host pids, their command lines (cleaned: they are the container's). */

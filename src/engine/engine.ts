@@ -6,7 +6,8 @@ import { ContainerService } from './containers.js';
 import { EngineEvents } from './events.js';
 import { ImageService } from './images.js';
 import type { ImageResolver } from './resolver.js';
-import type { VolumeStore, VolumeUsers } from '../store/volume-store.js';
+import type { VolumeStore } from '../store/volume-store.js';
+import type { VolumeUsers } from '../model/volume.js';
 import { containerVolumeUsers } from './volume-users.js';
 
 export interface EngineOptions {

@@ -1,5 +1,5 @@
 import { RackerError } from '../errors.js';
-import { shortId } from '../image/digest.js';
+import { type ImageRecord, shortId } from '../model/image.js';
 import { runAllowFail, spawnAttached } from '../process.js';
 import { DEFAULT_PATH } from '../runtime/command-lookup.js';
 import { imageEnv, mergeEnv } from '../runtime/env.js';
@@ -11,8 +11,7 @@ import { mustBeAbleTo } from '../runtime/lifecycle.js';
 import { useTerminal } from '../runtime/terminal.js';
 import { lookupIds } from '../runtime/user.js';
 import { containerWorkdir } from '../runtime/workdir.js';
-import type { ContainerRecord } from '../store/container-store.js';
-import type { ImageRecord } from '../store/image-store.js';
+import type { ContainerRecord } from '../model/container.js';
 
 export interface ExecOptions {
   /** added to the container's environment */

@@ -1,6 +1,6 @@
 import type { ImageFetcher } from '../image/fetcher.js';
 import type { ImageStore } from '../store/image-store.js';
-import type { PullResult } from '../store/pull.js';
+import type { PullResult } from '../model/image.js';
 
 /** What a resolver may use to get its image into the store (the engine's ImageService is one). */
 export interface ImagePuller {

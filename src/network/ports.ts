@@ -1,16 +1,7 @@
 import { RackerError } from '../errors.js';
 import { parseIp } from './cidr.js';
 import { byText } from '../compare.js';
-
-/** One published port: traffic to hostIp:hostPort goes to the container's containerPort. */
-export interface PortSpec {
-  /** undefined: every local address of the host, 127.0.0.1 included */
-  hostIp?: string;
-  /** 0: racker picks a free one when publishing */
-  hostPort: number;
-  containerPort: number;
-  protocol: 'tcp' | 'udp';
-}
+import type { PortSpec } from '../model/network.js';
 
 function port(text: string, what: string, input: string, allowZero: boolean): number {
   const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;

@@ -1,11 +1,10 @@
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { verbose } from '../log.js';
-import type { ImagePuller } from '../engine/resolver.js';
-import type { ImageResolver } from '../engine/resolver.js';
+import type { ImagePuller, ImageResolver } from '../engine/resolver.js';
 import { MirrorFetcher, OS_PACKAGES } from '../image/mirror-fetcher.js';
 import { parseReference, registryApiHost } from '../image/reference.js';
-import type { PullResult } from '../store/pull.js';
+import type { PullResult } from '../model/image.js';
 import { findCurated, type CuratedImage } from './catalogue.js';
 
 export type CuratedSource = 'auto' | 'registry' | 'mirror';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { CATALOGUE, resolveLabels } from './catalogue.js';
-import type { ImageRecord } from '../store/image-store.js';
+import type { ImageRecord } from '../model/image.js';
 import { RackerError } from '../errors.js';
 import { probeImage as runPackageProbe } from './pkgprobe/probe.js';
 import { probeContainerName } from './pkgprobe/prepare.js';

@@ -2,9 +2,8 @@ import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { shown } from '../untrusted.js';
 import { checkVolumeTarget, parseVolume } from './volumes.js';
-import { isValidVolumeName, VOLUME_NAME_RULE } from '../store/volume-names.js';
-import type { TmpfsMount, VolumeMount } from '../store/container-store.js';
-import type { VolumeSpec } from './volumes.js';
+import { isValidVolumeName, VOLUME_NAME_RULE } from '../model/volume-names.js';
+import type { TmpfsMount, VolumeMount, VolumeSpec } from '../model/mounts.js';
 import { parseByteSize } from '../units.js';
 
 /**

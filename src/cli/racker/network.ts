@@ -3,7 +3,7 @@ import { RackerError } from '../../errors.js';
 import type { NetworkManager } from '../../network/manager.js';
 import { formatTable, timeAgo } from '../table.js';
 import { printableJson, shown } from '../../untrusted.js';
-import { validateNetworkName } from '../../network/store.js';
+import { validateNetworkName } from '../../model/network.js';
 import { collect, engineFrom } from '../context.js';
 import { parseLabels } from '../options.js';
 

@@ -6,7 +6,8 @@ import { parseLabels } from '../options.js';
 import { humanSize } from '../progress.js';
 import { formatTable } from '../table.js';
 import { printable, printableJson } from '../../untrusted.js';
-import type { VolumeStore, VolumeRecord, VolumeUsers } from '../../store/volume-store.js';
+import type { VolumeStore } from '../../store/volume-store.js';
+import type { VolumeRecord, VolumeUsers } from '../../model/volume.js';
 
 /** `racker volume create|ls|rm|inspect|prune`, with docker's flags and output. */
 

@@ -4,7 +4,7 @@ import { RackerError } from '../../errors.js';
 import type { Engine } from '../../engine/engine.js';
 import { findCurated } from '../catalogue.js';
 import { pullCurated } from '../curated-pull.js';
-import type { ImageRecord } from '../../store/image-store.js';
+import type { ImageRecord } from '../../model/image.js';
 import { PackageCache } from './package-cache.js';
 import { verifyPackageFile, type PackageSource } from './package-source.js';
 import type { PreparedPackage } from './probe.js';

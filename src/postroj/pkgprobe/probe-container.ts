@@ -5,8 +5,8 @@ import type { Engine } from '../../engine/engine.js';
 import { containerLeader } from '../../runtime/host.js';
 import { hostExecPath, type ContainerExec, type ExecTarget } from '../../runtime/exec/container-exec.js';
 import { buildSystemdRunArgs } from '../../runtime/exec/systemd-run-args.js';
-import type { VolumeSpec } from '../../runtime/volumes.js';
-import type { ImageRecord } from '../../store/image-store.js';
+import type { VolumeSpec } from '../../model/mounts.js';
+import type { ImageRecord } from '../../model/image.js';
 import type { Removable } from './cleanup.js';
 import { parseOsRelease, type OsRelease, type RootfsFacts } from './installers.js';
 

@@ -5,9 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  DigestVerifier, digestOfBuffer, digestOfFile, isValidDigest, parseDigest, parseDigestHex, shortId, verifyBuffer,
-} from '../../../src/image/digest.js';
+import { digestOfBuffer, digestOfFile, DigestVerifier, isValidDigest, parseDigest, parseDigestHex, verifyBuffer } from '../../../src/image/digest.js';
+import { shortId } from '../../../src/model/image.js';
 import { RackerError } from '../../../src/errors.js';
 
 const data = Buffer.from('hello, racker\n');
