@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
-import { parseOctalMode } from '../runtime/mount-spec.js';
+import { parseOctalMode } from '../engine/flags.js';
 import { parseByteSize } from '../units.js';
 import { parseDuration } from './duration.js';
 import { keyProblem, SERVICE_KEYS } from './keys.js';

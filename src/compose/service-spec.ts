@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import type { ContainerSpecInput } from '../engine/spec.js';
-import { parseTmpfsFlag } from '../runtime/mount-spec.js';
+import { parseTmpfsFlag } from '../engine/flags.js';
 import type { TmpfsMount, VolumeMount, VolumeSpec } from '../model/mounts.js';
 import { byText } from '../compare.js';
 import { configHash } from './hash.js';

@@ -76,3 +76,15 @@ export async function commandIn(rec: ContainerRecord, image: ImageRecord | undef
   const c = confinedCommand({ leader, spec, user: ids, cwd: workdir }, argv);
   return { ...c, env: Object.fromEntries(env) };
 }
+
+/** A running booted container as commands reach it: its machine name and its PID 1 on the host. */
+export type { ExecTarget } from '../runtime/exec/container-exec.js';
+
+/**
+ * The host command that runs `argv` inside a booted container as a transient
+ * unit (`systemd-run --wait`, postroj's probes), through the host's exec path
+ * (machined, or racker-enter without it).
+ */
+export function unitCommand(target: { machine: string; leader: number }, argv: string[], env: [string, string][] = []): { cmd: string; args: string[] } {
+  return hostExecPath().command(target, buildSystemdRunArgs({ argv, env, workdir: '/', tty: false }));
+}

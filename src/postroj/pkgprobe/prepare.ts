@@ -13,9 +13,9 @@ import type { PreparedPackage } from './probe.js';
 export async function resolveProbeImage(engine: Engine, given: string, opts: { tlsVerify?: boolean }): Promise<ImageRecord> {
   const curated = findCurated(given);
   if (curated) {
-    const tags = await engine.images.store.readTags();
+    const tags = await engine.images.tags();
     const id = tags[curated.storeName];
-    const rec = id ? await engine.images.store.readImage(id) : undefined;
+    const rec = id ? await engine.images.byId(id) : undefined;
     return rec ?? (await pullCurated(engine.images, curated, {})).record;
   }
   const local = await engine.images.find(given);

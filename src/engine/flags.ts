@@ -1,0 +1,9 @@
+/**
+ * docker's grammars for what a caller hands the engine: `-e`/`--env-file`,
+ * `-v`/`--mount`/`--tmpfs`, `-p`. The CLIs and compose parse with these (so a
+ * flag and a compose key mean the same); engine/spec.ts then checks the
+ * whole ContainerSpecInput once.
+ */
+export { mergeEnv, parseEnvAssignments, readEnvFile, readEnvFileText } from '../runtime/env.js';
+export { parseMountFlag, parseOctalMode, parseTmpfsFlag, parseVolumeFlag } from '../runtime/mount-spec.js';
+export { parsePublish } from '../network/ports.js';
