@@ -2,7 +2,7 @@ import path from 'node:path';
 import { RackerError } from '../errors.js';
 import type { ImageFetcher } from '../image/fetcher.js';
 import { familiarName, parseReference, registryApiHost } from '../image/reference.js';
-import { fetcherFor, parseImageArg } from '../image/source.js';
+import { fetcherFor, parseImageArg } from './image-source.js';
 import type { Settings } from '../settings.js';
 import type { ImageStore } from '../store/image-store.js';
 import { type ImageRecord, type PullProgress, type PullResult, shortId } from '../model/image.js';
