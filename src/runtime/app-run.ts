@@ -16,6 +16,7 @@ import { markSupervised } from './container-processes.js';
 import { mkdirInRoot } from './rootfs-path.js';
 import { mountContainer, releaseBoth, writeIdentityFiles, type MountedContainer } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
+import { etcBinds } from './etc-files.js';
 import path from 'node:path';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { checkEnvSize, mergeEnv, imageEnv } from './env.js';
@@ -73,19 +74,20 @@ export class AppRunner implements ContainerRunner {
     checkEnvSize(env);
     const workdir = containerWorkdir(spec.workdir, cfg.WorkingDir);
     await mkdirInRoot(rootfs, workdir);
-    await writeIdentityFiles(rootfs, hostname);
+    const dir = this.containers.dir(rec.id);
+    await writeIdentityFiles(rootfs, hostname, dir);
     for (const v of spec.volumes) await makeMountPoint(rootfs, v);
     const mounts = await prepareMounts(this.deps.volumes, rec, rootfs);
     const user = await resolveUser(rootfs, spec.user ?? cfg.User ?? undefined);
     await checkCommand(rootfs, argv[0], env.find(([k]) => k === 'PATH')?.[1] ?? DEFAULT_PATH, workdir);
     const network = await connecting;
-    await network.writeFiles(rootfs);
+    await network.writeFiles(dir);
 
-    const log = io.output === 'log' ? new LogWriter(path.join(this.containers.dir(rec.id), LOG_FILE)) : undefined;
+    const log = io.output === 'log' ? new LogWriter(path.join(dir, LOG_FILE)) : undefined;
     // -t without a terminal on both sides: the pipes as they are (docs/run.md)
     const args = buildNspawnArgs({
       machine: rec.name, directory: rootfs, argv, env, workdir, user, hostname,
-      tty: io.output === 'inherit' && useTerminal(spec.tty), binds: [...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(),
+      tty: io.output === 'inherit' && useTerminal(spec.tty), binds: [...etcBinds(dir), ...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(),
       killSignal: spec.stopSignal ?? 'SIGTERM', parity: spec, extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
     });
     const output = typeof io.output === 'object' ? io.output.fd : log ? 'pipe' : 'inherit';

@@ -15,6 +15,7 @@ import { containerLeader, systemdIsPid1 } from './host.js';
 import { mkdirInRoot, resolveInRoot } from './rootfs-path.js';
 import { mountContainer, releaseBoth, writeIdentityFiles } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
+import { etcBinds } from './etc-files.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { SignalForwarder } from './signal-forwarder.js';
 import { killRunning, markSupervised } from './container-processes.js';
@@ -115,7 +116,7 @@ export class BootRunner implements ContainerRunner {
     let poweringOff: Promise<void> | undefined;
     try {
       const hostname = spec.hostname ?? rec.name;
-      await writeIdentityFiles(c.rootfs, hostname);
+      await writeIdentityFiles(c.rootfs, hostname, c.dir);
       // a persistent journal in the writable layer, so `racker logs` can read it after the run
       await mkdirInRoot(c.rootfs, '/var/log/journal');
       for (const v of spec.volumes) await makeMountPoint(c.rootfs, v);
@@ -124,7 +125,7 @@ export class BootRunner implements ContainerRunner {
       if (spec.command.length) await checkCommand(c.rootfs, spec.command[0], DEFAULT_PATH, workdir);
 
       network = await this.deps.connectNetwork(rec, image, hostname);
-      await network.writeFiles(c.rootfs);
+      await network.writeFiles(c.dir);
       const extra = await parityBinds(spec, c.rootfs);
       const bootLog = path.join(c.dir, 'boot.log');
       const log = await open(bootLog, 'w', 0o600);
@@ -133,7 +134,7 @@ export class BootRunner implements ContainerRunner {
         cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec, { own: true });
         const start = inCgroups(cg, 'systemd-nspawn', buildNspawnArgs({
           machine: rec.name, directory: c.rootfs, argv: [], env: extra.env, hostname, boot: true,
-          tty: false, binds: [...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(), parity: spec,
+          tty: false, binds: [...etcBinds(c.dir), ...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(), parity: spec,
           extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
         }));
         nspawn = spawnAttached(start.cmd, start.args, 'ignore', log.fd, { env: nspawnEnv(spec, network.ownNamespace) });

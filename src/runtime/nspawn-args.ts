@@ -35,7 +35,7 @@ export function buildNspawnArgs(spec: NspawnSpec): string[] {
     '--quiet',
     `--directory=${spec.directory}`,
     `--machine=${spec.machine}`,
-    // racker writes hostname, hosts and resolv.conf itself, resolved inside the rootfs
+    // racker writes /etc/hostname into the rootfs; /etc/hosts and resolv.conf are its own files, bound (etc-files.ts)
     '--resolv-conf=off',
     '--timezone=off',
     '--link-journal=no',
