@@ -8,6 +8,7 @@ import type { ConnectedNetwork, ContainerRunner, RunHooks, RunIO, RunnerDeps } f
 import { prepareMounts, removeAnonymousVolumes } from './container-mounts.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
+import { planNspawnEnv, writeNspawnSettings } from './nspawn-env.js';
 import { systemdIsPid1 } from './host.js';
 import { SignalForwarder } from './signal-forwarder.js';
 import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
@@ -85,8 +86,11 @@ export class AppRunner implements ContainerRunner {
 
     const log = io.output === 'log' ? new LogWriter(path.join(dir, LOG_FILE)) : undefined;
     // -t without a terminal on both sides: the pipes as they are (docs/run.md)
+    // the environment off nspawn's command line (docs/run.md)
+    const envPlan = planNspawnEnv(env);
+    await writeNspawnSettings(dir, rec.name, envPlan.settings);
     const args = buildNspawnArgs({
-      machine: rec.name, directory: rootfs, argv, env, workdir, user, hostname,
+      machine: rec.name, directory: rootfs, argv, env: [], envArgs: envPlan.args, workdir, user, hostname,
       tty: io.output === 'inherit' && useTerminal(spec.tty), binds: [...etcBinds(dir), ...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(),
       killSignal: spec.stopSignal ?? 'SIGTERM', parity: spec, extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
     });
@@ -94,17 +98,17 @@ export class AppRunner implements ContainerRunner {
     // resource limits where PID 1 is not systemd: cgroups of racker's own, gone with the container (docs/run.md)
     const cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec);
     try {
-      return await this.attach(rec, args, io, log, output, hooks, cg, network);
+      return await this.attach(rec, args, envPlan.processEnv, io, log, output, hooks, cg, network);
     } finally {
       if (cg) await removeCgroups(cg.dirs);
     }
   }
 
-  private async attach(rec: ContainerRecord, args: string[], io: RunIO, log: LogWriter | undefined, output: 'inherit' | 'pipe' | number,
+  private async attach(rec: ContainerRecord, args: string[], processEnv: Record<string, string>, io: RunIO, log: LogWriter | undefined, output: 'inherit' | 'pipe' | number,
     hooks: RunHooks, cg: ContainerCgroups | undefined, network: ConnectedNetwork): Promise<number> {
     const spec = rec.spec;
     const nspawn = inCgroups(cg, 'systemd-nspawn', args);
-    const child = spawnAttached(nspawn.cmd, nspawn.args, io.stdin && !log ? 'inherit' : 'ignore', output, { env: nspawnEnv(spec, network.ownNamespace) });
+    const child = spawnAttached(nspawn.cmd, nspawn.args, io.stdin && !log ? 'inherit' : 'ignore', output, { env: { ...nspawnEnv(spec, network.ownNamespace), ...processEnv } });
     if (log) {
       log.capture(child.stdout!, 'stdout');
       log.capture(child.stderr!, 'stderr');
