@@ -21,10 +21,10 @@ export function plainText(raw: string): string {
  * an answer) before it types on, as a person would, and never for a time:
  *  - typeahead sent before the program reads the terminal can go to a terminal
  *    nothing reads yet, or be discarded when a program sets the terminal up;
- *  - output printed just before the session ends can be cut off by a pty
- *    forwarder that stops as soon as its program exits (systemd-run --pty of
- *    systemd 252 judges the pty drained while the kernel still holds
- *    bytes in flight to it): what the test asserts is seen while the session runs.
+ *  - output printed in the same instant the session ends depends on every pty
+ *    forwarder in the chain (script, systemd-run --pty, the kernel's pty
+ *    buffers, pushed asynchronously) draining before it stops: what the test
+ *    asserts is seen while the session still runs, and only then does it end it.
  */
 export class TerminalSession {
   private raw = '';
