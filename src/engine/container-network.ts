@@ -22,10 +22,15 @@ export function networkManager(root: string, containers: ContainerStore): Networ
   const opts: ManagerOptions = {
     root,
     // racker's own copy, bind-mounted into the container: never a path the running container controls
-    onHostsChanged: (id, hosts) => writeEtcFile(containers.dir(id), 'hosts', hosts, { create: false }),
+    onHostsChanged: async (id, hosts) => {
+      // with its --add-host lines, which the manager does not know
+      const extra = (await containers.read(id))?.spec.network?.addHosts ?? [];
+      const text = extra.length ? await (await load()).hostsFor(id, extra) : hosts;
+      await writeEtcFile(containers.dir(id), 'hosts', text, { create: false });
+    },
   };
   let real: Promise<NetworkManager> | undefined;
-  const load = () => (real ??= import('../network/manager.js').then(m => new m.NetworkManager(opts)));
+  const load = (): Promise<NetworkManager> => (real ??= import('../network/manager.js').then(m => new m.NetworkManager(opts)));
   const forward = (pick: (m: NetworkManager) => object) => new Proxy({}, {
     get: (_t, prop) => (prop === 'then' ? undefined : (...args: unknown[]) => load().then(m => {
       const target = pick(m) as Record<PropertyKey, (...a: unknown[]) => unknown>;

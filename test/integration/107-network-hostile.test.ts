@@ -56,7 +56,7 @@ describe('/etc/hosts of a running container on a network', () => {
     const name = uniqueName('swapper');
     // /etc is a symlink to the host directory about half the time, a directory the other half
     const loop = `while [ ! -e /stop ]; do mv /etc /etc.real; ln -s ${victim} /etc; rm /etc; mv /etc.real /etc; done; touch /stopped; exec sleep 100000`;
-    const r = await rk(['run', '-d', '--name', name, '--network', net, img, 'sh', '-c', loop]);
+    const r = await rk(['run', '-d', '--name', name, '--network', net, '--add-host', 'added.example:10.1.2.3', img, 'sh', '-c', loop]);
     expect(r.exitCode, r.stderr).toBe(0);
     await peersComeAndGo(img, net, 6);
     const peer = uniqueName('stays');
@@ -65,6 +65,8 @@ describe('/etc/hosts of a running container on a network', () => {
     const seen = await rk(['exec', name, 'sh', '-c', 'touch /stop; while [ ! -e /stopped ]; do :; done; cat /etc/hosts']);
     expect(seen.exitCode, seen.stderr).toBe(0);
     expect(seen.stdout).toMatch(new RegExp(`\\s${peer}(\\s|$)`, 'm'));
+    // its --add-host line survives the peers' changes
+    expect(seen.stdout).toMatch(/^10\.1\.2\.3\s+added\.example$/m);
     expect(await readdir(victim)).toEqual([]);
   });
 
