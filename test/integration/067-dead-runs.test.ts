@@ -49,6 +49,16 @@ async function until(check: () => Promise<boolean>, what: string, ms = 120_000):
   }
 }
 
+/** The copy racker had started (cp) runs on after racker is killed: wait until it is done with the volume. */
+async function nothingCopiesInto(volDir: string): Promise<void> {
+  await until(async () => {
+    for (const pid of (await readdir('/proc')).filter(p => /^\d+$/.test(p))) {
+      if ((await readProcFile(`/proc/${pid}/cmdline`).catch(() => '')).includes(volDir)) return false;
+    }
+    return true;
+  }, 'the copy into the volume to end');
+}
+
 describe('kill -9 of racker run before the container runs', () => {
   it('while it fills a volume from the image: the next command finds the run dead, removes the --rm container and its mount', async () => {
     const vol = uniqueName('fill');
@@ -61,6 +71,7 @@ describe('kill -9 of racker run before the container runs', () => {
     await until(async () => (await readdir(volDir).catch(() => [] as string[])).some(e => e.startsWith('.fill')), 'the volume being filled');
     run.kill('SIGKILL');
     await run;
+    await nothingCopiesInto(volDir);
     expect(await mountsUnder(t.root)).not.toEqual([]);
     const ps = await rk(['ps', '-a', '--format', '{{.Names}}']);
     expect(ps.exitCode, ps.stderr).toBe(0);
@@ -79,6 +90,7 @@ describe('kill -9 of racker run before the container runs', () => {
     await until(async () => (await readdir(volDir).catch(() => [] as string[])).some(e => e.startsWith('.fill')), 'the volume being filled');
     run.kill('SIGKILL');
     await run;
+    await nothingCopiesInto(volDir);
     const ps = await rk(['ps', '-a', '--format', '{{.Names}} {{.Status}}']);
     expect(ps.stdout).toContain(`${name} Created`);
     expect(await mountsUnder(t.root)).toEqual([]);
