@@ -34,15 +34,32 @@ export function settingsWord(text: string): string {
   return text.split("'").map(run => (run ? `'${run}'` : '')).join(`"'"`);
 }
 
-/** Names a root process on the host acts on when they are in its environment. */
-const HOST_SENSITIVE = /^(LD_|GLIBC_|MALLOC_|SYSTEMD_|LISTEN_|LC_)|^(GCONV_PATH|LOCPATH|NLSPATH|HOSTALIASES|LOCALDOMAIN|RES_OPTIONS|TZ|TZDIR|TMPDIR|LANG|LANGUAGE|NOTIFY_SOCKET|ENV|BASH_ENV|IFS|CDPATH|PS4|SHELLOPTS|BASHOPTS|container|container_uuid)$/;
+/**
+ * Names a root process on the host (nspawn, the shell that puts it in racker's
+ * cgroups, the libraries they load) acts on when they are in its environment:
+ * the loader's and glibc's (its list of variables unsafe for privileged
+ * programs), systemd's and D-Bus's, util-linux's libraries', the shell's. Kept
+ * broad on purpose: the image's Env is among the names.
+ */
+const HOST_SENSITIVE = new RegExp('^(LD_|GLIBC_|MALLOC_|SYSTEMD_|LISTEN_|DBUS_|XDG_|LIBMOUNT_|LIBBLKID_|LIBSMARTCOLS_|SELINUX|NSS_|LIBSECCOMP|OPENSSL_|SSL_|KRB5)'
+  + '|^(GCONV_PATH|GETCONF_DIR|LOCPATH|NLSPATH|NIS_PATH|HOSTALIASES|LOCALDOMAIN|RES_OPTIONS|RESOLV_HOST_CONF|TZDIR|TMPDIR'
+  + '|NOTIFY_SOCKET|WATCHDOG_PID|WATCHDOG_USEC|ENV|BASH_ENV|IFS|CDPATH|PS4|SHELLOPTS|BASHOPTS|container|container_uuid)$');
+
+/** Would a root process on the host act on this variable? Locale and time zone names only when they name a file. */
+function actsOnHost(name: string, value: string): boolean {
+  if (HOST_SENSITIVE.test(name)) return true;
+  if (name === 'PATH') return value.includes('\n');
+  if (/^(LANG|LANGUAGE|LC_[A-Z_]+)$/.test(name)) return !/^[A-Za-z0-9_.@:-]*$/.test(value);
+  if (name === 'TZ') return !/^[A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value);
+  return false;
+}
 
 export function planNspawnEnv(env: [string, string][]): NspawnEnvPlan {
   if (!env.some(([, v]) => v.includes('\n'))) {
     const lines = env.map(([k, v]) => `Environment=${settingsWord(`${k}=${v}`)}\n`);
     return { args: ['--settings=trusted'], settings: `[Exec]\n${lines.join('')}`, processEnv: {} };
   }
-  const refused = env.find(([k, v]) => HOST_SENSITIVE.test(k) || (k === 'PATH' && v.includes('\n')));
+  const refused = env.find(([k, v]) => actsOnHost(k, v));
   if (refused) {
     throw new RackerError(`the environment has a value with a newline, and ${refused[0]} cannot then be passed on`,
       { hint: `racker passes such an environment through systemd-nspawn's own, where ${refused[0]} would act on the host: drop the newline or that variable` });

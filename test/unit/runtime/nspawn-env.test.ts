@@ -26,10 +26,14 @@ describe('planNspawnEnv', () => {
   });
 
   it('refuses then a name that would act on the host\'s nspawn', () => {
-    for (const name of ['LD_PRELOAD', 'GLIBC_TUNABLES', 'SYSTEMD_LOG_LEVEL', 'LC_ALL', 'GCONV_PATH']) {
+    for (const name of ['LD_PRELOAD', 'GLIBC_TUNABLES', 'SYSTEMD_LOG_LEVEL', 'GCONV_PATH', 'DBUS_SYSTEM_BUS_ADDRESS', 'LIBMOUNT_FSTAB']) {
       expect(() => planNspawnEnv([[name, 'x'], ['S', 'a\nb']])).toThrow(name);
     }
     expect(() => planNspawnEnv([['PATH', '/a\n/b']])).toThrow('PATH');
+    // locale and time zone names pass; ones that name a file do not
+    expect(planNspawnEnv([['LANG', 'C.UTF-8'], ['TZ', 'Europe/Berlin'], ['S', 'a\nb']]).processEnv).toEqual({ LANG: 'C.UTF-8', TZ: 'Europe/Berlin', S: 'a\nb' });
+    expect(() => planNspawnEnv([['LC_ALL', '/var/lib/x'], ['S', 'a\nb']])).toThrow('LC_ALL');
+    expect(() => planNspawnEnv([['TZ', '../../x'], ['S', 'a\nb']])).toThrow('TZ');
     // without a newline such names are only in the settings file, for the container
     expect(planNspawnEnv([['LD_PRELOAD', '/x.so']]).args).toEqual(['--settings=trusted']);
   });
