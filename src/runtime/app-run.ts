@@ -85,10 +85,10 @@ export class AppRunner implements ContainerRunner {
     await network.writeFiles(dir);
 
     const log = io.output === 'log' ? new LogWriter(path.join(dir, LOG_FILE)) : undefined;
-    // -t without a terminal on both sides: the pipes as they are (docs/run.md)
     // the environment off nspawn's command line (docs/run.md)
     const envPlan = planNspawnEnv(env);
     await writeNspawnSettings(dir, rec.name, envPlan.settings);
+    // -t without a terminal on both sides: the pipes as they are (docs/run.md)
     const args = buildNspawnArgs({
       machine: rec.name, directory: rootfs, argv, env: [], envArgs: envPlan.args, workdir, user, hostname,
       tty: io.output === 'inherit' && useTerminal(spec.tty), binds: [...etcBinds(dir), ...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(),
