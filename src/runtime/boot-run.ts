@@ -11,10 +11,12 @@ import type { ConnectedNetwork, ContainerRunner, RunHooks, RunIO, RunnerDeps } f
 import { prepareMounts, removeAnonymousVolumes } from './container-mounts.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
+import { planNspawnEnv, writeNspawnSettings } from './nspawn-env.js';
 import { containerLeader, systemdIsPid1 } from './host.js';
 import { mkdirInRoot, resolveInRoot } from './rootfs-path.js';
 import { mountContainer, releaseBoth, writeIdentityFiles } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
+import { etcBinds } from './etc-files.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { SignalForwarder } from './signal-forwarder.js';
 import { killRunning, markSupervised } from './container-processes.js';
@@ -23,6 +25,7 @@ import { ownToken } from '../lock.js';
 import { checkVolumeSource, makeMountPoint } from './volumes.js';
 import { hostExecPath, type ContainerExec, type ExecTarget } from './exec/container-exec.js';
 import { buildSystemdRunArgs } from './exec/systemd-run-args.js';
+import { prepareUnitEnv, RUN_ENV, unitEnvBind, writeUnitEnv } from './exec/unit-env.js';
 import { lstat } from 'node:fs/promises';
 import { useTerminal } from './terminal.js';
 import { applySysctls, nspawnEnv, parityBinds } from './parity-args.js';
@@ -114,9 +117,10 @@ export class BootRunner implements ContainerRunner {
     let network: ConnectedNetwork | undefined;
     let cg: ContainerCgroups | undefined;
     let poweringOff: Promise<void> | undefined;
+    let runEnvFile: string | undefined;
     try {
       const hostname = spec.hostname ?? rec.name;
-      await writeIdentityFiles(c.rootfs, hostname);
+      await writeIdentityFiles(c.rootfs, hostname, c.dir);
       // a persistent journal in the writable layer, so `racker logs` can read it after the run
       await mkdirInRoot(c.rootfs, '/var/log/journal');
       for (const v of spec.volumes) await makeMountPoint(c.rootfs, v);
@@ -125,19 +129,24 @@ export class BootRunner implements ContainerRunner {
       if (spec.command.length) await checkCommand(c.rootfs, spec.command[0], DEFAULT_PATH, workdir);
 
       network = await this.deps.connectNetwork(rec, image, hostname);
-      await network.writeFiles(c.rootfs);
+      await network.writeFiles(c.dir);
       const extra = await parityBinds(spec, c.rootfs);
       const bootLog = path.join(c.dir, 'boot.log');
       const log = await open(bootLog, 'w', 0o600);
       try {
         // where PID 1 is not systemd: a cgroup tree of its own for the container's systemd, with its limits (docs/run.md)
         cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec, { own: true });
+        // init's environment, and the command's (an EnvironmentFile= of racker's, bound read-only), off any command line
+        const envPlan = planNspawnEnv(extra.env);
+        await writeNspawnSettings(c.dir, rec.name, envPlan.settings);
+        await prepareUnitEnv(c.dir);
+        runEnvFile = (await writeUnitEnv(c.dir, spec.env, RUN_ENV)).inContainer;
         const start = inCgroups(cg, ...nspawnCommand(network, buildNspawnArgs({
-          machine: rec.name, directory: c.rootfs, argv: [], env: extra.env, hostname, boot: true,
-          tty: false, binds: [...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(), parity: spec,
+          machine: rec.name, directory: c.rootfs, argv: [], env: [], envArgs: envPlan.args, hostname, boot: true,
+          tty: false, binds: [...etcBinds(c.dir), unitEnvBind(c.dir), ...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(), parity: spec,
           extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
         })));
-        nspawn = spawnAttached(start.cmd, start.args, 'ignore', log.fd, { env: nspawnEnv(spec, network.ownNamespace) });
+        nspawn = spawnAttached(start.cmd, start.args, 'ignore', log.fd, { env: { ...nspawnEnv(spec, network.ownNamespace), ...envPlan.processEnv } });
       } finally {
         await log.close();
       }
@@ -152,7 +161,7 @@ export class BootRunner implements ContainerRunner {
 
       const target = await this.waitUntilBooted(rec.name, nspawn, bootLog, spec.bootTimeout);
       hooks.onStarted?.(rec);
-      let code = spec.command.length ? await this.runCommand(target, nspawn, rec, io, workdir, c.dir) : await nspawn.exit;
+      let code = spec.command.length ? await this.runCommand(target, nspawn, rec, io, workdir, c.dir, runEnvFile) : await nspawn.exit;
       code = killed ?? code;
       await hooks.beforeExit?.();
       // the container powers off while its exit is recorded, not after
@@ -207,12 +216,12 @@ export class BootRunner implements ContainerRunner {
       { hint: `raise --boot-timeout (now ${timeoutSec}s) or look at the failed units above` });
   }
 
-  private async runCommand(target: ExecTarget, nspawn: AttachedChild, rec: ContainerRecord, io: RunIO, workdir: string, dir: string): Promise<number> {
+  private async runCommand(target: ExecTarget, nspawn: AttachedChild, rec: ContainerRecord, io: RunIO, workdir: string, dir: string, envFile?: string): Promise<number> {
     const spec = rec.spec;
     // -t without a terminal on both sides: the pipes as they are (docs/run.md)
     const tty = io.output === 'inherit' && useTerminal(spec.tty);
     const { cmd, args } = this.exec.command(target, buildSystemdRunArgs({
-      argv: spec.command, env: spec.env, workdir, user: spec.user, tty,
+      argv: spec.command, env: [], envFiles: envFile ? [envFile] : [], workdir, user: spec.user, tty,
     }));
     const log = io.output === 'log' ? new LogWriter(path.join(dir, LOG_FILE)) : undefined;
     const output = typeof io.output === 'object' ? io.output.fd : log ? 'pipe' : 'inherit';

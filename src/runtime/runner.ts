@@ -12,8 +12,8 @@ export interface ConnectedNetwork {
   netns?: string;
   /** the host ports it got (-p with no host port, -P: picked now) */
   ports: PublishedPort[];
-  /** its /etc/hosts (peers as they are now) and /etc/resolv.conf, written inside the container's root */
-  writeFiles(rootfs: string): Promise<void>;
+  /** its /etc/hosts (peers as they are now) and /etc/resolv.conf, written to racker's own copies in the container's directory (etc-files.ts) */
+  writeFiles(dir: string): Promise<void>;
   /** undo everything connect() did; a second call gets the first one's promise */
   release(): Promise<void>;
 }
@@ -26,7 +26,7 @@ export interface RunnerDeps {
   /**
    * Before nspawn starts, the network the container's spec asks for. It
    * needs no root filesystem, so a runner may start it while the root is
-   * mounted; writeFiles() then puts /etc/hosts and /etc/resolv.conf there.
+   * mounted; writeFiles() then writes its /etc/hosts and /etc/resolv.conf.
    */
   connectNetwork(rec: ContainerRecord, image: ImageRecord, hostname: string): Promise<ConnectedNetwork>;
 }
