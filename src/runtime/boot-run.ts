@@ -162,8 +162,8 @@ export class BootRunner implements ContainerRunner {
         if (signals.exitCode === undefined) throw err;
       });
       if (target) hooks.onStarted?.(rec);
-      let code = !target ? 0 : spec.command.length ? await this.runCommand(target, rec, io, workdir, c.dir) : await nspawn.exit;
-      signals.ended();
+      // a signal came while it booted: it is powering off, its command is not started
+      let code = !target || signals.exitCode !== undefined ? 0 : spec.command.length ? await this.runCommand(target, rec, io, workdir, c.dir) : await nspawn.exit;
       code = signals.exitCode ?? killed ?? code;
       await hooks.beforeExit?.();
       // the container powers off while its exit is recorded, not after
@@ -174,7 +174,9 @@ export class BootRunner implements ContainerRunner {
       await this.containers.write(rec);
       return code;
     } finally {
+      // (a second signal while it powers off kills it at once)
       if (nspawn) await (poweringOff ?? this.powerOff(nspawn, spec.stopTimeout));
+      signals.ended();
       await ended;
       await releaseBoth(network, c);
       if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile, stat } from 'node:fs/promises';
-import { watch } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { racker, RACKER, tempRoot, uniqueName } from '../helpers/cli.js';
 import { inParallel, underLoad, underTerminal } from '../helpers/terminal.js';
+import { signalEarly } from '../helpers/early-signal.js';
 import { readProcFile } from '../../src/process.js';
 
 const reg = inject('registry');
@@ -251,83 +250,19 @@ describe('racker run (app mode)', () => {
   });
 
   describe('a signal as early as racker can get one is never lost (10 runs each)', () => {
-    const containersDir = () => path.join(t.root, 'containers');
-    beforeAll(async () => { await mkdir(containersDir(), { recursive: true }); });
-
-    /** Host pids whose command line names `--machine=NAME`: the container's systemd-nspawn. */
-    async function nspawnOf(machine: string): Promise<number[]> {
-      const pids = (await readdir('/proc')).filter(e => /^\d+$/.test(e));
-      const named = await Promise.all(pids.map(async p => (await readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).split('\0').includes(`--machine=${machine}`)));
-      return pids.filter((_, i) => named[i]).map(Number);
-    }
-
-    /** Resolves when a container's folder appears in the store: racker has begun to make it. */
-    function recordAppears(): { seen: Promise<void>; close(): void } {
-      let close = () => undefined as void;
-      const seen = new Promise<void>(resolve => {
-        const w = watch(containersDir(), (_event, file) => { if (/^[a-f0-9]{64}$/.test(String(file))) resolve(); });
-        close = () => w.close();
-      });
-      return { seen, close };
-    }
-
-    /** Resolves when the container's systemd-nspawn runs (looked for until `stop` says racker is gone). */
-    async function nspawnAppears(machine: string, gone: () => boolean): Promise<void> {
-      while (!gone() && (await nspawnOf(machine)).length === 0) await new Promise(r => setImmediate(r));
-    }
-
-    /**
-     * `racker run --rm` gets `sig` the moment `trigger` fires; what was wrong: racker's exit
-     * (docker's 128+n expected), a systemd-nspawn, a mount or a container record left behind
-     * (each then removed, so the next run starts clean).
-     */
-    async function signalEarly(sig: NodeJS.Signals, trigger: 'record' | 'nspawn'): Promise<string[]> {
-      const name = uniqueName('early');
-      const before = new Set(await readdir(containersDir()));
-      const record = trigger === 'record' ? recordAppears() : undefined;
-      // PID 1 without a handler for a while (until its trap is set) ignores SIGTERM: a short --stop-timeout then
-      const child = spawn(RACKER, ['--root', t.root, 'run', '--rm', '--name', name, '--stop-timeout', '1', BUSYBOX,
-        'sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 0.1; done'], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-      let done = false;
-      // 'exit', not 'close': a systemd-nspawn left running would hold racker's pipes open
-      const exited = new Promise<string>(resolve => child.once('exit', (code, signal) => { done = true; resolve(code === null ? `killed by ${signal}` : `exit ${code}`); }));
-      const problems: string[] = [];
-      try {
-        await Promise.race([record ? record.seen : nspawnAppears(name, () => done), exited]);
-        child.kill(sig);
-        const how = await exited;
-        const want = `exit ${sig === 'SIGINT' ? 130 : 143}`;
-        if (how !== want) problems.push(`racker: ${how}, not ${want} (${stderr.trim().split('\n').pop()})`);
-      } finally {
-        record?.close();
-        if (!done) { child.kill('SIGKILL'); await exited; }
-        const nspawn = await nspawnOf(name);
-        if (nspawn.length) problems.push(`systemd-nspawn still runs: ${nspawn.join(' ')}`);
-        const left = (await readdir(containersDir())).filter(e => !before.has(e));
-        if (left.length) problems.push(`container record left: ${left.join(' ')}`);
-        const mounts = await mountsUnder(t.root);
-        if (mounts.length) problems.push(`mounts left: ${mounts.join('; ')}`);
-        if (nspawn.length || left.length || mounts.length) {
-          for (const pid of nspawn) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-          await racker(t.root, ['rm', '-f', name]);
-          for (const e of left) await execa('umount', [path.join(containersDir(), e, 'rootfs')], { reject: false });
-          for (const e of left) await rm(path.join(containersDir(), e), { recursive: true, force: true });
-        }
-      }
-      return problems.map(p => `${sig} at ${trigger}: ${p}`);
-    }
+    beforeAll(async () => { await mkdir(path.join(t.root, 'containers'), { recursive: true }); });
+    // PID 1 without a handler for a while (until its trap is set) ignores SIGTERM: a short --stop-timeout then
+    const args = ['--stop-timeout', '1', BUSYBOX, 'sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 0.1; done'];
 
     it('as soon as the container\'s record appears: the start is undone, exit 130 / 143, nothing left', async () => {
       const problems: string[] = [];
-      for (let i = 0; i < 10; i++) problems.push(...await signalEarly(i % 2 ? 'SIGTERM' : 'SIGINT', 'record'));
+      for (let i = 0; i < 10; i++) problems.push(...await signalEarly(t.root, i % 2 ? 'SIGTERM' : 'SIGINT', 'record', args));
       expect(problems).toEqual([]);
     });
 
     it('as soon as systemd-nspawn runs: the container is stopped, exit 130 / 143, nothing left', async () => {
       const problems: string[] = [];
-      for (let i = 0; i < 10; i++) problems.push(...await signalEarly(i % 2 ? 'SIGTERM' : 'SIGINT', 'nspawn'));
+      for (let i = 0; i < 10; i++) problems.push(...await signalEarly(t.root, i % 2 ? 'SIGTERM' : 'SIGINT', 'nspawn', args));
       expect(problems).toEqual([]);
     });
   });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { POSTROJ, RACKER, racker, tempRoot, uniqueName } from '../helpers/cli.js';
 import { inParallel, underLoad, underTerminal } from '../helpers/terminal.js';
+import { signalEarly } from '../helpers/early-signal.js';
 import { MIRROR_CACHE, DEBIAN_MIRROR, slimDebianTarball } from '../helpers/debian.js';
 import { writeOciLayout } from '../helpers/oci-layout.js';
 import { busyboxLayer } from '../helpers/fixture-images.js';
@@ -234,6 +235,17 @@ describe('racker run in boot mode', () => {
       await racker(t.root, ['rm', '-f', name]);
       await rm(units, { recursive: true, force: true });
     }
+  });
+
+  it('a signal as early as racker can get one powers it off or undoes the start: exit 130 / 143, nothing left', async () => {
+    await mkdir(path.join(t.root, 'containers'), { recursive: true });
+    const problems: string[] = [];
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      problems.push(...await signalEarly(t.root, sig, 'record', ['debian-bookworm', 'sleep', '600']));
+      // while systemd boots: nspawn halts it
+      for (let i = 0; i < 2; i++) problems.push(...await signalEarly(t.root, sig, 'nspawn', ['debian-bookworm', 'sleep', '600']));
+    }
+    expect(problems).toEqual([]);
   });
 });
 
