@@ -24,7 +24,7 @@ function recordAppears(containersDir: string): { seen: Promise<void>; close(): v
 }
 
 /** Resolves when the container's systemd-nspawn runs, or once `gone()` says racker has exited. */
-async function nspawnAppears(machine: string, gone: () => boolean): Promise<void> {
+export async function nspawnAppears(machine: string, gone: () => boolean): Promise<void> {
   while (!gone() && (await nspawnOf(machine)).length === 0) await new Promise(r => setImmediate(r));
 }
 
