@@ -13,7 +13,7 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * that needs undoing: a signal that comes before the container's PID 1 is
  * known is held (never racker's death by the default action, which would
  * leave nspawn and the container running) and acted on once forwardTo() names
- * the container; a runner that sees `received` before it starts nspawn
+ * the container; a runner that sees `exitCode` set before it starts nspawn
  * undoes the start instead.
  */
 export class SignalForwarder {
