@@ -41,7 +41,10 @@ export class AppRunner implements ContainerRunner {
 
   async run(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks = {}): Promise<number> {
     for (const v of rec.spec.volumes) await checkVolumeSource(v);
-    const unmark = await markSupervised(this.containers, rec.id);
+    // from here on a signal must not end racker before it has undone the start
+    const own = io.signals ? undefined : new SignalForwarder();
+    io = { ...io, signals: io.signals ?? own };
+    const unmark = await markSupervised(this.containers, rec.id).catch((err: unknown) => { own?.dispose(); throw err; });
     try {
       const hostname = rec.spec.hostname ?? shortId(rec.id);
       // the network (its namespace and veth are two processes) is made while the root is mounted and prepared;
@@ -63,6 +66,7 @@ export class AppRunner implements ContainerRunner {
       }
     } finally {
       await unmark();
+      own?.dispose();
     }
   }
 
@@ -108,6 +112,9 @@ export class AppRunner implements ContainerRunner {
   private async attach(rec: ContainerRecord, args: string[], processEnv: Record<string, string>, io: RunIO, log: LogWriter | undefined, output: 'inherit' | 'pipe' | number,
     hooks: RunHooks, cg: ContainerCgroups | undefined, network: ConnectedNetwork): Promise<number> {
     const spec = rec.spec;
+    const signals = io.signals!;
+    // interrupted while it was being made: undo the start (the callers' clean-up) and exit as docker does
+    if (signals.exitCode !== undefined) return signals.exitCode;
     const nspawn = inCgroups(cg, ...nspawnCommand(network, args));
     const child = spawnAttached(nspawn.cmd, nspawn.args, io.stdin && !log ? 'inherit' : 'ignore', output, { env: { ...nspawnEnv(spec, network.ownNamespace), ...processEnv } });
     if (log) {
@@ -126,7 +133,8 @@ export class AppRunner implements ContainerRunner {
     await this.containers.write(rec);
     hooks.onStarted?.(rec);
 
-    const stopper = new SignalForwarder(child, spec.stopTimeout);
+    // signals held since the start go to the container now
+    signals.forwardTo(child, spec.stopTimeout);
     // nspawn killed: its payload would run on (and hold our pipes open)
     const ended = endWithNspawn(child, leader);
     let code: number;
@@ -137,10 +145,10 @@ export class AppRunner implements ContainerRunner {
       void network.release().catch(() => undefined);
       await hooks.beforeExit?.();
     } finally {
-      stopper.dispose();
+      signals.ended();
       await log?.close();
     }
-    if (stopper.received) code = 128 + (signalNumber(stopper.received) ?? 15);
+    if (signals.exitCode !== undefined) code = signals.exitCode;
     // killed by `racker stop/kill/rm -f`: nspawn says 1, docker users expect 128+signal
     const killedBy = (await this.containers.read(rec.id))?.state.killedBy;
     if (killedBy && code === 1) code = 128 + (signalNumber(killedBy) ?? 9);

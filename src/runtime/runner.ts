@@ -1,6 +1,7 @@
 import type { ContainerRecord, ContainerStore, PublishedPort } from '../store/container-store.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
 import type { VolumeStore } from '../store/volume-store.js';
+import type { SignalForwarder } from './signal-forwarder.js';
 
 /** A container's network, as a runner uses it (made by engine/container-network.ts). */
 export interface ConnectedNetwork {
@@ -37,6 +38,11 @@ export interface RunIO {
   stdin: boolean;
   /** racker's own stdout/stderr, the container's log file (detached), or a file descriptor (probes) */
   output: 'inherit' | 'log' | { fd: number };
+  /**
+   * racker's own Ctrl-C / SIGTERM, held since before the container was made
+   * (an attached run); without it the runner holds them from its start
+   */
+  signals?: SignalForwarder;
 }
 
 export interface RunHooks {

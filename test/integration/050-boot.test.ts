@@ -6,6 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { POSTROJ, RACKER, racker, tempRoot, uniqueName } from '../helpers/cli.js';
 import { inParallel, TerminalSession, underLoad, underTerminal } from '../helpers/terminal.js';
+import { nspawnOf, signalEarly } from '../helpers/early-signal.js';
 import { MIRROR_CACHE, DEBIAN_MIRROR, slimDebianTarball } from '../helpers/debian.js';
 import { writeOciLayout } from '../helpers/oci-layout.js';
 import { busyboxLayer } from '../helpers/fixture-images.js';
@@ -223,6 +224,33 @@ describe('racker run in boot mode', () => {
     } finally {
       await racker(t.root, ['rm', '-f', name]);
       await rm(units, { recursive: true, force: true });
+    }
+  });
+
+  it('a signal as early as racker can get one powers it off or undoes the start: exit 130 / 143, nothing left', async () => {
+    await mkdir(path.join(t.root, 'containers'), { recursive: true });
+    const problems: string[] = [];
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      problems.push(...await signalEarly(t.root, sig, 'record', ['debian-bookworm', 'sleep', '600']));
+      // while systemd boots: nspawn halts it
+      for (let i = 0; i < 2; i++) problems.push(...await signalEarly(t.root, sig, 'nspawn', ['debian-bookworm', 'sleep', '600']));
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('SIGTERM while the command runs powers the container off: exit 143, nothing left', async () => {
+    const n = uniqueName('bootterm');
+    const child = execa(RACKER, ['--root', t.root, 'run', '--rm', '--name', n, 'debian-bookworm', 'sh', '-c', 'echo started; exec sleep 600'], { reject: false, stdin: 'ignore' });
+    try {
+      await new Promise<void>(resolve => child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('started')) resolve(); }));
+      child.kill('SIGTERM');
+      expect((await child).exitCode).toBe(143);
+      expect(await nspawnOf(n)).toEqual([]);
+      expect(await mountsUnder(t.root)).toEqual([]);
+      expect((await racker(t.root, ['ps', '-a', '--format', '{{.Names}}'])).stdout.split('\n')).not.toContain(n);
+    } finally {
+      child.kill('SIGKILL');
+      await racker(t.root, ['rm', '-f', n]);
     }
   });
 });
