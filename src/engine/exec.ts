@@ -4,7 +4,7 @@ import { shortId } from '../image/digest.js';
 import { runAllowFail, spawnAttached } from '../process.js';
 import { DEFAULT_PATH } from '../runtime/command-lookup.js';
 import { imageEnv, mergeEnv } from '../runtime/env.js';
-import { confinedCommand } from '../runtime/exec/confine.js';
+import { confinedCommand, encodedEnv } from '../runtime/exec/confine.js';
 import { hostExecPath } from '../runtime/exec/container-exec.js';
 import { buildSystemdRunArgs } from '../runtime/exec/systemd-run-args.js';
 import { RUN_ENV, UNIT_ENV_DIR, writeUnitEnv } from '../runtime/exec/unit-env.js';
@@ -84,6 +84,6 @@ export async function commandIn(rec: ContainerRecord, image: ImageRecord | undef
   // docker's exec runs as the container's user unless -u says otherwise
   const user = opts.user ?? spec.user;
   const ids = user ? await lookupIds(rootfs, user) : undefined;
-  const c = confinedCommand({ leader, spec, user: ids, cwd: workdir }, argv);
-  return { ...c, env: Object.fromEntries(env) };
+  const c = confinedCommand({ leader, spec, user: ids, cwd: workdir, envEncoded: true }, argv);
+  return { ...c, env: encodedEnv(env) };
 }
