@@ -4,7 +4,8 @@ import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { racker, tempRoot } from '../helpers/cli.js';
+import { RACKER, racker, tempRoot } from '../helpers/cli.js';
+import { underTerminal } from '../helpers/terminal.js';
 import { busyboxLayer } from '../helpers/fixture-images.js';
 import { writeOciLayout } from '../helpers/oci-layout.js';
 import { pushLayout } from '../helpers/registry.js';
@@ -116,6 +117,13 @@ describe('racker save', () => {
     const load = await racker(dest, ['load', '-q', '-i', file]);
     expect(load).toMatchObject({ exitCode: 0, stdout: `Loaded image ID: ${ids[BUSYBOX]}` });
   }, 120_000);
+
+  it('refuses to write an archive to a terminal', async () => {
+    const r = await underTerminal(`${RACKER} --root ${src.root} save ${BASE}`);
+    expect(r.exitCode).toBe(125);
+    expect(r.output).toContain('cowardly refusing to save to a terminal');
+    expect(r.output.length).toBeLessThan(400);
+  });
 
   it('an unknown image: 125, no file written', async () => {
     const file = path.join(work.root, 'never.tar');

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { racker, tempRoot, uniqueName } from '../helpers/cli.js';
+import { RACKER, racker, tempRoot, uniqueName } from '../helpers/cli.js';
+import { underTerminal } from '../helpers/terminal.js';
 import { busyboxLayer } from '../helpers/fixture-images.js';
 import { writeOciLayout } from '../helpers/oci-layout.js';
 import { pushLayout } from '../helpers/registry.js';
@@ -61,6 +62,18 @@ describe('racker image prune', () => {
     expect(refused.exitCode).toBe(125);
     expect(lines(refused.stderr)[0]).toMatch(/not a terminal/);
     expect(await ids()).toContain(old);
+
+    // on a terminal it asks; no answer is no
+    const asked = await underTerminal(`${RACKER} --root ${t.root} image prune`);
+    expect(asked.output).toContain('WARNING! This will remove all dangling images.');
+    expect(asked.output).toContain('Are you sure you want to continue? [y/N]');
+    expect(await ids()).toContain(old);
+
+    const history = await rk(['image', 'history', old]);
+    expect(lines(history.stdout)[0]).toMatch(/^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
+    expect(lines(history.stdout).slice(1).map(l => l.split(/\s{3,}/)[0])).toEqual([old.slice(7, 19), '<missing>']);
+    expect(lines(history.stdout)[1]).toContain(humanSize(l1.tar.length));
+    expect(lines((await rk(['image', 'history', '-q', '--no-trunc', old])).stdout)).toEqual([old, '<missing>']);
 
     const dangling = await rk(['image', 'prune', '-f']);
     expect(dangling.exitCode).toBe(0);
