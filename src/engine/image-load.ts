@@ -72,8 +72,8 @@ export async function loadArchive(images: ImageService, input: { file?: string; 
       }),
     }));
     const out: LoadedImage[] = [];
-    for (const img of named) {
-      const fetcher = new ArchiveFetcher({ transport: contents.transport, file, tag: img.selector || undefined });
+    for (const [i, img] of named.entries()) {
+      const fetcher = new ArchiveFetcher({ transport: contents.transport, file, tag: img.selector || undefined, label: `${contents.transport} ${label}, image ${i + 1} of ${named.length}` });
       try {
         const r = await images.pullFrom(fetcher, img.names[0] ?? 'archive', { quiet: opts.quiet, tags: img.tags });
         out.push({ id: r.record.id, names: img.names });
