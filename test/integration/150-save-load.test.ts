@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -152,6 +152,39 @@ describe('racker load', () => {
     const run = await racker(dest, ['run', '--rm', 'example.test/busybox:oci', 'echo', 'loaded']);
     expect(run).toMatchObject({ exitCode: 0, stdout: 'loaded' });
   }, 300_000);
+});
+
+/** podman is used where installed (apt-get install podman), with a store of the test's own (vfs: no mounts left behind). */
+const hasPodman = existsSync('/usr/bin/podman');
+
+describe.skipIf(!hasPodman)('racker save and load with podman', () => {
+  async function podman(args: string[], store: string) {
+    return execa('podman', ['--root', path.join(store, 'root'), '--runroot', path.join(store, 'run'), '--storage-driver', 'vfs', ...args], { timeout: 300_000 });
+  }
+
+  it('podman loads what racker saves, in both formats; racker loads what podman saves, with the same image id', async () => {
+    const store = path.join(work.root, 'podman');
+    for (const format of ['docker-archive', 'oci-archive'] as const) {
+      const file = path.join(work.root, `for-podman-${format}.tar`);
+      expect((await racker(src.root, ['save', '--format', format, '-o', file, APP])).exitCode).toBe(0);
+      const loaded = await podman(['load', '-q', '-i', file], store);
+      expect(loaded.stdout).toContain(`${APP}`);
+      const id = (await podman(['image', 'inspect', '--format', '{{.Id}}', APP], store)).stdout.trim();
+      expect(`sha256:${id}`).toBe(ids[APP]);
+      await podman(['rmi', '-a', '-f'], store);
+    }
+    await podman(['load', '-q', '-i', path.join(work.root, 'for-podman-docker-archive.tar')], store);
+    for (const format of ['docker-archive', 'oci-archive'] as const) {
+      const file = path.join(work.root, `from-podman-${format}.tar`);
+      await podman(['save', '--format', format, '-o', file, APP], store);
+      const dest = await freshRoot();
+      const load = await racker(dest, ['load', '-q', '-i', file]);
+      expect(load.exitCode).toBe(0);
+      expect(load.stdout).toMatch(/^Loaded image/);
+      expect(await imageIds(dest)).toEqual([ids[APP]]);
+    }
+    await podman(['rmi', '-a', '-f'], store);
+  }, 600_000);
 });
 
 describe('racker load refuses hostile archives', () => {
