@@ -125,6 +125,27 @@ describe('racker save', () => {
     expect(r.output.length).toBeLessThan(400);
   });
 
+  it('an image whose layer blob the store lacks (pulled by an older racker): 125 with the way out, no file', async () => {
+    const root = await freshRoot();
+    expect((await racker(root, ['pull', '-q', '--tls-verify=false', BASE])).exitCode).toBe(0);
+    const blobs = path.join(root, 'blobs', 'sha256');
+    const layerBlob = (await readdir(path.join(root, 'layers')))[0];
+    await rm(path.join(blobs, layerBlob));
+    const file = path.join(work.root, 'old-store.tar');
+    const r = await racker(root, ['save', '-o', file, BASE]);
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr).toContain(`racker pull --force ${BASE}`);
+    await expect(stat(file)).rejects.toThrow();
+    expect((await racker(root, ['pull', '-q', '--force', '--tls-verify=false', BASE])).exitCode).toBe(0);
+    expect((await racker(root, ['save', '-o', file, BASE])).exitCode).toBe(0);
+  });
+
+  it('load refuses a terminal as stdin', async () => {
+    const r = await underTerminal(`${RACKER} --root ${src.root} load`);
+    expect(r.exitCode).toBe(125);
+    expect(r.output).toContain('stdin is a terminal');
+  });
+
   it('an unknown image: 125, no file written', async () => {
     const file = path.join(work.root, 'never.tar');
     const r = await racker(src.root, ['save', '-o', file, BUSYBOX, 'no-such-image:here']);
