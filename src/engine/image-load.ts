@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -52,7 +52,7 @@ export async function loadArchive(images: ImageService, input: { file?: string; 
     const fh = await open(input.file, 'r').catch((err: NodeJS.ErrnoException) => {
       throw new RackerError(`cannot open ${input.file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, { hint: 'check the path given to -i' });
     });
-    source = createReadStream('', { fd: fh });
+    source = fh.createReadStream();
   } else {
     source = input.stdin ?? process.stdin;
   }
