@@ -10,6 +10,8 @@ import type { ContainerStore } from '../store/container-store.js';
 import type { EngineEvents } from './events.js';
 import type { ImageResolver, MirrorSource, ResolvedImage } from './resolver.js';
 import { byText } from '../compare.js';
+import type { LoadedImage } from './image-load.js';
+import type { ArchiveFormat } from './image-save.js';
 
 export interface PullOptions {
   /** fetch and unpack again even what the store already has */
@@ -176,6 +178,11 @@ export class ImageService {
     return this.store.readImage(id, opts);
   }
 
+  /** Bytes of each of an image's layers as unpacked, bottom first (0 for one the store lacks). */
+  async layerSizes(image: ImageRecord): Promise<number[]> {
+    return Promise.all(image.layers.map(async l => (await this.store.readLayer(l))?.size ?? 0));
+  }
+
   /** The image `run` and `create` use, pulled as the policy says. */
   async ensure(input: string, policy: PullPolicy, opts: PullOptions = {}): Promise<ImageRecord> {
     const local = policy === 'always' ? undefined : await this.find(input);
@@ -234,6 +241,18 @@ export class ImageService {
     out.push(`Deleted: ${record.id}`);
     for (const l of removed) out.push(`Deleted: ${l}`);
     return out;
+  }
+
+  /** docker's `load`: every image of an archive file (or stdin), checked whole before any is stored. */
+  async load(input: { file?: string }, opts: { quiet?: boolean } = {}): Promise<LoadedImage[]> {
+    const { loadArchive } = await import('./image-load.js');
+    return loadArchive(this, input, opts);
+  }
+
+  /** docker's `save`: the archive's bytes; every image is looked up before the first byte. */
+  async save(inputs: string[], format: ArchiveFormat): Promise<AsyncIterable<Buffer>> {
+    const { saveArchive } = await import('./image-save.js');
+    return saveArchive(this, inputs, format);
   }
 
   /** docker's `image inspect` document. */

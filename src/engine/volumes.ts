@@ -1,5 +1,5 @@
 import type { VolumeRecord, VolumeUsers } from '../model/volume.js';
-import type { VolumeStore } from '../store/volume-store.js';
+import { treeSize, type VolumeStore } from '../store/volume-store.js';
 
 /**
  * Named and anonymous volumes (`racker volume …`, compose's volumes): the
@@ -34,13 +34,18 @@ export class VolumeService {
     return this.usersOf(name);
   }
 
+  /** Bytes of the volume's data. */
+  async size(name: string): Promise<number> {
+    return treeSize(this.store.dataDir(name));
+  }
+
   /** Remove a volume no container uses; false when it did not exist and `force` was given. */
   async remove(name: string, opts: { force?: boolean } = {}): Promise<boolean> {
     return this.store.remove(name, opts);
   }
 
-  /** Unused anonymous volumes (with `all`: every unused volume), removed; their names and the bytes freed. */
-  async prune(opts: { all?: boolean } = {}): Promise<{ removed: string[]; bytes: number }> {
+  /** Unused anonymous volumes (with `all`: every unused volume) that `matches` lets through, removed; their names and the bytes freed. */
+  async prune(opts: { all?: boolean; matches?: (v: VolumeRecord) => boolean } = {}): Promise<{ removed: string[]; bytes: number }> {
     return this.store.prune(opts);
   }
 }

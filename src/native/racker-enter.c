@@ -7,11 +7,17 @@
  * command (exit 125); it never runs a command with fewer restrictions.
  *
  *   racker-enter --pid LEADER [--caps HEX] [--uid N --gid N] [--groups G,G]
- *                [--nnp] [--cwd DIR] [--env K=V]... -- ARGV...
+ *                [--nnp] [--cwd DIR] [--env K=V]... [--env-encoded] -- ARGV...
  *
  * --caps: the capabilities the container grants (bit n = capability n),
  * further bounded by the leader's own bounding set; default: the leader's.
  * --env: the command's whole environment (default: this process's).
+ * --env-encoded: the command's whole environment is in this process's own,
+ * each K=V as the value of a variable RACKER_ENTER_ENV_<n>; nothing else of
+ * it is passed on. racker hands a container's environment (image Env, user
+ * values, secrets) over this way: never on a command line (world-readable),
+ * and never under its own names, which the host's dynamic loader and libc
+ * would act on before main() (LD_PRELOAD=… from an image: host root).
  * --nested-seccomp-inherit: when racker itself runs under a seccomp filter
  * (and so cannot read the container's), keep racker's filters instead of failing.
  * Exit codes as docker's exec: 125 cannot confine, 126 cannot invoke (or no
@@ -48,6 +54,8 @@
 #define MAX_FILTERS 1024
 #define MAX_GROUPS 256
 #define MAX_ENV 4096
+/* the prefix of the variables that carry --env-encoded's environment */
+#define ENCODED_ENV "RACKER_ENTER_ENV_"
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static void fail(int code, int err, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
@@ -497,7 +505,7 @@ int main(int argc, char **argv)
 	uint64_t caps = ~0ULL;
 	long long uid = 0, gid = 0;
 	gid_t groups[MAX_GROUPS];
-	int ngroups = 0, nnp = 0, nenv = 0, argi = 1, inherit_own = 0;
+	int ngroups = 0, nnp = 0, nenv = 0, argi = 1, inherit_own = 0, encoded = 0;
 	const char *cwd = "/";
 	static char *env[MAX_ENV + 1];
 	extern char **environ;
@@ -514,6 +522,18 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--nested-seccomp-inherit")) {
 			inherit_own = 1;
+			continue;
+		}
+		if (!strcmp(a, "--env-encoded")) {
+			for (char **e = environ; *e; e++) {
+				if (strncmp(*e, ENCODED_ENV, sizeof(ENCODED_ENV) - 1))
+					continue;
+				char *kv = strchr(*e, '=');
+				if (!kv || nenv >= MAX_ENV || !strchr(kv + 1, '='))
+					fail(EXIT_CONFINE, 0, "--env-encoded: too many or not K=V");
+				env[nenv++] = kv + 1;
+			}
+			encoded = 1;
 			continue;
 		}
 		if (!v)
@@ -551,7 +571,7 @@ int main(int argc, char **argv)
 	if (leader <= 1 || argi >= argc || uid > 0xfffffffeLL || gid > 0xfffffffeLL)
 		fail(EXIT_CONFINE, 0, "usage: racker-enter --pid LEADER [options] -- ARGV...");
 	char **cmd = argv + argi;
-	char **envp = nenv ? env : environ;
+	char **envp = nenv || encoded ? env : environ;
 
 	/* everything about the leader is read through the host's /proc, before entering anything */
 	wait_for_payload(leader);
