@@ -9,6 +9,7 @@ import type { ImageFetcher, ResolvedImage } from '../image/fetcher.js';
 import { MAX_MANIFEST_BYTES, MEDIA, hostPlatform, type Descriptor, type Platform } from '../image/oci.js';
 import { descendToManifest, parseImageConfig, parseManifestDocument, type ManifestDocument } from '../image/oci-layout-fetcher.js';
 import { RegistryAuth, parseWwwAuthenticate } from './auth.js';
+import type { Policy } from './policy.js';
 import { DEFAULT_MIN_BLOB_RATE, HttpError, readBodyCapped, request, type HttpRequestOptions, type RequestSubject } from './http.js';
 
 /** What this fetcher reads of an image reference (src/image/reference.ts's DockerReference fits). */
@@ -44,6 +45,8 @@ export interface RegistryFetcherOptions {
   minBlobBytesPerSec?: number;
   /** environment for auth file lookup (tests) */
   env?: NodeJS.ProcessEnv;
+  /** the signature policy in force (undefined: none, accept) */
+  policy?: Policy;
 }
 
 const MANIFEST_ACCEPT = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest].join(', ');
@@ -128,6 +131,9 @@ export class RegistryFetcher implements ImageFetcher {
   private readonly ref: RegistryImageRef;
   private readonly sessions: EndpointSession[];
   private readonly platform: Platform;
+  private readonly policy?: Policy;
+  private readonly env?: NodeJS.ProcessEnv;
+  private readonly tlsVerify: boolean;
   /** the endpoint that served the manifest serves the blobs first */
   private chosen = 0;
 
@@ -138,6 +144,9 @@ export class RegistryFetcher implements ImageFetcher {
     if (!opts.endpoints.length) throw new RackerError(`no registry endpoint for ${ref.registry}/${ref.repository}`);
     this.ref = ref;
     this.platform = opts.platform ?? hostPlatform();
+    this.policy = opts.policy;
+    this.env = opts.env;
+    this.tlsVerify = opts.tlsVerify;
     const http = { retries: opts.retries, retryDelayMs: opts.retryDelayMs, deadlineMs: opts.deadlineMs };
     const minBlobRate = opts.minBlobBytesPerSec ?? DEFAULT_MIN_BLOB_RATE;
     this.sessions = opts.endpoints.map(e => new EndpointSession(e, opts.tlsVerify, http, minBlobRate, opts.env));
@@ -200,7 +209,41 @@ export class RegistryFetcher implements ImageFetcher {
   async resolve(): Promise<ResolvedImage> {
     const { value, index } = await this.withFallback(0, 'the manifest', s => this.resolveAt(s));
     this.chosen = index;
+    if (this.policy) await this.enforce(this.policy, this.sessions[index], value.manifestDigest);
     return value;
+  }
+
+  /** The signature policy, checked before a single blob is fetched or stored. */
+  private async enforce(policy: Policy, s: EndpointSession, manifestDigest: string): Promise<void> {
+    const { enforcePolicy } = await import('./signatures.js');
+    const { lookasideSignatures } = await import('./lookaside.js');
+    const name = `${this.ref.registry}/${this.ref.repository}`;
+    await enforcePolicy(policy, 'docker', {
+      name, tag: this.ref.tag, digest: this.ref.digest, manifestDigest,
+      simpleSignatures: () => lookasideSignatures(name, manifestDigest, { tlsVerify: this.tlsVerify, env: this.env }),
+      sigstoreSignatures: () => this.sigstoreSignatures(s, manifestDigest),
+    });
+  }
+
+  /** cosign's signatures of a manifest: the `sha256-HEX.sig` tag, one layer per signature (payload blob, signature annotation). */
+  private async sigstoreSignatures(s: EndpointSession, manifestDigest: string): Promise<{ payload: Buffer; signature: string }[]> {
+    const tag = `${manifestDigest.replace(':', '-')}.sig`;
+    const res = await s.get(`manifests/${tag}`, { kind: 'manifest', name: `${s.endpoint.repository}:${tag}` }, { Accept: [MEDIA.ociManifest, MEDIA.dockerManifest].join(', ') }, [404]);
+    if (res.status === 404) {
+      await res.body?.cancel().catch(() => undefined);
+      return [];
+    }
+    const bytes = await readBodyCapped(res, MAX_MANIFEST_BYTES, `the signature manifest ${tag} from ${s.name}`);
+    let doc: { layers?: { digest?: unknown; size?: unknown; annotations?: Record<string, unknown> }[] };
+    try { doc = JSON.parse(bytes.toString('utf8')) as typeof doc; } catch { throw new RackerError(`the signature manifest ${tag} from ${s.name} is not JSON`); }
+    const out: { payload: Buffer; signature: string }[] = [];
+    for (const layer of (Array.isArray(doc.layers) ? doc.layers : []).slice(0, 16)) {
+      const signature = layer.annotations?.['dev.cosignproject.cosign/signature'];
+      if (typeof signature !== 'string' || typeof layer.digest !== 'string') continue;
+      const payload = await this.fetchSmallBlob(s, { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: layer.digest, size: typeof layer.size === 'number' ? layer.size : undefined } as Descriptor);
+      out.push({ payload, signature });
+    }
+    return out;
   }
 
   async openBlob(desc: Descriptor, offset = 0): Promise<{ stream: Readable; startsAt: number }> {
