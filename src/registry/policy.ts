@@ -34,12 +34,15 @@ export function policyCandidates(given: string | undefined, env: NodeJS.ProcessE
 
 /** The policy in force, or undefined when there is no policy file at all (accept, as before). */
 export async function loadPolicy(given?: string, env: NodeJS.ProcessEnv = process.env): Promise<Policy | undefined> {
-  for (const file of policyCandidates(given, env)) {
+  const files = policyCandidates(given, env);
+  for (const [i, file] of files.entries()) {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
       if (!given && (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR'))) continue;
+      // a HOME that is another user's (sudo -u, setpriv): the system policy still applies
+      if (!given && isErrno(err, 'EACCES') && i < files.length - 1) continue;
       throw new RackerError(`cannot read the signature policy ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; refusing to pull`);
     }
     return parsePolicy(text, file);
