@@ -23,6 +23,8 @@ export function askLine(question: string): Promise<string> {
 export function askSecret(question: string): Promise<string> {
   const stdin = process.stdin;
   return new Promise((resolve, reject) => {
+    // echo off before the prompt shows: what is typed after seeing it is never echoed
+    stdin.setRawMode(true);
     process.stderr.write(question);
     let typed = '';
     const done = (err?: Error) => {
@@ -40,7 +42,6 @@ export function askSecret(question: string): Promise<string> {
         else if (ch >= ' ') typed += ch;
       }
     };
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
   });

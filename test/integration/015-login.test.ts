@@ -188,6 +188,34 @@ describe('racker login / logout against a registry with htpasswd auth over TLS',
   });
 });
 
+describe('interactive login at a terminal', () => {
+  it('asks for the user name and the password, and the password is not echoed', async () => {
+    const dir = await freshDir('tty');
+    // script gives racker a pty; the test types only after each prompt appears, as a person would
+    const child = execa('script', ['-qec', `${RACKER} --root ${t.root} login ${reg.host}`, '/dev/null'], { env: envFor(dir), reject: false, stdin: 'pipe' });
+    let out = '';
+    const waitFor = (text: string) => new Promise<void>((resolve, reject) => {
+      const check = () => { if (out.includes(text)) { child.stdout!.off('data', onData); resolve(); } };
+      const onData = (d: Buffer) => { out += d.toString(); check(); };
+      child.stdout!.on('data', onData);
+      void child.then(() => reject(new Error(`exited before '${text}': ${out}`)));
+      check();
+    });
+    await waitFor('Username: ');
+    child.stdin!.write(`${USER}\r`);
+    await waitFor('Password: ');
+    child.stdin!.write(`${PASSWORD}\r`);
+    let all = out;
+    child.stdout!.on('data', (d: Buffer) => { all += d.toString(); });
+    const r = await child;
+    all += '';
+    expect(r.exitCode).toBe(0);
+    expect(all).toContain('Login Succeeded');
+    expect(all).toContain(USER);
+    expect(all).not.toContain(PASSWORD);
+  });
+});
+
 describe('credential helpers', () => {
   it('credsStore: login stores through docker-credential-NAME, pull gets from it, logout erases; the file holds no password', async () => {
     const dir = await freshDir('helper');
