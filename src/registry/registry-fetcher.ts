@@ -59,6 +59,8 @@ const HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
 /** One endpoint, with what was learned about it: which scheme it speaks and how it wants auth. */
 class EndpointSession {
   base: string | undefined;
+  /** the registry serves simple signatures at /extensions/v2/REPO/signatures/DIGEST */
+  supportsSignatures = false;
   private probing: Promise<void> | undefined;
   readonly auth: RegistryAuth;
   readonly insecure: boolean;
@@ -98,6 +100,8 @@ class EndpointSession {
       base = `http://${host}`;
       res = await ping(base);
     }
+    // OpenShift's registry (and others) keep simple signatures themselves and say so here
+    this.supportsSignatures = res.headers.get('x-registry-supports-signatures') === '1';
     const challenges = res.status === 401 ? parseWwwAuthenticate(res.headers.get('www-authenticate') ?? '') : [];
     await res.body?.cancel().catch(() => undefined);
     this.auth.setChallenges(challenges);
@@ -108,7 +112,29 @@ class EndpointSession {
   /** An authorized GET under /v2/<repository>/; one fresh token is fetched when the registry refuses the current one. */
   async get(pathUnderRepo: string, subject: RequestSubject, extra: Record<string, string> = {}, pass: number[] = []): Promise<Response> {
     await this.probe();
-    const url = `${this.base}/v2/${this.endpoint.repository}/${pathUnderRepo}`;
+    return this.getUrl(`${this.base}/v2/${this.endpoint.repository}/${pathUnderRepo}`, subject, extra, pass);
+  }
+
+  /** The simple signatures the registry keeps for a manifest (its signature extension). */
+  async extensionSignatures(manifestDigest: string): Promise<Buffer[]> {
+    await this.probe();
+    if (!this.supportsSignatures) return [];
+    const url = `${this.base}/extensions/v2/${this.endpoint.repository}/signatures/${manifestDigest}`;
+    const res = await this.getUrl(url, { kind: 'manifest', name: `signatures of ${manifestDigest}` }, { Accept: 'application/json' }, [404]);
+    if (res.status === 404) {
+      await res.body?.cancel().catch(() => undefined);
+      return [];
+    }
+    const body = await readBodyCapped(res, 16 * 1024 * 1024, `the signatures of ${manifestDigest} from ${this.name}`);
+    let doc: { signatures?: { version?: unknown; type?: unknown; content?: unknown }[] };
+    try { doc = JSON.parse(body.toString('utf8')) as typeof doc; } catch { throw new RackerError(`${this.name} sent signatures that are not JSON`); }
+    return (Array.isArray(doc.signatures) ? doc.signatures : [])
+      .filter(x => x && x.version === 2 && x.type === 'atomic' && typeof x.content === 'string')
+      .slice(0, 16)
+      .map(x => Buffer.from(x.content as string, 'base64'));
+  }
+
+  private async getUrl(url: string, subject: RequestSubject, extra: Record<string, string>, pass: number[]): Promise<Response> {
     for (let round = 0; ; round++) {
       const headers = { ...extra };
       const authz = await this.auth.authorization(this.scope);
@@ -216,11 +242,14 @@ export class RegistryFetcher implements ImageFetcher {
   /** The signature policy, checked before a single blob is fetched or stored. */
   private async enforce(policy: Policy, s: EndpointSession, manifestDigest: string): Promise<void> {
     const { enforcePolicy } = await import('./signatures.js');
-    const { lookasideSignatures } = await import('./lookaside.js');
+    const { lookasideBase, lookasideSignatures } = await import('./lookaside.js');
     const name = `${this.ref.registry}/${this.ref.repository}`;
     await enforcePolicy(policy, 'docker', {
       name, tag: this.ref.tag, digest: this.ref.digest, manifestDigest,
-      simpleSignatures: () => lookasideSignatures(name, manifestDigest, { tlsVerify: this.tlsVerify, env: this.env }),
+      // the lookaside store when registries.d names one, else the registry's own signature extension
+      simpleSignatures: async () => (await lookasideBase(name, this.env))
+        ? lookasideSignatures(name, manifestDigest, { tlsVerify: this.tlsVerify, env: this.env })
+        : s.extensionSignatures(manifestDigest),
       sigstoreSignatures: () => this.sigstoreSignatures(s, manifestDigest),
     });
   }

@@ -83,7 +83,7 @@ async function keyBytes(r: { keyPath?: string; keyPaths?: string[]; keyData?: st
 
 async function checkSignedBy(r: Extract<Requirement, { type: 'signedBy' }>, img: SignedImage): Promise<string | undefined> {
   const sigs = await img.simpleSignatures();
-  if (!sigs.length) return 'no signature found (lookaside store)';
+  if (!sigs.length) return 'no signature found (lookaside store or the registry\'s signature extension)';
   const dir = await mkdtemp(path.join(tmpdir(), 'racker-gpgv-'));
   try {
     const keyring = path.join(dir, 'keys.gpg');

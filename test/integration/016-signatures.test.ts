@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -56,10 +57,10 @@ async function policyFile(name: string, doc: unknown): Promise<string> {
 }
 
 /** Pull into a fresh store; returns the result and whether the store holds any layer afterwards. */
-async function pullWith(policy: string, repoTag: string) {
+async function pullWith(policy: string, repoTag: string, host = reg.host, registriesD = regD) {
   const t = await tempRoot('sig');
   try {
-    const r = await racker(t.root, ['pull', '--tls-verify=false', '--signature-policy', policy, `${reg.host}/${repoTag}`], { env: { RACKER_REGISTRIES_D: regD } });
+    const r = await racker(t.root, ['pull', '--tls-verify=false', '--signature-policy', policy, `${host}/${repoTag}`], { env: { RACKER_REGISTRIES_D: registriesD } });
     const layers = await readdir(path.join(t.root, 'layers')).catch(() => [] as string[]);
     return { ...r, layers: layers.length };
   } finally {
@@ -187,6 +188,53 @@ describe('sigstoreSigned (cosign signatures in sha256-DIGEST.sig tags)', () => {
     expect(ident.exitCode).toBe(125);
     expect(ident.stderr).toContain('does not match');
     expect(ident.layers).toBe(0);
+  });
+});
+
+describe('signatures from the registry\'s signature extension', () => {
+  let proxy: Server | undefined;
+  afterAll(() => { proxy?.close(); });
+
+  it('without a lookaside store, reads /extensions/v2/REPO/signatures/DIGEST of a registry that offers it', async () => {
+    // a registry front that offers the extension (as OpenShift's does) and passes everything else to the real one
+    const digest = await digestOf('signed/busybox:latest');
+    const sig = await readFile(path.join(sigs, `signed/busybox@${digest.replace(':', '=')}`, 'signature-1'));
+    const asked: string[] = [];
+    proxy = createServer((req, res) => {
+      if (req.url?.startsWith('/extensions/v2/')) {
+        asked.push(req.url);
+        const body = req.url === `/extensions/v2/signed/busybox/signatures/${digest}`
+          ? { signatures: [{ version: 2, type: 'atomic', name: `${digest}@0123456789abcdef0123456789abcdef`, content: sig.toString('base64') }] } : { signatures: [] };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        return;
+      }
+      const [h, p] = reg.host.split(':');
+      const up = httpRequest({ host: h, port: Number(p), method: req.method, path: req.url, headers: req.headers }, upRes => {
+        const headers = { ...upRes.headers, ...(req.url === '/v2/' ? { 'x-registry-supports-signatures': '1' } : {}) };
+        res.writeHead(upRes.statusCode ?? 502, headers);
+        upRes.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>(resolve => proxy!.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const noLookaside = path.join(work, 'registries.d-empty');
+    await mkdir(noLookaside, { recursive: true });
+    const policy = await policyFile('extension', { default: [{ type: 'reject' }], transports: { docker: { [host]: [signedBy(trustedKey, { signedIdentity: { type: 'matchRepository' } })] } } });
+    // the signature names reg.host's repository; matchRepository compares with what was pulled, so pin it
+    const pinned = await policyFile('extension-pinned', { default: [{ type: 'reject' }], transports: { docker: { [host]: [signedBy(trustedKey, { signedIdentity: { type: 'exactRepository', dockerRepository: `${reg.host}/signed/busybox` } })] } } });
+    const ok = await pullWith(pinned, 'signed/busybox:latest', host, noLookaside);
+    expect(ok.stderr).not.toContain('refused');
+    expect(ok.exitCode).toBe(0);
+    expect(asked).toContain(`/extensions/v2/signed/busybox/signatures/${digest}`);
+    const mismatch = await pullWith(policy, 'signed/busybox:latest', host, noLookaside);
+    expect(mismatch.exitCode).toBe(125);
+    expect(mismatch.stderr).toContain('does not match');
+    const none = await pullWith(pinned, 'unsigned/busybox:latest', host, noLookaside);
+    expect(none.exitCode).toBe(125);
+    expect(none.stderr).toContain('no signature');
+    expect(none.layers).toBe(0);
   });
 });
 
