@@ -188,6 +188,30 @@ describe('racker login / logout against a registry with htpasswd auth over TLS',
   });
 });
 
+describe('plain-HTTP registries', () => {
+  it('logs in without TLS only where asked: --tls-verify=false, or insecure in registries.conf', async () => {
+    const plain = await startRegistry({ users: { [USER]: PASSWORD } });
+    try {
+      const dir = await freshDir('plain');
+      const login = (args: string[], env: Record<string, string> = {}) =>
+        racker(t.root, ['login', '-u', USER, '--password-stdin', ...args, plain.host], { input: PASSWORD, env: envFor(dir, env) });
+      const noConf = path.join(dir, 'empty.conf');
+      await writeFile(noConf, '');
+      const refused = await login([], { CONTAINERS_REGISTRIES_CONF: noConf });
+      expect(refused.exitCode).toBe(125);
+      expect(refused.stderr).toContain('TLS handshake');
+      expect((await login(['--tls-verify=false'], { CONTAINERS_REGISTRIES_CONF: noConf })).exitCode).toBe(0);
+      const conf = path.join(dir, 'registries.conf');
+      await writeFile(conf, `[[registry]]\nlocation = "${plain.host}"\ninsecure = true\n`);
+      const viaConf = await login([], { CONTAINERS_REGISTRIES_CONF: conf });
+      expect(viaConf.stderr).not.toContain('Error');
+      expect(viaConf.exitCode).toBe(0);
+    } finally {
+      await plain.stop();
+    }
+  });
+});
+
 describe('interactive login at a terminal', () => {
   it('asks for the user name and the password, and the password is not echoed', async () => {
     const dir = await freshDir('tty');
