@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { RackerError } from '../../errors.js';
-import { login } from '../../engine/registry-login.js';
 import { tlsVerifyOption } from '../options.js';
-import { askLine, askSecret, readStdinSecret } from '../password-prompt.js';
 
 interface LoginFlags { username?: string; password?: string; passwordStdin?: boolean; authfile?: string; tlsVerify?: boolean }
 
@@ -18,6 +16,9 @@ export function register(program: Command): void {
     .option('--authfile <file>', 'the auth file to write (default $REGISTRY_AUTH_FILE, else $XDG_RUNTIME_DIR/containers/auth.json)')
     .addOption(tlsVerifyOption('verify TLS certificates (default: unless registries.conf marks the registry insecure)'))
     .action(async (registry: string | undefined, flags: LoginFlags) => {
+      // loaded here: every other verb's start stays as small as it was
+      const { askLine, askSecret, readStdinSecret } = await import('../password-prompt.js');
+      const { login } = await import('../../engine/registry-login.js');
       if (flags.password !== undefined) {
         throw new RackerError('-p/--password puts the password where every user of this host can read it (the process list); refusing it', {
           hint: 'use --password-stdin (printf %s "$PASSWORD" | racker login -u USER --password-stdin REGISTRY), or type it at the prompt',

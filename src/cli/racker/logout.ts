@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
-import { logout } from '../../engine/registry-login.js';
 
 export function register(program: Command): void {
   program.command('logout')
@@ -11,6 +10,7 @@ export function register(program: Command): void {
     .action(async (registry: string | undefined, flags: { all?: boolean; authfile?: string }) => {
       if (flags.all && registry) throw new RackerError('give either --all or a registry, not both');
       const name = flags.all ? undefined : registry ?? 'docker.io';
+      const { logout } = await import('../../engine/registry-login.js');
       const { file, removed } = await logout(name, { authfile: flags.authfile });
       if (flags.all) {
         process.stdout.write(`Removed login credentials for all registries\n`);
