@@ -128,7 +128,7 @@ class EndpointSession {
     const body = await readBodyCapped(res, 16 * 1024 * 1024, `the signatures of ${manifestDigest} from ${this.name}`);
     let doc: { signatures?: { version?: unknown; type?: unknown; content?: unknown }[] };
     try { doc = JSON.parse(body.toString('utf8')) as typeof doc; } catch { throw new RackerError(`${this.name} sent signatures that are not JSON`); }
-    return (Array.isArray(doc.signatures) ? doc.signatures : [])
+    return (Array.isArray(doc?.signatures) ? doc.signatures : [])
       .filter(x => x && x.version === 2 && x.type === 'atomic' && typeof x.content === 'string')
       .slice(0, 16)
       .map(x => Buffer.from(x.content as string, 'base64'));
@@ -266,8 +266,11 @@ export class RegistryFetcher implements ImageFetcher {
     let doc: { layers?: { digest?: unknown; size?: unknown; annotations?: Record<string, unknown> }[] };
     try { doc = JSON.parse(bytes.toString('utf8')) as typeof doc; } catch { throw new RackerError(`the signature manifest ${tag} from ${s.name} is not JSON`); }
     const out: { payload: Buffer; signature: string }[] = [];
-    for (const layer of (Array.isArray(doc.layers) ? doc.layers : []).slice(0, 16)) {
-      const signature = layer.annotations?.['dev.cosignproject.cosign/signature'];
+    // a hostile registry's document: only well-formed layer entries count
+    const layers = Array.isArray(doc?.layers) ? doc.layers.filter(l => l && typeof l === 'object') : [];
+    for (const layer of layers.slice(0, 16)) {
+      const annotations = layer.annotations && typeof layer.annotations === 'object' ? layer.annotations : {};
+      const signature = annotations['dev.cosignproject.cosign/signature'];
       if (typeof signature !== 'string' || typeof layer.digest !== 'string') continue;
       const payload = await this.fetchSmallBlob(s, { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: layer.digest, size: typeof layer.size === 'number' ? layer.size : undefined } as Descriptor);
       out.push({ payload, signature });

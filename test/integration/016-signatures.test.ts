@@ -208,6 +208,12 @@ describe('signatures from the registry\'s signature extension', () => {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
         return;
       }
+      if (/^\/v2\/hostile\/busybox\/manifests\/sha256-[0-9a-f]{64}\.sig$/.test(req.url ?? '')) {
+        // a hostile signature tag: junk entries and a digest that climbs
+        const doc = { schemaVersion: 2, layers: [null, 5, 'x', { annotations: 'no' }, { digest: 'sha256:../../../etc/passwd', annotations: { 'dev.cosignproject.cosign/signature': 'AA==' } }] };
+        res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }).end(JSON.stringify(doc));
+        return;
+      }
       const [h, p] = reg.host.split(':');
       const up = httpRequest({ host: h, port: Number(p), method: req.method, path: req.url, headers: req.headers }, upRes => {
         const headers = { ...upRes.headers, ...(req.url === '/v2/' ? { 'x-registry-supports-signatures': '1' } : {}) };
@@ -235,6 +241,13 @@ describe('signatures from the registry\'s signature extension', () => {
     expect(none.exitCode).toBe(125);
     expect(none.stderr).toContain('no signature');
     expect(none.layers).toBe(0);
+    // through the same front: a hostile sigstore tag is one clear refusal, nothing stored
+    await push(layout, 'hostile/busybox:latest');
+    const hostile = await pullWith(await policyFile('hostile-sig', { default: [{ type: 'sigstoreSigned', keyPath: cosignPub }] }), 'hostile/busybox:latest', host, noLookaside);
+    expect(hostile.exitCode).toBe(125);
+    expect(hostile.stderr).toMatch(/digest/);
+    expect(hostile.stderr).not.toMatch(/TypeError|Cannot read|undefined/);
+    expect(hostile.layers).toBe(0);
   });
 });
 
