@@ -22,6 +22,8 @@ export interface PullOptions {
   retryDelayMs?: number;
   /** no progress events */
   quiet?: boolean;
+  /** containers-policy.json(5) file instead of the default (--signature-policy) */
+  signaturePolicy?: string;
 }
 
 export type PullPolicy = 'missing' | 'always' | 'never';
@@ -128,7 +130,7 @@ export class ImageService {
     }
     const { ref, names } = parseImageArg(input);
     const fetcher = await fetcherFor(ref, {
-      tlsVerify: opts.tlsVerify, retries: opts.retries, retryDelayMs: opts.retryDelayMs,
+      tlsVerify: opts.tlsVerify, retries: opts.retries, retryDelayMs: opts.retryDelayMs, signaturePolicy: opts.signaturePolicy,
       deadlineMs: this.settings.registryTimeoutMs, minBlobBytesPerSec: this.settings.registryMinRate,
     });
     try {
