@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { RackerError } from '../errors.js';
+import { EXIT, RackerError } from '../errors.js';
 import { type ImageRecord, shortId } from '../model/image.js';
 import { runAllowFail, spawnAttached } from '../process.js';
 import { DEFAULT_PATH } from '../runtime/command-lookup.js';
@@ -45,7 +45,10 @@ export async function execIn(rec: ContainerRecord, image: ImageRecord | undefine
   if (rec.spec.mode === 'boot') {
     // the command is looked up by the container's own shell (confined, as everything run there): systemd-run would only say 203/EXEC
     const probe = hostExecPath().command({ machine: rec.name, leader }, ['/bin/sh', '-c', 'command -v -- "$1" >/dev/null', 'sh', argv[0]]);
-    if ((await runAllowFail(probe.cmd, probe.args)).exitCode !== 0) {
+    const found = await runAllowFail(probe.cmd, probe.args);
+    // 125: the helper could not confine the probe (its own one line says why): that, not "not found"
+    if (found.exitCode === EXIT.RACKER) throw new RackerError(found.stderr.trim().replace(/^racker: /, '').slice(0, 300) || 'exec: cannot run a command in the container');
+    if (found.exitCode !== 0) {
       throw new RackerError(`exec: "${argv[0].slice(0, 200)}": executable file not found in the container's PATH`, { exitCode: 127 });
     }
   }

@@ -211,12 +211,26 @@ static int hierarchy_mount(const char *mountinfo, const char *ctrls, char *out, 
 	return found;
 }
 
+/* Is this process already in cgroup `cg` of the hierarchy `id:ctrls` (a line of its own /proc/self/cgroup)? */
+static int already_in(const char *self, const char *id, const char *ctrls, const char *cg)
+{
+	size_t idlen = strlen(id), clen = strlen(ctrls);
+	for (const char *l = self; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *end = strchr(l, '\n');
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+		if (len == idlen + 1 + clen + 1 + strlen(cg) && !strncmp(l, id, idlen) && l[idlen] == ':' &&
+		    !strncmp(l + idlen + 1, ctrls, clen) && l[idlen + 1 + clen] == ':' && !strncmp(l + idlen + clen + 2, cg, strlen(cg)))
+			return 1;
+	}
+	return 0;
+}
+
 static void join_cgroups(pid_t leader)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", leader);
-	char *cgroups = read_file(path), *mountinfo = read_file("/proc/self/mountinfo");
-	if (!cgroups || !mountinfo)
+	char *cgroups = read_file(path), *mountinfo = read_file("/proc/self/mountinfo"), *self = read_file("/proc/self/cgroup");
+	if (!cgroups || !mountinfo || !self)
 		fail(EXIT_CONFINE, errno, "cannot read the container's cgroups");
 	char pid[32];
 	int pidlen = snprintf(pid, sizeof(pid), "%d\n", getpid());
@@ -232,6 +246,9 @@ static void join_cgroups(pid_t leader)
 			continue; /* a v1 hierarchy without controllers or name: nothing to join */
 		if (cg[0] != '/' || strstr(cg, "/../") || (strlen(cg) >= 3 && !strcmp(cg + strlen(cg) - 3, "/..")))
 			fail(EXIT_CONFINE, 0, "unexpected cgroup path of the container");
+		/* where racker is already (a racker nested in a container whose v1 hierarchies are read-only and shared) */
+		if (already_in(self, line, ctrls, cg))
+			continue;
 		char mnt[512], procs[4096];
 		if (!hierarchy_mount(mountinfo, ctrls, mnt, sizeof(mnt))) {
 			if (!strcmp(cg, "/"))
@@ -247,6 +264,7 @@ static void join_cgroups(pid_t leader)
 	}
 	free(cgroups);
 	free(mountinfo);
+	free(self);
 }
 
 /* ---- seccomp: copy the leader's filters ---- */

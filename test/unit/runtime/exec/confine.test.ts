@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { capMask, confinedCommand, encodedEnv } from '../../../../src/runtime/exec/confine.js';
 import { nativeTool } from '../../../../src/native-tool.js';
 import { ALL_CAPS, NSPAWN_DEFAULT_CAPS } from '../../../../src/runtime/capabilities.js';
@@ -23,6 +23,11 @@ describe('capMask', () => {
 });
 
 describe('confinedCommand', () => {
+  // the systemd-host lane sets it for the whole run (racker nested under a filter): each test says it itself
+  let nested: string | undefined;
+  beforeEach(() => { nested = process.env.RACKER_NESTED_SECCOMP; delete process.env.RACKER_NESTED_SECCOMP; });
+  afterEach(() => { if (nested === undefined) delete process.env.RACKER_NESTED_SECCOMP; else process.env.RACKER_NESTED_SECCOMP = nested; });
+
   const ENTER = nativeTool('racker-enter');
 
   it('runs the helper with the leader and the argv after --, never a shell line', () => {
