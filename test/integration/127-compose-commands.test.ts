@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { RACKER, racker, tempRoot, uniqueName } from '../helpers/cli.js';
+import { systemdIsPid1 } from '../../src/runtime/host.js';
 
 /**
  * compose create, images, ls, wait, events and version against real
@@ -123,5 +124,31 @@ describe('compose commands', () => {
       proc.kill('SIGINT');
     }
     expect((await proc).exitCode).toBe(0);
+  });
+
+  // where PID 1 is systemd the floor is the scope's MemoryLow= (test/unit/runtime/parity-args.test.ts)
+  it.skipIf(systemdIsPid1())('--memory-reservation, mem_reservation and deploy.resources.reservations.memory set the container\'s memory floor', async () => {
+    const inside = 'cat /sys/fs/cgroup/memory/memory.soft_limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.low';
+    const run = await rk(['run', '--rm', '--memory-reservation', '48m', BUSYBOX, 'sh', '-c', inside]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe(String(48 << 20));
+    expect((await rk(['run', '--rm', '-m', '16m', '--memory-reservation', '32m', BUSYBOX, 'true'])).stderr).toMatch(/Minimum memory limit can not be less than memory reservation limit/);
+    const p = await project(`
+services:
+  a:
+    image: ${BUSYBOX}
+    command: ["sh", "-c", "${inside}"]
+    mem_reservation: 40m
+  b:
+    image: ${BUSYBOX}
+    command: ["sh", "-c", "${inside}"]
+    deploy: {resources: {reservations: {memory: 24m}}}
+`);
+    for (const [svc, bytes] of [['a', 40 << 20], ['b', 24 << 20]] as const) {
+      const r = await compose(p, ['run', '--rm', '-T', svc]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/reservation/);
+      expect(r.stdout.trim()).toBe(String(bytes));
+    }
   });
 });
