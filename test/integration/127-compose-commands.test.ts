@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { RACKER, racker, tempRoot, uniqueName } from '../helpers/cli.js';
 import { systemdIsPid1 } from '../../src/runtime/host.js';
+import { freePort } from '../helpers/registry.js';
 
 /**
  * compose create, images, ls, wait, events and version against real
@@ -150,5 +152,28 @@ services:
       expect(r.stderr).not.toMatch(/reservation/);
       expect(r.stdout.trim()).toBe(String(bytes));
     }
+  });
+
+  it('racker run -p takes a port range, read by the parser compose uses', async () => {
+    // two adjacent free ports: retry until the one after a free port is free too
+    let first = 0;
+    for (let i = 0; i < 50 && !first; i++) {
+      const p = await freePort();
+      if (p < 65535 && await new Promise<boolean>(res => { const s = createServer().once('error', () => res(false)).listen(p + 1, '127.0.0.1', () => s.close(() => res(true))); })) first = p;
+    }
+    expect(first).toBeGreaterThan(0);
+    const n = uniqueName('range');
+    const r = await rk(['run', '-d', '--name', n, '-p', `127.0.0.1:${first}-${first + 1}:80-81`, BUSYBOX, 'sleep', '60']);
+    try {
+      expect(r.exitCode, r.stderr).toBe(0);
+      const doc = JSON.parse((await rk(['inspect', n])).stdout)[0] as { NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[]> } };
+      expect(doc.NetworkSettings.Ports['80/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: String(first) }]);
+      expect(doc.NetworkSettings.Ports['81/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: String(first + 1) }]);
+    } finally {
+      await rk(['rm', '-f', n]);
+    }
+    const bad = await rk(['run', '--rm', '-p', '80:http', BUSYBOX, 'true']);
+    expect(bad.exitCode).toBe(125);
+    expect(bad.stderr).toMatch(/invalid containerPort: http/);
   });
 });
