@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** Top-level folders by level: an import may point to its own level or lower (the base is 1). */
-const LEVEL = { cli: 6, postroj: 5, compose: 5, engine: 4, runtime: 3, store: 3, network: 3, registry: 2, image: 2, model: 1.5 };
+const LEVEL = { cli: 6, postroj: 5, compose: 5, engine: 4, runtime: 3, store: 3, network: 3, registry: 2, image: 2, model: 1.5, syntax: 1.5 };
 /** The engine's clients: they see engine/, model/ and the base, and each other as the levels allow. */
 const CLIENTS = new Set(['cli', 'postroj', 'compose']);
 const CLIENT_MAY_IMPORT = new Set(['engine', 'model', 'base', ...CLIENTS]);

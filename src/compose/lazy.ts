@@ -9,3 +9,7 @@ export { psRows, statusOf } from './ps.js';
 export { selectServices, up } from './up.js';
 export { loadProject } from './load.js';
 export { renderHashes, renderJson, renderYaml } from './render.js';
+export { listProjects } from './projects.js';
+export { imageRows } from './images.js';
+export { eventJson, formatEvent, watchEvents } from './events.js';
+export { waitServices } from './wait.js';

@@ -247,7 +247,12 @@ static void join_cgroups(pid_t leader)
 		if (cg[0] != '/' || strstr(cg, "/../") || (strlen(cg) >= 3 && !strcmp(cg + strlen(cg) - 3, "/..")))
 			fail(EXIT_CONFINE, 0, "unexpected cgroup path of the container");
 		/* where racker is already (a racker nested in a container whose v1 hierarchies are read-only and shared) */
-		if (already_in(self, line, ctrls, cg))
+		char id[32];
+		if ((size_t)(c1 - line) >= sizeof(id))
+			fail(EXIT_CONFINE, 0, "unexpected line in the container's cgroup list");
+		memcpy(id, line, (size_t)(c1 - line));
+		id[c1 - line] = 0;
+		if (already_in(self, id, ctrls, cg))
 			continue;
 		char mnt[512], procs[4096];
 		if (!hierarchy_mount(mountinfo, ctrls, mnt, sizeof(mnt))) {

@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { RackerError } from '../../errors.js';
 import { collect, engineFrom } from '../context.js';
 import { bootTimeoutOption, stopTimeoutOption, tlsVerifyOption } from '../options.js';
-import { mergeEnv, parseEnvAssignments, parseMountFlag, parsePublish, parseTmpfsFlag, parseVolumeFlag, readEnvFile } from '../../engine/flags.js';
+import { mergeEnv, parseEnvAssignments, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, publishSpecs, readEnvFile } from '../../engine/flags.js';
 import type { PullPolicy } from '../../engine/images.js';
 import { addParityOptions, type ParityFlags, parityInput } from '../run-parity.js';
 
@@ -91,7 +91,7 @@ export function register(program: Command): void {
         volumes: mounts.flatMap(m => (m.kind === 'bind' ? [{ source: m.source, target: m.target, readOnly: m.readOnly }] : [])),
         mounts: mounts.flatMap(m => (m.kind === 'bind' ? [] : [m])), readOnly: flags.readOnly,
         net: {
-          network: flags.network, aliases: flags.networkAlias, ip: flags.ip, publish: flags.publish.map(parsePublish),
+          network: flags.network, aliases: flags.networkAlias, ip: flags.ip, publish: flags.publish.flatMap(publishSpecs),
           publishAll: flags.publishAll, dns: flags.dns, addHosts: flags.addHost,
         },
         tty: !!flags.tty, interactive: !!flags.interactive, autoRemove: !!flags.rm,
