@@ -47,15 +47,16 @@ describe('the layer rules (scripts/layers.mjs), on small trees', () => {
       .toEqual(['engine/a.ts → cli/b.ts', 'log.ts → model/m.ts', 'model/m.ts → store/s.ts']);
   });
 
-  it('a client importing runtime/, store/, network/, image/ or registry/ fails; engine/, model/ and the base pass', () => {
+  it('a client importing runtime/, store/, network/, image/, registry/ or syntax/ fails; engine/, model/ and the base pass', () => {
     const problems = check(tree({
       'cli/racker/run.ts': ['runtime/env.ts', 'engine/flags.ts', 'model/mounts.ts', 'units.ts'],
-      'compose/x.ts': ['store/s.ts'], 'postroj/y.ts': ['image/i.ts', 'registry/r.ts', 'network/n.ts'],
+      'compose/x.ts': ['store/s.ts', 'syntax/ports.ts'], 'postroj/y.ts': ['image/i.ts', 'registry/r.ts', 'network/n.ts'], 'syntax/ports.ts': [],
       'runtime/env.ts': [], 'engine/flags.ts': [], 'model/mounts.ts': [], 'units.ts': [], 'store/s.ts': [], 'image/i.ts': [], 'registry/r.ts': [], 'network/n.ts': [],
     }));
     expect(problems).toEqual([
       'cli/racker/run.ts → runtime/env.ts (a client of the engine: use engine/, model/ or the base)',
       'compose/x.ts → store/s.ts (a client of the engine: use engine/, model/ or the base)',
+      'compose/x.ts → syntax/ports.ts (a client of the engine: use engine/, model/ or the base)',
       'postroj/y.ts → image/i.ts (a client of the engine: use engine/, model/ or the base)',
       'postroj/y.ts → registry/r.ts (a client of the engine: use engine/, model/ or the base)',
       'postroj/y.ts → network/n.ts (a client of the engine: use engine/, model/ or the base)',
