@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { RackerError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
-import { sleep } from '../runtime/container-processes.js';
-import type { ContainerRecord } from '../store/container-store.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ContainerRecord } from '../model/container.js';
 import { labelOf, projectContainers, serviceOf } from './containers.js';
 import { LABEL } from './naming.js';
 import { dependencyOrder } from './order.js';

@@ -10,12 +10,14 @@ import { checkVolumeSource, checkVolumeTarget } from '../runtime/volumes.js';
 import { DEFAULT_NETWORK } from './container-network.js';
 import { removeAnonymousVolumes } from '../runtime/container-mounts.js';
 import { shown } from '../untrusted.js';
-import type { ImageRecord } from '../store/image-store.js';
+import type { ImageRecord } from '../model/image.js';
 import { volumeWarnings } from '../runtime/volume-warnings.js';
 import { warn } from '../log.js';
 import type { Settings } from '../settings.js';
-import type { ContainerRecord, ContainerSpec, ContainerStore } from '../store/container-store.js';
-import { execIn, type ExecOptions } from './exec.js';
+import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord, ContainerSpec } from '../model/container.js';
+import { execIn, type ExecOptions, type ExecTarget } from './exec.js';
+import { processesOf } from './top.js';
 import type { ImageService, PullOptions, PullPolicy } from './images.js';
 import { containerJson } from './inspect.js';
 import { containerLogs, type LogEntry, type LogOptions } from './logs.js';
@@ -244,6 +246,18 @@ export class ContainerService {
   async wait(nameOrId: string, condition: WaitCondition = 'not-running', timeoutMs?: number, opts: WaitOptions = {}): Promise<number | undefined> {
     const rec = await this.get(nameOrId);
     return waitFor(rec, condition, async () => { const r = await this.store.read(rec.id); return r && reconcile(this.store, r); }, timeoutMs, opts);
+  }
+
+  /** `top`: the processes in the container's PID namespace (host pids, cleaned command lines); none when it is not running. */
+  async top(nameOrId: string): Promise<{ pid: number; cmd: string }[]> {
+    return processesOf(await this.get(nameOrId));
+  }
+
+  /** How commands reach a running container: its machine name and PID 1 (a host pid); undefined when it does not run. */
+  async execTarget(id: string): Promise<ExecTarget | undefined> {
+    const rec = await this.store.read(id);
+    const leader = rec?.state.nspawnPid ? await containerLeader(rec.state.nspawnPid) : undefined;
+    return rec && leader ? { machine: rec.name, leader } : undefined;
   }
 
   async inspect(nameOrId: string): Promise<Record<string, unknown> | undefined> {

@@ -4,7 +4,8 @@ import { debug } from '../log.js';
 import { abandonedMark, dropAbandonedMark, endProcesses, endSupervisor, isMounted, nspawnAlive, sleep, supervised } from '../runtime/container-processes.js';
 import { unmount } from '../runtime/overlay.js';
 import { toExited } from '../runtime/lifecycle.js';
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 
 /**
  * A record says "running" only while the racker process that supervises the

@@ -1,6 +1,6 @@
 import { RackerError } from '../errors.js';
 import { sleep } from '../runtime/container-processes.js';
-import type { ContainerRecord } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 import { shown } from '../untrusted.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'healthy';

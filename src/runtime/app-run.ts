@@ -1,8 +1,8 @@
 import { verbose, warn } from '../log.js';
 import { spawnAttached, signalNumber } from '../process.js';
-import type { ImageRecord } from '../store/image-store.js';
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
-import { shortId } from '../image/digest.js';
+import { type ImageRecord, shortId } from '../model/image.js';
+import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 import { toExited, toRunning } from './lifecycle.js';
 import type { ConnectedNetwork, ContainerRunner, RunHooks, RunIO, RunnerDeps } from './runner.js';
 import { prepareMounts, removeAnonymousVolumes } from './container-mounts.js';
