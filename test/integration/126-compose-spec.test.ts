@@ -296,6 +296,7 @@ describe('every supported service key', () => {
       devices: { w: 'devices: ["/dev/null:/dev/walknull:r"]', check: w => expect(w.HostConfig.Devices).toEqual([{ PathOnHost: '/dev/null', PathInContainer: '/dev/walknull', CgroupPermissions: 'r' }]) },
       mem_limit: { w: 'mem_limit: 48m', check: w => expect(w.HostConfig.Memory).toBe(48 << 20) },
       memswap_limit: { w: 'memswap_limit: 96m', check: w => expect(w.HostConfig.MemorySwap).toBe(96 << 20) },
+      mem_reservation: { w: 'mem_reservation: 32m', check: w => expect(w.HostConfig.MemoryReservation).toBe(32 << 20) },
       pids_limit: { w: 'pids_limit: 64', check: w => expect(w.HostConfig.PidsLimit).toBe(64) },
       privileged: { b: 'privileged: true', check: (w, b) => expect(b.HostConfig.Privileged).toBe(true) },
       security_opt: { w: 'security_opt: [no-new-privileges]', check: w => expect(w.HostConfig.SecurityOpt).toEqual(['no-new-privileges']) },
