@@ -10,9 +10,9 @@ import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
 import { systemdIsPid1 } from './host.js';
 import { SignalForwarder } from './signal-forwarder.js';
-import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
+import { findLeader, nspawnState } from './pid-namespace.js';
 import { ownToken } from '../lock.js';
-import { markSupervised } from './container-processes.js';
+import { killLeader, markSupervised, endWithNspawn } from './container-processes.js';
 import { mkdirInRoot } from './rootfs-path.js';
 import { mountContainer, releaseBoth, writeIdentityFiles, type MountedContainer } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
@@ -111,7 +111,7 @@ export class AppRunner implements ContainerRunner {
     const leader = await findLeader(child);
     if (leader) {
       await applySysctls(spec, leader.pid).catch(async (err: unknown) => {
-        try { process.kill(leader.pid, 'SIGKILL'); } catch { /* gone */ }
+        killLeader(leader);
         await child.exit;
         throw err;
       });

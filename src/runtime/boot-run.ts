@@ -17,8 +17,9 @@ import { mountContainer, releaseBoth, writeIdentityFiles } from './container-set
 import { LogWriter, LOG_FILE } from './container-log.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { SignalForwarder } from './signal-forwarder.js';
-import { killRunning, markSupervised } from './container-processes.js';
-import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
+import { askToStop, killRunning, markSupervised, endWithNspawn } from './container-processes.js';
+import { pollUntil } from '../poll.js';
+import { findLeader, nspawnState } from './pid-namespace.js';
 import { ownToken } from '../lock.js';
 import { checkVolumeSource, makeMountPoint } from './volumes.js';
 import { hostExecPath, type ContainerExec, type ExecTarget } from './exec/container-exec.js';
@@ -29,9 +30,6 @@ import { applySysctls, nspawnEnv, parityBinds } from './parity-args.js';
 import { nspawnCommand } from './nspawn-netns.js';
 import { inCgroups, makeCgroups, oomKilled, removeCgroups, type ContainerCgroups } from './cgroups.js';
 
-
-/** how often to ask systemd whether it is up: each ask is an nsenter + systemctl (a few ms) */
-const BOOT_POLL_MS = 30;
 
 const INIT_PATHS = ['/usr/lib/systemd/systemd', '/lib/systemd/systemd'];
 
@@ -173,29 +171,27 @@ export class BootRunner implements ContainerRunner {
 
   /** Wait for the leader to appear and for systemd to finish starting up. */
   private async waitUntilBooted(machine: string, nspawn: AttachedChild, bootLog: string, timeoutSec: number): Promise<ExecTarget> {
-    const deadline = Date.now() + timeoutSec * 1000;
-    let exited = false;
-    void nspawn.exit.then(() => { exited = true; }, () => { exited = true; });
+    // nspawn's exit ends the wait at once
+    const exited = new AbortController();
+    void nspawn.exit.then(() => exited.abort(), () => exited.abort());
+    const failedToBoot = async () => new RackerError(`container ${machine} failed to boot (systemd-nspawn exited)\n${await tail(bootLog, 20)}`, { hint: 'the lines above are the end of its boot log' });
     let state = 'not started';
-    for (;;) {
-      if (exited) {
-        throw new RackerError(`container ${machine} failed to boot (systemd-nspawn exited)\n${await tail(bootLog, 20)}`, { hint: 'the lines above are the end of its boot log' });
-      }
+    const booted = await pollUntil(async (): Promise<ExecTarget | 'failed' | undefined> => {
+      if (exited.signal.aborted) throw await failedToBoot();
       const leader = nspawn.pid ? await containerLeader(nspawn.pid) : undefined;
-      if (leader && await initStarted(nspawn.pid!, leader)) {
-        const target = { machine, leader };
-        const { cmd, args } = this.exec.command(target, ['systemctl', 'is-system-running']);
-        const r = await runAllowFail(cmd, args);
-        state = String(r.stdout).trim() || state;
-        if (state === 'running' || state === 'degraded') {
-          verbose(`container ${machine} booted (${state})`);
-          return target;
-        }
-        // 'offline' only means systemd cannot be reached yet; keep polling
-        if (['maintenance', 'stopping'].includes(state)) break;
-      }
-      if (Date.now() > deadline) break;
-      await new Promise(r => setTimeout(r, BOOT_POLL_MS));
+      if (!leader || !await initStarted(nspawn.pid!, leader)) return undefined;
+      const target = { machine, leader };
+      const { cmd, args } = this.exec.command(target, ['systemctl', 'is-system-running']);
+      const r = await runAllowFail(cmd, args);
+      state = String(r.stdout).trim() || state;
+      if (state === 'running' || state === 'degraded') return target;
+      // 'offline' only means systemd cannot be reached yet; keep asking
+      return ['maintenance', 'stopping'].includes(state) ? 'failed' : undefined;
+    }, { timeoutMs: timeoutSec * 1000, signal: exited.signal });
+    if (!booted && exited.signal.aborted) throw await failedToBoot();
+    if (booted && booted !== 'failed') {
+      verbose(`container ${machine} booted (${state})`);
+      return booted;
     }
     const leader = nspawn.pid ? await containerLeader(nspawn.pid) : undefined;
     let failed = '';
@@ -222,7 +218,7 @@ export class BootRunner implements ContainerRunner {
       log.capture(child.stderr!, 'stderr');
     }
     // on Ctrl-C / SIGTERM power the container off: that ends the unit and systemd-run with it
-    const stopper = new SignalForwarder(nspawn, spec.stopTimeout, () => nspawn.kill('SIGTERM'));
+    const stopper = new SignalForwarder(nspawn, spec.stopTimeout, () => askToStop(nspawn));
     try {
       const code = await child.exit;
       if (stopper.received) return 128 + (signalNumber(stopper.received) ?? 15);
@@ -238,7 +234,7 @@ export class BootRunner implements ContainerRunner {
   private async powerOff(nspawn: AttachedChild, timeoutSec: number): Promise<void> {
     let done = false;
     const exited = nspawn.exit.then(() => { done = true; }, () => { done = true; });
-    nspawn.kill('SIGTERM');
+    askToStop(nspawn);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([exited, new Promise(r => { timer = setTimeout(r, timeoutSec * 1000); })]);
     // a pending timer would keep a supervisor alive for up to the stop timeout

@@ -1,5 +1,5 @@
 import { debug } from '../log.js';
-import { killRunning } from './container-processes.js';
+import { askToStop, killRunning } from './container-processes.js';
 
 /**
  * Ctrl-C / SIGTERM / SIGHUP to racker: ask the container to stop (nspawn passes
@@ -14,7 +14,7 @@ export class SignalForwarder {
    * @param stop asks the container to stop (default: SIGTERM to systemd-nspawn)
    */
   constructor(private readonly child: { pid: number | undefined; kill(s: NodeJS.Signals): void }, private readonly timeoutSec: number,
-    private readonly stop: () => void = () => child.kill('SIGTERM')) {
+    private readonly stop: () => void = () => askToStop(child)) {
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, this.handler);
   }
 
