@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { warn } from '../log.js';
 import type { ManagerOptions, NetworkManager } from '../network/manager.js';
@@ -6,9 +5,8 @@ import { exposedPorts } from '../network/ports.js';
 import { hostsContent, type HostsEntry } from '../runtime/hosts-resolv.js';
 import type { ContainerRecord, ContainerStore, PublishedPort } from '../store/container-store.js';
 import type { ImageRecord } from '../store/image-store.js';
-import { isMounted } from '../runtime/container-processes.js';
 import { containerLeader } from '../runtime/host.js';
-import { writeFileInRoot } from '../runtime/rootfs-path.js';
+import { writeEtcFile } from '../runtime/etc-files.js';
 import type { ConnectedNetwork } from '../runtime/runner.js';
 
 /** The network `-p` uses when no --network is given (`--network bridge` names it too): made on first use. */
@@ -23,13 +21,16 @@ export const DEFAULT_NETWORK = 'racker';
 export function networkManager(root: string, containers: ContainerStore): NetworkManager {
   const opts: ManagerOptions = {
     root,
+    // racker's own copy, bind-mounted into the container: never a path the running container controls
     onHostsChanged: async (id, hosts) => {
-      const rootfs = path.join(containers.dir(id), 'rootfs');
-      if (await isMounted(rootfs)) await writeFileInRoot(rootfs, '/etc/hosts', hosts);
+      // with its --add-host lines, which the manager does not know
+      const extra = (await containers.read(id))?.spec.network?.addHosts ?? [];
+      const text = extra.length ? await (await load()).hostsFor(id, extra) : hosts;
+      await writeEtcFile(containers.dir(id), 'hosts', text, { create: false });
     },
   };
   let real: Promise<NetworkManager> | undefined;
-  const load = () => (real ??= import('../network/manager.js').then(m => new m.NetworkManager(opts)));
+  const load = (): Promise<NetworkManager> => (real ??= import('../network/manager.js').then(m => new m.NetworkManager(opts)));
   const forward = (pick: (m: NetworkManager) => object) => new Proxy({}, {
     get: (_t, prop) => (prop === 'then' ? undefined : (...args: unknown[]) => load().then(m => {
       const target = pick(m) as Record<PropertyKey, (...a: unknown[]) => unknown>;
@@ -51,16 +52,17 @@ function hostsText(hostname: string, extra: HostsEntry[]): string {
  * a namespace of its own (none), a place on private networks with published
  * ports (bridge), another container's (container), or the host's. It needs
  * no root filesystem, so a runner may start it while the root is mounted;
- * writeFiles() then puts /etc/hosts and /etc/resolv.conf into that root.
+ * writeFiles() then writes /etc/hosts and /etc/resolv.conf to racker's own
+ * copies in the container's directory, which the runner bind-mounts.
  */
 export async function connectNetwork(manager: NetworkManager, containers: ContainerStore, rec: ContainerRecord,
   image: ImageRecord, hostname: string): Promise<ConnectedNetwork> {
   const net = rec.spec.network;
   const nothing = async () => {};
   if (!net || net.mode === 'host') {
-    const writeFiles = async (rootfs: string) => {
-      if (net?.addHosts.length) await writeFileInRoot(rootfs, '/etc/hosts', hostsText(hostname, net.addHosts));
-      if (net?.dns.length) await writeFileInRoot(rootfs, '/etc/resolv.conf', (await manager.resolvConfFor(net.dns)).content);
+    const writeFiles = async (dir: string) => {
+      if (net?.addHosts.length) await writeEtcFile(dir, 'hosts', hostsText(hostname, net.addHosts));
+      if (net?.dns.length) await writeEtcFile(dir, 'resolv.conf', (await manager.resolvConfFor(net.dns)).content);
     };
     return { nspawnArgs: [], ownNamespace: false, ports: [], writeFiles, release: nothing };
   }
@@ -68,19 +70,19 @@ export async function connectNetwork(manager: NetworkManager, containers: Contai
     const other = net.container ? await containers.read(net.container) : undefined;
     const leader = other?.state.status === 'running' && other.state.nspawnPid ? await containerLeader(other.state.nspawnPid) : undefined;
     if (!other || !leader) throw new RackerError(`container ${net.container?.slice(0, 12) ?? ''} whose network this one shares is not running`, { hint: 'start it first' });
-    const writeFiles = (rootfs: string) => writeFileInRoot(rootfs, '/etc/hosts', hostsText(hostname, net.addHosts));
+    const writeFiles = (dir: string) => writeEtcFile(dir, 'hosts', hostsText(hostname, net.addHosts));
     const netns = `/proc/${leader}/ns/net`;
     return { nspawnArgs: [`--network-namespace-path=${netns}`], ownNamespace: true, netns, ports: [], writeFiles, release: nothing };
   }
   // once: app-run starts it as soon as nspawn is gone, the runner's clean-up waits for the same
   let releasing: Promise<void> | undefined;
   const release = () => (releasing ??= manager.release(rec.id));
-  const writeFiles = async (rootfs: string) => {
+  const writeFiles = async (dir: string) => {
     const hosts = net.mode === 'none' ? hostsText(hostname, net.addHosts) : await manager.hostsFor(rec.id, net.addHosts);
-    await writeFileInRoot(rootfs, '/etc/hosts', hosts);
+    await writeEtcFile(dir, 'hosts', hosts);
     const resolv = await manager.resolvConfFor(net.dns);
     if (resolv.warning) warn(resolv.warning);
-    await writeFileInRoot(rootfs, '/etc/resolv.conf', resolv.content);
+    await writeEtcFile(dir, 'resolv.conf', resolv.content);
   };
   try {
     let netnsPath: string;

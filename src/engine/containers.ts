@@ -26,6 +26,7 @@ import { writeCidfile } from './cidfile.js';
 import { dockerWait, type WaitCondition, type WaitOptions } from './wait.js';
 import { notRunning, waitFor, type Want, type WaitForOptions, type WaitResult } from './container-state.js';
 import { removeCgroups } from '../runtime/cgroups.js';
+import { SignalForwarder } from '../runtime/signal-forwarder.js';
 import { byText } from '../compare.js';
 
 export interface CreateOptions extends PullOptions {
@@ -48,10 +49,19 @@ export class ContainerService {
 
   /** A container for `input`, in state created (its image pulled as `opts.pull` says). */
   async create(input: ContainerSpecInput, opts: CreateOptions = {}): Promise<ContainerRecord> {
+    return this.record(input, await this.pulled(input, opts), opts);
+  }
+
+  /** The input checked and its image in the store: nothing of the container is made yet. */
+  private async pulled(input: ContainerSpecInput, opts: CreateOptions): Promise<ImageRecord> {
     // bad input is refused before anything is pulled
     checkSpecInput(input);
     for (const v of input.volumes ?? []) await checkVolumeSource(v);
-    const image = await this.images.ensure(input.image, opts.pull ?? 'missing', opts);
+    return await this.images.ensure(input.image, opts.pull ?? 'missing', opts);
+  }
+
+  /** The container's volumes and record, for its checked input and pulled image. */
+  private async record(input: ContainerSpecInput, image: ImageRecord, opts: CreateOptions): Promise<ContainerRecord> {
     const boot = input.boot ?? this.images.resolve(input.image)?.boot ?? false;
     const spec = specFor(input, image, input.imageName ?? input.image, boot, !!opts.detached);
     for (const w of await volumeWarnings(spec.volumes)) warn(w);
@@ -98,15 +108,24 @@ export class ContainerService {
    * code; detached: a supervisor runs it and this returns once it is up.
    */
   async run(input: ContainerSpecInput, attach: Attach = {}, opts: CreateOptions = {}): Promise<{ id: string; name: string; exitCode?: number }> {
-    const rec = await this.create(input, { ...opts, detached: !!attach.detach });
     if (attach.detach) {
+      const rec = await this.create(input, { ...opts, detached: true });
       await this.startDetachedOrCleanUp(rec);
       return { id: rec.id, name: rec.name };
     }
-    const image = await this.imageOf(rec);
-    const io: RunIO = { stdin: !!attach.stdin, output: attach.output ?? 'inherit' };
-    const exitCode = await runnerFor(rec, this.deps).run(rec, image, io);
-    return { id: rec.id, name: rec.name, exitCode };
+    const pulled = await this.pulled(input, opts);
+    // a Ctrl-C or SIGTERM from here on is held, not racker's death: the runner stops the container with
+    // it once it runs, or undoes the start (its record, with --rm) when it comes before (docs/run.md)
+    const signals = new SignalForwarder();
+    try {
+      const rec = await this.record(input, pulled, opts);
+      const image = await this.imageOf(rec);
+      const io: RunIO = { stdin: !!attach.stdin, output: attach.output ?? 'inherit', signals };
+      const exitCode = await runnerFor(rec, this.deps).run(rec, image, io);
+      return { id: rec.id, name: rec.name, exitCode };
+    } finally {
+      signals.dispose();
+    }
   }
 
   /** Start a created or stopped container again, detached, with its writable layer. */

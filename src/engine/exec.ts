@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { shortId } from '../image/digest.js';
 import { runAllowFail, spawnAttached } from '../process.js';
@@ -6,6 +7,7 @@ import { imageEnv, mergeEnv } from '../runtime/env.js';
 import { confinedCommand } from '../runtime/exec/confine.js';
 import { hostExecPath } from '../runtime/exec/container-exec.js';
 import { buildSystemdRunArgs } from '../runtime/exec/systemd-run-args.js';
+import { RUN_ENV, UNIT_ENV_DIR, writeUnitEnv } from '../runtime/exec/unit-env.js';
 import { containerLeader } from '../runtime/host.js';
 import { mustBeAbleTo } from '../runtime/lifecycle.js';
 import { useTerminal } from '../runtime/terminal.js';
@@ -49,7 +51,11 @@ export async function execIn(rec: ContainerRecord, image: ImageRecord | undefine
     }
   }
   const c = await commandIn(rec, image, leader, rootfs, argv, { ...opts, tty });
-  return spawnAttached(c.cmd, c.args, stdin, output, c.env ? { env: c.env, extendEnv: false } : {}).exit;
+  try {
+    return await spawnAttached(c.cmd, c.args, stdin, output, c.env ? { env: c.env, extendEnv: false } : {}).exit;
+  } finally {
+    await c.removeEnvFile?.();
+  }
 }
 
 /**
@@ -61,14 +67,18 @@ export async function execIn(rec: ContainerRecord, image: ImageRecord | undefine
  * the container's whole environment (`env`: the process gets only that).
  */
 export async function commandIn(rec: ContainerRecord, image: ImageRecord | undefined, leader: number, rootfs: string, argv: string[],
-  opts: { env?: [string, string][]; user?: string; workdir?: string; tty?: boolean }): Promise<{ cmd: string; args: string[]; env?: NodeJS.ProcessEnv }> {
+  opts: { env?: [string, string][]; user?: string; workdir?: string; tty?: boolean }): Promise<{ cmd: string; args: string[]; env?: NodeJS.ProcessEnv; removeEnvFile?: () => Promise<void> }> {
   const spec = rec.spec;
   const cfg = image?.config.config;
   // -w, else the container's, else the image's WorkingDir
   const workdir = containerWorkdir(opts.workdir ?? spec.workdir, cfg?.WorkingDir);
   if (spec.mode === 'boot') {
-    const env = mergeEnv(spec.env, opts.env ?? []);
-    return hostExecPath().command({ machine: rec.name, leader }, buildSystemdRunArgs({ argv, env, workdir, user: opts.user, tty: !!opts.tty }));
+    // the environment in files racker bound into the container at its start, not on a command line (exec/unit-env.ts)
+    const envFiles = [path.posix.join(UNIT_ENV_DIR, RUN_ENV)];
+    const own = opts.env?.length ? await writeUnitEnv(path.dirname(rootfs), opts.env) : undefined;
+    if (own) envFiles.push(own.inContainer);
+    const c = hostExecPath().command({ machine: rec.name, leader }, buildSystemdRunArgs({ argv, env: [], envFiles, workdir, user: opts.user, tty: !!opts.tty }));
+    return { ...c, removeEnvFile: own?.remove };
   }
   const env = mergeEnv([['PATH', DEFAULT_PATH]], imageEnv(cfg?.Env), [['HOSTNAME', spec.hostname ?? shortId(rec.id)]], spec.env, opts.env ?? []);
   // docker's exec runs as the container's user unless -u says otherwise

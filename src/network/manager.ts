@@ -41,8 +41,8 @@ export interface ManagerOptions {
   resolvConf?: string;
   /**
    * Called with a container's new /etc/hosts after a peer joined or left one
-   * of its networks; the engine writes it into that container's root
-   * (writeFileInRoot). Not called for the container being attached or detached.
+   * of its networks; the engine writes racker's own copy, which is bind-mounted
+   * into the container (runtime/etc-files.ts). Not called for the container being attached or detached.
    */
   onHostsChanged?: (containerId: string, hosts: string) => Promise<void>;
 }

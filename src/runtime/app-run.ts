@@ -8,6 +8,7 @@ import type { ConnectedNetwork, ContainerRunner, RunHooks, RunIO, RunnerDeps } f
 import { prepareMounts, removeAnonymousVolumes } from './container-mounts.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
+import { planNspawnEnv, writeNspawnSettings } from './nspawn-env.js';
 import { systemdIsPid1 } from './host.js';
 import { SignalForwarder } from './signal-forwarder.js';
 import { findLeader, nspawnState } from './pid-namespace.js';
@@ -16,6 +17,7 @@ import { killLeader, markSupervised, endWithNspawn } from './container-processes
 import { mkdirInRoot } from './rootfs-path.js';
 import { mountContainer, releaseBoth, writeIdentityFiles, type MountedContainer } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
+import { etcBinds } from './etc-files.js';
 import path from 'node:path';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { checkEnvSize, mergeEnv, imageEnv } from './env.js';
@@ -39,7 +41,10 @@ export class AppRunner implements ContainerRunner {
 
   async run(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks = {}): Promise<number> {
     for (const v of rec.spec.volumes) await checkVolumeSource(v);
-    const unmark = await markSupervised(this.containers, rec.id);
+    // from here on a signal must not end racker before it has undone the start
+    const own = io.signals ? undefined : new SignalForwarder();
+    io = { ...io, signals: io.signals ?? own };
+    const unmark = await markSupervised(this.containers, rec.id).catch((err: unknown) => { own?.dispose(); throw err; });
     try {
       const hostname = rec.spec.hostname ?? shortId(rec.id);
       // the network (its namespace and veth are two processes) is made while the root is mounted and prepared;
@@ -61,6 +66,7 @@ export class AppRunner implements ContainerRunner {
       }
     } finally {
       await unmark();
+      own?.dispose();
     }
   }
 
@@ -74,36 +80,43 @@ export class AppRunner implements ContainerRunner {
     checkEnvSize(env);
     const workdir = containerWorkdir(spec.workdir, cfg.WorkingDir);
     await mkdirInRoot(rootfs, workdir);
-    await writeIdentityFiles(rootfs, hostname);
+    const dir = this.containers.dir(rec.id);
+    await writeIdentityFiles(rootfs, hostname, dir);
     for (const v of spec.volumes) await makeMountPoint(rootfs, v);
     const mounts = await prepareMounts(this.deps.volumes, rec, rootfs);
     const user = await resolveUser(rootfs, spec.user ?? cfg.User ?? undefined);
     await checkCommand(rootfs, argv[0], env.find(([k]) => k === 'PATH')?.[1] ?? DEFAULT_PATH, workdir);
     const network = await connecting;
-    await network.writeFiles(rootfs);
+    await network.writeFiles(dir);
 
-    const log = io.output === 'log' ? new LogWriter(path.join(this.containers.dir(rec.id), LOG_FILE)) : undefined;
+    const log = io.output === 'log' ? new LogWriter(path.join(dir, LOG_FILE)) : undefined;
+    // the environment off nspawn's command line (docs/run.md)
+    const envPlan = planNspawnEnv(env);
+    await writeNspawnSettings(dir, rec.name, envPlan.settings);
     // -t without a terminal on both sides: the pipes as they are (docs/run.md)
     const args = buildNspawnArgs({
-      machine: rec.name, directory: rootfs, argv, env, workdir, user, hostname,
-      tty: io.output === 'inherit' && useTerminal(spec.tty), binds: [...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(),
+      machine: rec.name, directory: rootfs, argv, env: [], envArgs: envPlan.args, workdir, user, hostname,
+      tty: io.output === 'inherit' && useTerminal(spec.tty), binds: [...etcBinds(dir), ...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(),
       killSignal: spec.stopSignal ?? 'SIGTERM', parity: spec, extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
     });
     const output = typeof io.output === 'object' ? io.output.fd : log ? 'pipe' : 'inherit';
     // resource limits where PID 1 is not systemd: cgroups of racker's own, gone with the container (docs/run.md)
     const cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec);
     try {
-      return await this.attach(rec, args, io, log, output, hooks, cg, network);
+      return await this.attach(rec, args, envPlan.processEnv, io, log, output, hooks, cg, network);
     } finally {
       if (cg) await removeCgroups(cg.dirs);
     }
   }
 
-  private async attach(rec: ContainerRecord, args: string[], io: RunIO, log: LogWriter | undefined, output: 'inherit' | 'pipe' | number,
+  private async attach(rec: ContainerRecord, args: string[], processEnv: Record<string, string>, io: RunIO, log: LogWriter | undefined, output: 'inherit' | 'pipe' | number,
     hooks: RunHooks, cg: ContainerCgroups | undefined, network: ConnectedNetwork): Promise<number> {
     const spec = rec.spec;
+    const signals = io.signals!;
+    // interrupted while it was being made: undo the start (the callers' clean-up) and exit as docker does
+    if (signals.exitCode !== undefined) return signals.exitCode;
     const nspawn = inCgroups(cg, ...nspawnCommand(network, args));
-    const child = spawnAttached(nspawn.cmd, nspawn.args, io.stdin && !log ? 'inherit' : 'ignore', output, { env: nspawnEnv(spec, network.ownNamespace) });
+    const child = spawnAttached(nspawn.cmd, nspawn.args, io.stdin && !log ? 'inherit' : 'ignore', output, { env: { ...nspawnEnv(spec, network.ownNamespace), ...processEnv } });
     if (log) {
       log.capture(child.stdout!, 'stdout');
       log.capture(child.stderr!, 'stderr');
@@ -120,7 +133,8 @@ export class AppRunner implements ContainerRunner {
     await this.containers.write(rec);
     hooks.onStarted?.(rec);
 
-    const stopper = new SignalForwarder(child, spec.stopTimeout);
+    // signals held since the start go to the container now
+    signals.forwardTo(child, spec.stopTimeout);
     // nspawn killed: its payload would run on (and hold our pipes open)
     const ended = endWithNspawn(child, leader);
     let code: number;
@@ -131,10 +145,10 @@ export class AppRunner implements ContainerRunner {
       void network.release().catch(() => undefined);
       await hooks.beforeExit?.();
     } finally {
-      stopper.dispose();
+      signals.ended();
       await log?.close();
     }
-    if (stopper.received) code = 128 + (signalNumber(stopper.received) ?? 15);
+    if (signals.exitCode !== undefined) code = signals.exitCode;
     // killed by `racker stop/kill/rm -f`: nspawn says 1, docker users expect 128+signal
     const killedBy = (await this.containers.read(rec.id))?.state.killedBy;
     if (killedBy && code === 1) code = 128 + (signalNumber(killedBy) ?? 9);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { containerWorkdir } from './workdir.js';
 import { debug, verbose } from '../log.js';
-import { runAllowFail, spawnAttached, signalNumber, type AttachedChild } from '../process.js';
+import { runAllowFail, spawnAttached, type AttachedChild } from '../process.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
 import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
 import { toExited, toRunning } from './lifecycle.js';
@@ -11,10 +11,12 @@ import type { ConnectedNetwork, ContainerRunner, RunHooks, RunIO, RunnerDeps } f
 import { prepareMounts, removeAnonymousVolumes } from './container-mounts.js';
 import type { StoreLayout } from '../store/layout.js';
 import { buildNspawnArgs } from './nspawn-args.js';
+import { planNspawnEnv, writeNspawnSettings } from './nspawn-env.js';
 import { containerLeader, systemdIsPid1 } from './host.js';
 import { mkdirInRoot, resolveInRoot } from './rootfs-path.js';
 import { mountContainer, releaseBoth, writeIdentityFiles } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
+import { etcBinds } from './etc-files.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
 import { SignalForwarder } from './signal-forwarder.js';
 import { askToStop, killRunning, markSupervised, endWithNspawn } from './container-processes.js';
@@ -24,6 +26,7 @@ import { ownToken } from '../lock.js';
 import { checkVolumeSource, makeMountPoint } from './volumes.js';
 import { hostExecPath, type ContainerExec, type ExecTarget } from './exec/container-exec.js';
 import { buildSystemdRunArgs } from './exec/systemd-run-args.js';
+import { prepareUnitEnv, RUN_ENV, unitEnvBind, writeUnitEnv } from './exec/unit-env.js';
 import { lstat } from 'node:fs/promises';
 import { useTerminal } from './terminal.js';
 import { applySysctls, nspawnEnv, parityBinds } from './parity-args.js';
@@ -78,15 +81,19 @@ export class BootRunner implements ContainerRunner {
     const spec = rec.spec;
     if (spec.command.length === 0 && io.output !== 'log') throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
     for (const v of spec.volumes) await checkVolumeSource(v);
-    const unmark = await markSupervised(this.containers, rec.id);
+    // from here on a signal must not end racker before it has undone the start
+    const own = io.signals ? undefined : new SignalForwarder();
+    const signals = io.signals ?? own!;
+    const unmark = await markSupervised(this.containers, rec.id).catch((err: unknown) => { own?.dispose(); throw err; });
     try {
-      return await this.runMarked(rec, image, io, hooks);
+      return await this.runMarked(rec, image, io, hooks, signals);
     } finally {
       await unmark();
+      own?.dispose();
     }
   }
 
-  private async runMarked(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks): Promise<number> {
+  private async runMarked(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks, signals: SignalForwarder): Promise<number> {
     const spec = rec.spec;
     let c = await mountContainer(this.layout, this.containers, rec);
     if (rec.state.status === 'created' && !await hasSystemd(c.rootfs)) {
@@ -112,9 +119,10 @@ export class BootRunner implements ContainerRunner {
     let network: ConnectedNetwork | undefined;
     let cg: ContainerCgroups | undefined;
     let poweringOff: Promise<void> | undefined;
+    let runEnvFile: string | undefined;
     try {
       const hostname = spec.hostname ?? rec.name;
-      await writeIdentityFiles(c.rootfs, hostname);
+      await writeIdentityFiles(c.rootfs, hostname, c.dir);
       // a persistent journal in the writable layer, so `racker logs` can read it after the run
       await mkdirInRoot(c.rootfs, '/var/log/journal');
       for (const v of spec.volumes) await makeMountPoint(c.rootfs, v);
@@ -123,19 +131,26 @@ export class BootRunner implements ContainerRunner {
       if (spec.command.length) await checkCommand(c.rootfs, spec.command[0], DEFAULT_PATH, workdir);
 
       network = await this.deps.connectNetwork(rec, image, hostname);
-      await network.writeFiles(c.rootfs);
+      await network.writeFiles(c.dir);
       const extra = await parityBinds(spec, c.rootfs);
       const bootLog = path.join(c.dir, 'boot.log');
       const log = await open(bootLog, 'w', 0o600);
       try {
         // where PID 1 is not systemd: a cgroup tree of its own for the container's systemd, with its limits (docs/run.md)
         cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec, { own: true });
+        // init's environment, and the command's (an EnvironmentFile= of racker's, bound read-only), off any command line
+        const envPlan = planNspawnEnv(extra.env);
+        await writeNspawnSettings(c.dir, rec.name, envPlan.settings);
+        await prepareUnitEnv(c.dir);
+        runEnvFile = (await writeUnitEnv(c.dir, spec.env, RUN_ENV)).inContainer;
         const start = inCgroups(cg, ...nspawnCommand(network, buildNspawnArgs({
-          machine: rec.name, directory: c.rootfs, argv: [], env: extra.env, hostname, boot: true,
-          tty: false, binds: [...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(), parity: spec,
+          machine: rec.name, directory: c.rootfs, argv: [], env: [], envArgs: envPlan.args, hostname, boot: true,
+          tty: false, binds: [...etcBinds(c.dir), unitEnvBind(c.dir), ...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(), parity: spec,
           extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
         })));
-        nspawn = spawnAttached(start.cmd, start.args, 'ignore', log.fd, { env: nspawnEnv(spec, network.ownNamespace) });
+        // interrupted while it was being made: undo the start (the clean-up below) and exit as docker does
+        if (signals.exitCode !== undefined) return signals.exitCode;
+        nspawn = spawnAttached(start.cmd, start.args, 'ignore', log.fd, { env: { ...nspawnEnv(spec, network.ownNamespace), ...envPlan.processEnv } });
       } finally {
         await log.close();
       }
@@ -143,15 +158,21 @@ export class BootRunner implements ContainerRunner {
       if (leader) await applySysctls(spec, leader.pid);
       Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(nspawn), leader, startedAt: new Date().toISOString(), cgroups: cg?.dirs, ports: network.ports }));
       await this.containers.write(rec);
+      // Ctrl-C / SIGTERM (also one held since the start) powers the container off; that ends a command's unit and systemd-run with it
+      signals.forwardTo(nspawn, spec.stopTimeout);
       // nspawn killed: systemd and everything under it would run on
       let killed: number | undefined;
       ended = endWithNspawn(nspawn, leader);
       void nspawn.exited.then(n => { if (n > 128) killed = n; });
 
-      const target = await this.waitUntilBooted(rec.name, nspawn, bootLog, spec.bootTimeout);
-      hooks.onStarted?.(rec);
-      let code = spec.command.length ? await this.runCommand(target, nspawn, rec, io, workdir, c.dir) : await nspawn.exit;
-      code = killed ?? code;
+      // powered off by a signal while it booted: not a failure to boot
+      const target = await this.waitUntilBooted(rec.name, nspawn, bootLog, spec.bootTimeout).catch((err: unknown) => {
+        if (signals.exitCode === undefined) throw err;
+      });
+      if (target) hooks.onStarted?.(rec);
+      // a signal came while it booted: it is powering off, its command is not started
+      let code = !target || signals.exitCode !== undefined ? 0 : spec.command.length ? await this.runCommand(target, rec, io, workdir, c.dir, runEnvFile) : await nspawn.exit;
+      code = signals.exitCode ?? killed ?? code;
       await hooks.beforeExit?.();
       // the container powers off while its exit is recorded, not after
       poweringOff = this.powerOff(nspawn, spec.stopTimeout);
@@ -161,7 +182,9 @@ export class BootRunner implements ContainerRunner {
       await this.containers.write(rec);
       return code;
     } finally {
+      // (a second signal while it powers off kills it at once)
       if (nspawn) await (poweringOff ?? this.powerOff(nspawn, spec.stopTimeout));
+      signals.ended();
       await ended;
       await releaseBoth(network, c);
       if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);
@@ -203,12 +226,12 @@ export class BootRunner implements ContainerRunner {
       { hint: `raise --boot-timeout (now ${timeoutSec}s) or look at the failed units above` });
   }
 
-  private async runCommand(target: ExecTarget, nspawn: AttachedChild, rec: ContainerRecord, io: RunIO, workdir: string, dir: string): Promise<number> {
+  private async runCommand(target: ExecTarget, rec: ContainerRecord, io: RunIO, workdir: string, dir: string, envFile?: string): Promise<number> {
     const spec = rec.spec;
     // -t without a terminal on both sides: the pipes as they are (docs/run.md)
     const tty = io.output === 'inherit' && useTerminal(spec.tty);
     const { cmd, args } = this.exec.command(target, buildSystemdRunArgs({
-      argv: spec.command, env: spec.env, workdir, user: spec.user, tty,
+      argv: spec.command, env: [], envFiles: envFile ? [envFile] : [], workdir, user: spec.user, tty,
     }));
     const log = io.output === 'log' ? new LogWriter(path.join(dir, LOG_FILE)) : undefined;
     const output = typeof io.output === 'object' ? io.output.fd : log ? 'pipe' : 'inherit';
@@ -217,15 +240,11 @@ export class BootRunner implements ContainerRunner {
       log.capture(child.stdout!, 'stdout');
       log.capture(child.stderr!, 'stderr');
     }
-    // on Ctrl-C / SIGTERM power the container off: that ends the unit and systemd-run with it
-    const stopper = new SignalForwarder(nspawn, spec.stopTimeout, () => askToStop(nspawn));
     try {
       const code = await child.exit;
-      if (stopper.received) return 128 + (signalNumber(stopper.received) ?? 15);
       debug(`command in ${target.machine} exited with ${code}`);
       return code;
     } finally {
-      stopper.dispose();
       await log?.close();
     }
   }

@@ -134,6 +134,23 @@ async function dropMark(containers: ContainerStore, id: string, token: string): 
   if (await readFile(file, 'utf8').catch(() => '') === token) await unlink(file).catch(() => undefined);
 }
 
+/**
+ * The token of a run that died holding the container's mark (kill -9 before it
+ * recorded "running", or while it cleaned up after the exit); undefined when
+ * there is no mark or its process lives.
+ */
+export async function abandonedMark(containers: ContainerStore, id: string): Promise<string | undefined> {
+  const token = await readFile(containers.supervisionMark(id), 'utf8').catch(() => '');
+  return token && !await holderAlive(token) ? token : undefined;
+}
+
+/** Remove a dead run's mark, unless a new run has taken the container meanwhile; whether it was still the dead one's. */
+export async function dropAbandonedMark(containers: ContainerStore, id: string, token: string): Promise<boolean> {
+  if (await readFile(containers.supervisionMark(id), 'utf8').catch(() => '') !== token) return false;
+  await dropMark(containers, id, token);
+  return true;
+}
+
 /** Does the process named in the record still run this container (alive, and its mark there)? */
 export async function supervised(containers: ContainerStore, rec: ContainerRecord): Promise<boolean> {
   const token = rec.state.supervisor;

@@ -5,6 +5,7 @@ import { ensureNspawnRuntimeDir } from './host.js';
 import { mountOverlay, unmount } from './overlay.js';
 import { hostsContent } from './hosts-resolv.js';
 import { mkdirInRoot, writeFileInRoot } from './rootfs-path.js';
+import { writeEtcFile } from './etc-files.js';
 import { lstat, readFile } from 'node:fs/promises';
 import { RackerError } from '../errors.js';
 import { settleAll } from '../settle.js';
@@ -61,11 +62,23 @@ async function hostResolvConf(): Promise<string> {
   return readFile('/etc/resolv.conf', 'utf8').catch(() => 'nameserver 127.0.0.1\n');
 }
 
-/** Files docker gives every container; written inside the rootfs, replacing whatever the image had there. */
-export async function writeIdentityFiles(rootfs: string, hostname: string): Promise<void> {
+/**
+ * Files docker gives every container; written inside the rootfs before it
+ * runs, replacing whatever the image had there (a symlink or a FIFO is
+ * removed, never followed). With `ownDir` (a run), /etc/hosts and
+ * /etc/resolv.conf are racker's own copies there too, bind-mounted over these
+ * (etc-files.ts), so that later changes never go through the running root.
+ */
+export async function writeIdentityFiles(rootfs: string, hostname: string, ownDir?: string): Promise<void> {
+  const hosts = hostsContent({ ip: '127.0.1.1', names: [hostname] }, []);
+  const resolv = await hostResolvConf();
   await writeFileInRoot(rootfs, '/etc/hostname', `${hostname}\n`);
-  await writeFileInRoot(rootfs, '/etc/hosts', hostsContent({ ip: '127.0.1.1', names: [hostname] }, []));
-  await writeFileInRoot(rootfs, '/etc/resolv.conf', await hostResolvConf());
+  await writeFileInRoot(rootfs, '/etc/hosts', hosts);
+  await writeFileInRoot(rootfs, '/etc/resolv.conf', resolv);
+  if (ownDir) {
+    await writeEtcFile(ownDir, 'hosts', hosts);
+    await writeEtcFile(ownDir, 'resolv.conf', resolv);
+  }
 }
 
 /**

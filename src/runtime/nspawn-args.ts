@@ -6,8 +6,10 @@ export interface NspawnSpec {
   machine: string;
   directory: string;
   argv: string[];
-  /** ordered; later entries win inside the container as they do for docker */
+  /** on nspawn's command line, which every local user can read: only what is no secret (provisioning) */
   env: [string, string][];
+  /** the container's environment, kept off the command line (nspawn-env.ts: --settings=trusted or --setenv=NAME) */
+  envArgs?: string[];
   workdir?: string;
   user?: string;
   hostname?: string;
@@ -35,7 +37,7 @@ export function buildNspawnArgs(spec: NspawnSpec): string[] {
     '--quiet',
     `--directory=${spec.directory}`,
     `--machine=${spec.machine}`,
-    // racker writes hostname, hosts and resolv.conf itself, resolved inside the rootfs
+    // racker writes /etc/hostname into the rootfs; /etc/hosts and resolv.conf are its own files, bound (etc-files.ts)
     '--resolv-conf=off',
     '--timezone=off',
     '--link-journal=no',
@@ -50,6 +52,7 @@ export function buildNspawnArgs(spec: NspawnSpec): string[] {
   if (spec.workdir && !spec.boot) args.push(`--chdir=${spec.workdir}`);
   if (spec.user && !spec.boot) args.push(`--user=${spec.user}`);
   for (const [k, v] of spec.env) args.push(`--setenv=${k}=${v}`);
+  args.push(...spec.envArgs ?? []);
   for (const b of spec.binds) {
     args.push(`--${b.readOnly ? 'bind-ro' : 'bind'}=${escapeBindPath(b.source)}:${escapeBindPath(b.target)}`);
   }

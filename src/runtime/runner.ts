@@ -1,6 +1,7 @@
 import type { ContainerRecord, ContainerStore, PublishedPort } from '../store/container-store.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
 import type { VolumeStore } from '../store/volume-store.js';
+import type { SignalForwarder } from './signal-forwarder.js';
 
 /** A container's network, as a runner uses it (made by engine/container-network.ts). */
 export interface ConnectedNetwork {
@@ -12,8 +13,8 @@ export interface ConnectedNetwork {
   netns?: string;
   /** the host ports it got (-p with no host port, -P: picked now) */
   ports: PublishedPort[];
-  /** its /etc/hosts (peers as they are now) and /etc/resolv.conf, written inside the container's root */
-  writeFiles(rootfs: string): Promise<void>;
+  /** its /etc/hosts (peers as they are now) and /etc/resolv.conf, written to racker's own copies in the container's directory (etc-files.ts) */
+  writeFiles(dir: string): Promise<void>;
   /** undo everything connect() did; a second call gets the first one's promise */
   release(): Promise<void>;
 }
@@ -26,7 +27,7 @@ export interface RunnerDeps {
   /**
    * Before nspawn starts, the network the container's spec asks for. It
    * needs no root filesystem, so a runner may start it while the root is
-   * mounted; writeFiles() then puts /etc/hosts and /etc/resolv.conf there.
+   * mounted; writeFiles() then writes its /etc/hosts and /etc/resolv.conf.
    */
   connectNetwork(rec: ContainerRecord, image: ImageRecord, hostname: string): Promise<ConnectedNetwork>;
 }
@@ -37,6 +38,11 @@ export interface RunIO {
   stdin: boolean;
   /** racker's own stdout/stderr, the container's log file (detached), or a file descriptor (probes) */
   output: 'inherit' | 'log' | { fd: number };
+  /**
+   * racker's own Ctrl-C / SIGTERM, held since before the container was made
+   * (an attached run); without it the runner holds them from its start
+   */
+  signals?: SignalForwarder;
 }
 
 export interface RunHooks {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { racker, RACKER, tempRoot, uniqueName } from '../helpers/cli.js';
 import { inParallel, underLoad, underTerminal } from '../helpers/terminal.js';
+import { signalEarly } from '../helpers/early-signal.js';
 import { readProcFile } from '../../src/process.js';
 
 const reg = inject('registry');
@@ -246,5 +247,23 @@ describe('racker run (app mode)', () => {
     const r = await child;
     expect(r.exitCode).toBe(130);
     expect(await mountsUnder(t.root)).toEqual([]);
+  });
+
+  describe('a signal as early as racker can get one is never lost (10 runs each)', () => {
+    beforeAll(async () => { await mkdir(path.join(t.root, 'containers'), { recursive: true }); });
+    // PID 1 without a handler for a while (until its trap is set) ignores SIGTERM: a short --stop-timeout then
+    const args = ['--stop-timeout', '1', BUSYBOX, 'sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 0.1; done'];
+
+    it('as soon as the container\'s record appears: the start is undone, exit 130 / 143, nothing left', async () => {
+      const problems: string[] = [];
+      for (let i = 0; i < 10; i++) problems.push(...await signalEarly(t.root, i % 2 ? 'SIGTERM' : 'SIGINT', 'record', args));
+      expect(problems).toEqual([]);
+    });
+
+    it('as soon as systemd-nspawn runs: the container is stopped, exit 130 / 143, nothing left', async () => {
+      const problems: string[] = [];
+      for (let i = 0; i < 10; i++) problems.push(...await signalEarly(t.root, i % 2 ? 'SIGTERM' : 'SIGINT', 'nspawn', args));
+      expect(problems).toEqual([]);
+    });
   });
 });

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { POSTROJ, RACKER, racker, tempRoot, uniqueName } from '../helpers/cli.js';
-import { inParallel, underLoad, underTerminal } from '../helpers/terminal.js';
+import { inParallel, TerminalSession, underLoad, underTerminal } from '../helpers/terminal.js';
+import { nspawnOf, signalEarly } from '../helpers/early-signal.js';
 import { MIRROR_CACHE, DEBIAN_MIRROR, slimDebianTarball } from '../helpers/debian.js';
 import { writeOciLayout } from '../helpers/oci-layout.js';
 import { busyboxLayer } from '../helpers/fixture-images.js';
@@ -55,24 +56,14 @@ describe('racker run in boot mode', () => {
   });
 
   it('gives an interactive shell with -it through a pseudo-terminal', async () => {
-    // type only once the prompt is up, as a person would: typeahead sent while the
-    // container is still booting goes to a terminal that nothing reads yet
-    const child = execa('script', ['-qfec', `${RACKER} --root ${t.root} run -it --rm debian-bookworm bash`, '/dev/null'],
-      { reject: false, env, timeout: 120_000 });
-    let seen = '';
-    let typed = false;
-    child.stdout!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      if (!typed && /root@[^\s]*:\/# /.test(seen.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, ''))) {
-        typed = true;
-        child.stdin!.write('echo answer=$((6*7)); tty; exit 3\n');
-      }
-    });
-    const r = await child;
-    expect(typed).toBe(true);
-    expect(r.stdout).toContain('answer=42');
-    expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
-    expect(r.exitCode).toBe(3);
+    // typed only once the prompt is up, and the exit only once the answer is printed (test/helpers/terminal.ts)
+    const session = new TerminalSession(`${RACKER} --root ${t.root} run -it --rm debian-bookworm bash`, { env });
+    await session.waitFor(/root@[^\s]*:\/# /);
+    const from = session.output.length;
+    session.type('echo answer=$((6*7)); tty\n');
+    await session.waitFor(/answer=42\s+\/dev\/pts\/\d+/, from);
+    session.type('exit 3\n');
+    expect((await session.exit).exitCode).toBe(3);
   });
 
   describe('-t without a terminal on both sides passes the pipes as they are', () => {
@@ -233,6 +224,33 @@ describe('racker run in boot mode', () => {
     } finally {
       await racker(t.root, ['rm', '-f', name]);
       await rm(units, { recursive: true, force: true });
+    }
+  });
+
+  it('a signal as early as racker can get one powers it off or undoes the start: exit 130 / 143, nothing left', async () => {
+    await mkdir(path.join(t.root, 'containers'), { recursive: true });
+    const problems: string[] = [];
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      problems.push(...await signalEarly(t.root, sig, 'record', ['debian-bookworm', 'sleep', '600']));
+      // while systemd boots: nspawn halts it
+      for (let i = 0; i < 2; i++) problems.push(...await signalEarly(t.root, sig, 'nspawn', ['debian-bookworm', 'sleep', '600']));
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('SIGTERM while the command runs powers the container off: exit 143, nothing left', async () => {
+    const n = uniqueName('bootterm');
+    const child = execa(RACKER, ['--root', t.root, 'run', '--rm', '--name', n, 'debian-bookworm', 'sh', '-c', 'echo started; exec sleep 600'], { reject: false, stdin: 'ignore' });
+    try {
+      await new Promise<void>(resolve => child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('started')) resolve(); }));
+      child.kill('SIGTERM');
+      expect((await child).exitCode).toBe(143);
+      expect(await nspawnOf(n)).toEqual([]);
+      expect(await mountsUnder(t.root)).toEqual([]);
+      expect((await racker(t.root, ['ps', '-a', '--format', '{{.Names}}'])).stdout.split('\n')).not.toContain(n);
+    } finally {
+      child.kill('SIGKILL');
+      await racker(t.root, ['rm', '-f', n]);
     }
   });
 });

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { RACKER, racker, tempRoot, uniqueName } from '../helpers/cli.js';
 import { until } from '../helpers/pidns.js';
+import { nspawnAppears, nspawnOf } from '../helpers/early-signal.js';
 import { ImageStore } from '../../src/store/image-store.js';
 import { readProcFile } from '../../src/process.js';
 
@@ -223,5 +225,38 @@ describe('SIGTERM to a foreground racker run in boot-less mode with -t', () => {
     await child;
     expect((await execa('pgrep', ['-f', `--machine=${n} `], { reject: false })).stdout).toBe('');
     expect((await rk(['ps', '-a', '--format', 'json'])).stdout).not.toContain(n);
+  });
+});
+
+describe('SIGTERM to the supervisor while it starts a container', () => {
+  it('stops that container too: the supervisor exits and nothing is left (5 runs)', async () => {
+    // a root of its own: the supervisor must have no other container (their stop handlers would keep it alive)
+    const store = await tempRoot('supterm');
+    const problems: string[] = [];
+    try {
+      expect((await racker(store.root, ['pull', '-q', '--tls-verify=false', BUSYBOX])).exitCode).toBe(0);
+      for (let i = 0; i < 5; i++) {
+        const n = uniqueName('supterm');
+        let done = false;
+        const cli = execa(RACKER, ['--root', store.root, 'run', '-d', '--name', n, '--stop-timeout', '1', BUSYBOX, 'sleep', '300'], { reject: false, stdin: 'ignore' });
+        void cli.finally(() => { done = true; });
+        await nspawnAppears(n, () => done);
+        const sup = (await execa('pgrep', ['-f', `supervisor-main.js --root ${store.root}`], { reject: false })).stdout.split('\n').filter(Boolean).map(Number);
+        for (const pid of sup) process.kill(pid, 'SIGTERM');
+        await cli;
+        // the supervisor exits once its container is stopped and cleaned up
+        while (sup.some(pid => existsSync(`/proc/${pid}`) && !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')))) await new Promise(r => setTimeout(r, 20));
+        const left = await nspawnOf(n);
+        if (left.length) problems.push(`run ${i}: systemd-nspawn still runs (${left.join(' ')})`);
+        for (const pid of left) process.kill(pid, 'SIGKILL');
+        const rm = await racker(store.root, ['rm', '-f', n]);
+        if (rm.exitCode !== 0) problems.push(`run ${i}: rm: ${rm.stderr}`);
+      }
+      const mounts = (await readProcFile('/proc/self/mounts')).split('\n').filter(l => l.includes(store.root));
+      expect(mounts).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await store.remove();
+    }
   });
 });

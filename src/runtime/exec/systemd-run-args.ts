@@ -1,7 +1,10 @@
 /** What to run inside a booted container, as a transient service. */
 export interface UnitCommand {
   argv: string[];
+  /** on systemd-run's command line: only what is no secret (a probe's own settings) */
   env: [string, string][];
+  /** files inside the container (exec/unit-env.ts) with the command's environment; later ones win */
+  envFiles?: string[];
   workdir?: string;
   user?: string;
   tty: boolean;
@@ -16,6 +19,7 @@ export function buildSystemdRunArgs(cmd: UnitCommand): string[] {
   if (cmd.workdir) args.push(`--working-directory=${cmd.workdir}`);
   if (cmd.user) args.push(`--uid=${cmd.user}`);
   for (const [k, v] of cmd.env) args.push(`--setenv=${k}=${v}`);
+  for (const f of cmd.envFiles ?? []) args.push(`--property=EnvironmentFile=${f}`);
   args.push('--', ...cmd.argv);
   return args;
 }
