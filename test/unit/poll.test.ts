@@ -4,12 +4,12 @@ import { POLL_MAX_MS, POLL_MIN_MS, pollDelay, pollUntil, waitGone } from '../../
 describe('pollDelay: short at first, backing off to a ceiling', () => {
   it('starts at the minimum', () => {
     expect(pollDelay(0)).toBe(POLL_MIN_MS);
-    expect(pollDelay(10)).toBe(POLL_MIN_MS);
+    expect(pollDelay(40)).toBe(POLL_MIN_MS);
   });
 
-  it('is a quarter of the time waited in between', () => {
-    expect(pollDelay(80)).toBe(20);
-    expect(pollDelay(200)).toBe(50);
+  it('is a tenth of the time waited in between', () => {
+    expect(pollDelay(80)).toBe(8);
+    expect(pollDelay(500)).toBe(50);
   });
 
   it('never exceeds the ceiling, however long the wait', () => {
