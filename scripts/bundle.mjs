@@ -37,7 +37,7 @@ const moduleUrls = {
 // starts (ps, images, --version, run of a local image) never hash. Only the
 // functions racker's own modules import from it are wrapped: importing any
 // other name fails the build (no matching export), so add it here.
-const LAZY_CRYPTO = ['createHash'];
+const LAZY_CRYPTO = ['createHash', 'createPublicKey', 'verify'];
 const lazyCrypto = (format) => ({
   name: 'lazy-crypto',
   setup(b) {

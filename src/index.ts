@@ -19,6 +19,10 @@ export type { ContainerRecord, ContainerSpec, ContainerState } from './store/con
 export type { ImageRecord } from './store/image-store.js';
 export type { PullResult } from './store/pull.js';
 export type { Settings } from './settings.js';
+export type { LoadedImage } from './engine/image-load.js';
+export type { ArchiveFormat } from './engine/image-save.js';
+export { pruneImages, pruneContainers, pruneNetworks, pruneVolumes, diskUsage, type DiskUsage, type HousekeepingDeps } from './engine/housekeeping.js';
+export { parsePruneFilters, type PruneFilter } from './engine/prune-filter.js';
 export { RackerError, EXIT } from './errors.js';
 
 // postroj: curated OS images, package probes, self tests

@@ -27,6 +27,7 @@ export interface ParityFlags {
   hostCaCerts?: boolean;
   memory?: string;
   memorySwap?: string;
+  memoryReservation?: string;
   cpus?: string;
   cpuShares?: string;
   pidsLimit?: string;
@@ -58,6 +59,7 @@ export function addParityOptions(cmd: Command): Command {
     .option('--host-ca-certs', 'the host\'s CA certificates over the image\'s, read-only')
     .option('-m, --memory <size>', 'memory limit, e.g. 512m')
     .option('--memory-swap <size>', 'memory plus swap limit; -1 for unlimited swap')
+    .option('--memory-reservation <size>', 'soft memory floor the kernel keeps for it under pressure, e.g. 256m')
     .option('--cpus <n>', 'number of CPUs, e.g. 1.5')
     .option('-c, --cpu-shares <n>', 'relative CPU weight (default 1024)')
     .option('--pids-limit <n>', 'most processes at once (-1: unlimited)')
@@ -89,6 +91,7 @@ export async function parityInput(f: ParityFlags): Promise<ParityOptions> {
     hostCaCerts: f.hostCaCerts || undefined,
     memory: f.memory === undefined ? undefined : parseBytes(f.memory, '--memory'),
     memorySwap: f.memorySwap === undefined ? undefined : parseSwap(f.memorySwap),
+    memoryReservation: f.memoryReservation === undefined ? undefined : parseBytes(f.memoryReservation, '--memory-reservation'),
     nanoCpus: f.cpus === undefined ? undefined : parseCpus(f.cpus),
     cpuShares: f.cpuShares === undefined ? undefined : parseWhole(f.cpuShares, '--cpu-shares', 0),
     pidsLimit: f.pidsLimit === undefined ? undefined : parseWhole(f.pidsLimit, '--pids-limit', -1),

@@ -10,3 +10,7 @@ export { processesOf } from './top.js';
 export { selectServices, up } from './up.js';
 export { loadProject } from './load.js';
 export { renderHashes, renderJson, renderYaml } from './render.js';
+export { listProjects } from './projects.js';
+export { imageRows } from './images.js';
+export { eventJson, formatEvent, watchEvents } from './events.js';
+export { waitServices } from './wait.js';

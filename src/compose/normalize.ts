@@ -3,6 +3,8 @@ import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { parseOctalMode } from '../runtime/mount-spec.js';
 import { parseByteSize } from '../units.js';
+import { parsePortSyntax } from '../syntax/ports.js';
+import { parseVolumeSyntax } from '../syntax/volumes.js';
 import { parseDuration } from './duration.js';
 import { keyProblem, SERVICE_KEYS } from './keys.js';
 import type { DependsOn, EnvFile, PortConfig, ServiceNetwork, VolumeMount } from './types.js';
@@ -133,33 +135,25 @@ function envFiles(where: Where, v: unknown): EnvFile[] {
   });
 }
 
-const PORT_RE = /^(?:(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)|([0-9a-fA-F:]*:[0-9a-fA-F:]*)):)??(?:(\d+(?:-\d+)?)?:)?(\d+(?:-\d+)?)(?:\/(tcp|udp))?$/;
-
-function range(s: string): [number, number] {
-  const [a, b = a] = s.split('-');
-  return [Number(a), Number(b)];
+/** A syntax error from the shared parsers (src/syntax/) as this key's error. */
+function syntax<T>(where: Where, at: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof RackerError)) throw err;
+    return fail(where, at, err.message, err.hint);
+  }
 }
 
-/** `[[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/PROTOCOL]`, ranges expanded one port each (as docker compose). */
+/** `[[HOST_IP:]HOST_PORT:]CONTAINER_PORT[/PROTOCOL]` (src/syntax/ports.ts), ranges expanded one port each (as docker compose). */
 export function parsePortShort(where: Where, at: string, s: string): PortConfig[] {
-  const m = PORT_RE.exec(s);
-  if (!m) fail(where, at, `invalid port '${s.slice(0, 80)}'`, 'use [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/tcp|udp], e.g. "127.0.0.1:8080:80"');
-  const hostIp = m[1] ?? m[2] ?? m[3];
-  const protocol = (m[6] ?? 'tcp') as 'tcp' | 'udp';
-  const [t0, t1] = range(m[5]);
-  const published = m[4] === '' ? undefined : m[4];
-  for (const p of [t0, t1, ...(published ? range(published) : [])]) {
-    if (p < 1 || p > 65535) fail(where, at, `port ${p} in '${s}' is out of range`, 'ports are 1 to 65535');
-  }
-  if (t1 < t0) fail(where, at, `port range '${m[5]}' is backwards`);
-  const base = { protocol, ...(hostIp !== undefined && hostIp !== '' ? { host_ip: hostIp } : {}) };
-  if (published === undefined) {
-    return Array.from({ length: t1 - t0 + 1 }, (_, i) => ({ target: t0 + i, ...base }));
-  }
-  const [p0, p1] = range(published);
-  if (p1 < p0) fail(where, at, `port range '${published}' is backwards`);
-  if (t1 === t0) return [{ target: t0, published, ...base }];
-  if (p1 - p0 !== t1 - t0) fail(where, at, `host range '${published}' and container range '${m[5]}' differ in length`);
+  const p = syntax(where, at, () => parsePortSyntax(s));
+  const [t0, t1] = p.containerPorts;
+  const base = { protocol: p.protocol, ...(p.hostIp !== undefined ? { host_ip: p.hostIp } : {}) };
+  if (!p.hostPorts) return Array.from({ length: t1 - t0 + 1 }, (_, i) => ({ target: t0 + i, ...base }));
+  const [p0, p1] = p.hostPorts;
+  // one container port, a host range: any free port of the range
+  if (t1 === t0) return [{ target: t0, published: p0 === p1 ? String(p0) : `${p0}-${p1}`, ...base }];
   return Array.from({ length: t1 - t0 + 1 }, (_, i) => ({ target: t0 + i, published: String(p0 + i), ...base }));
 }
 
@@ -188,19 +182,9 @@ function ports(where: Where, v: unknown): PortConfig[] {
 
 const isPathSource = (s: string) => s.startsWith('/') || s.startsWith('.') || s.startsWith('~');
 
-/** `[SOURCE:]TARGET[:MODE]`: a path source is a bind mount (created when missing), a name a named volume, none an anonymous volume. */
+/** `[SOURCE:]TARGET[:MODE]` (src/syntax/volumes.ts): a path source is a bind mount (created when missing), a name a named volume, none an anonymous volume. */
 export function parseVolumeShort(where: Where, at: string, s: string): VolumeMount {
-  const parts = s.split(':');
-  if (parts.length > 3 || parts.some(p => p === '')) fail(where, at, `invalid volume '${s.slice(0, 80)}'`, 'use [SOURCE:]TARGET[:ro|rw|z|Z] (paths containing ":" need the long syntax)');
-  let mode: string[] = [];
-  if (parts.length === 3 || (parts.length === 2 && !parts[1].startsWith('/'))) mode = parts.pop()!.split(',');
-  const [source, target] = parts.length === 2 ? parts : [undefined, parts[0]];
-  for (const m of mode) {
-    if (!['ro', 'rw', 'z', 'Z', 'nocopy', 'shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate'].includes(m)) {
-      fail(where, at, `unknown volume mode '${m}' in '${s.slice(0, 80)}'`, 'ro, rw, z, Z, nocopy or a propagation');
-    }
-  }
-  if (!target.startsWith('/')) fail(where, at, `the container path '${target.slice(0, 80)}' is not absolute`);
+  const { source, target, options: mode } = syntax(where, at, () => parseVolumeSyntax(s));
   const readOnly = mode.includes('ro');
   if (source !== undefined && isPathSource(source)) {
     const propagation = mode.find(m => m.includes('shared') || m.includes('slave') || m.includes('private'));

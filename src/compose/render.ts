@@ -62,6 +62,7 @@ function service(s: ServiceConfig): Record<string, unknown> {
     cpus: s.cpus,
     cpu_shares: s.cpu_shares,
     mem_limit: s.mem_limit === undefined ? undefined : String(s.mem_limit),
+    mem_reservation: s.mem_reservation === undefined ? undefined : String(s.mem_reservation),
     memswap_limit: s.memswap_limit === undefined ? undefined : String(s.memswap_limit),
     pids_limit: s.pids_limit,
     privileged: s.privileged || undefined,

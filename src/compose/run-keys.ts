@@ -14,7 +14,7 @@ import type { ServiceConfig } from './types.js';
  */
 
 export type RunKeys = Pick<ServiceConfig,
-  'cap_add' | 'cap_drop' | 'cpus' | 'cpu_shares' | 'mem_limit' | 'memswap_limit' | 'pids_limit' | 'privileged' | 'security_opt' |
+  'cap_add' | 'cap_drop' | 'cpus' | 'cpu_shares' | 'mem_limit' | 'memswap_limit' | 'mem_reservation' | 'pids_limit' | 'privileged' | 'security_opt' |
   'shm_size' | 'sysctls' | 'ulimits' | 'devices' | 'platform'>;
 
 const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -67,16 +67,23 @@ function devices(where: Where, v: unknown): Device[] {
 }
 
 /** deploy: resources.limits (cpus, memory, pids) become the limits; every other deploy key is one warning. */
-function deploy(where: Where, v: unknown, warnings: string[]): { cpus?: number; memory?: number; pids?: number } {
+function deploy(where: Where, v: unknown, warnings: string[]): { cpus?: number; memory?: number; pids?: number; reservation?: number } {
   if (!isMap(v)) fail(where, 'deploy', 'expected a map');
-  const out: { cpus?: number; memory?: number; pids?: number } = {};
+  const out: { cpus?: number; memory?: number; pids?: number; reservation?: number } = {};
   const warn = (key: string) => warnings.push(`service "${where.service}": deploy.${key} is not supported by racker and is ignored`);
   for (const [k, x] of Object.entries(v)) {
     if (k !== 'resources') { warn(k); continue; }
     if (!isMap(x)) fail(where, 'deploy.resources', 'expected a map (limits, reservations)');
     for (const [kind, r] of Object.entries(x)) {
+      if (kind === 'reservations' && isMap(r)) {
+        // a memory floor is --memory-reservation; racker reserves no CPUs or devices
+        for (const [key, val] of Object.entries(r)) {
+          if (key === 'memory') out.reservation = engine(where, 'deploy.resources.reservations.memory', () => parseBytes(text(val), 'deploy.resources.reservations.memory'));
+          else warn(`resources.reservations.${key}`);
+        }
+        continue;
+      }
       if (kind !== 'limits') {
-        // a reservation is a floor racker does not set (racker run has no --memory-reservation either)
         if (isMap(r)) Object.keys(r).forEach(key => warn(`resources.${kind}.${key}`)); else warn(`resources.${kind}`);
         continue;
       }
@@ -115,6 +122,7 @@ export function runKeys(where: Where, raw: RawService, warnings: string[]): RunK
   const cpus = one(where, 'cpus', opt('cpus', v => engine(where, 'cpus', () => parseCpus(text(v))) / 1e9), limits.cpus);
   const mem = one(where, 'mem_limit', opt('mem_limit', v => engine(where, 'mem_limit', () => parseBytes(text(v), 'mem_limit'))), limits.memory);
   const pids = one(where, 'pids_limit', opt('pids_limit', v => engine(where, 'pids_limit', () => parseWhole(text(v), 'pids_limit', -1))), limits.pids);
+  const reservation = one(where, 'mem_reservation', opt('mem_reservation', v => engine(where, 'mem_reservation', () => parseBytes(text(v), 'mem_reservation'))), limits.reservation);
   const swap = opt('memswap_limit', v => engine(where, 'memswap_limit', () => parseSwap(text(v))));
   const shm = opt('shm_size', v => engine(where, 'shm_size', () => parseBytes(text(v), 'shm_size')));
   const shares = opt('cpu_shares', v => engine(where, 'cpu_shares', () => parseWhole(text(v), 'cpu_shares', 0)));
@@ -123,6 +131,7 @@ export function runKeys(where: Where, raw: RawService, warnings: string[]): RunK
   if (mem !== undefined) out.mem_limit = mem;
   if (pids !== undefined) out.pids_limit = pids;
   if (swap !== undefined) out.memswap_limit = swap;
+  if (reservation !== undefined) out.mem_reservation = reservation;
   if (shm !== undefined) out.shm_size = shm;
   if (shares !== undefined) out.cpu_shares = shares;
   if (platform !== undefined) out.platform = platform;
@@ -157,6 +166,7 @@ export function parityOf(k: RunKeys): ParityOptions {
   if (k.cpu_shares !== undefined) p.cpuShares = k.cpu_shares;
   if (k.mem_limit !== undefined) p.memory = k.mem_limit;
   if (k.memswap_limit !== undefined) p.memorySwap = k.memswap_limit;
+  if (k.mem_reservation !== undefined) p.memoryReservation = k.mem_reservation;
   if (k.pids_limit !== undefined) p.pidsLimit = k.pids_limit;
   if (k.privileged) p.privileged = true;
   if (k.security_opt.length) p.securityOpt = k.security_opt;

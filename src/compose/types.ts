@@ -125,6 +125,8 @@ export interface ServiceConfig {
   cpu_shares?: number;
   /** bytes (mem_limit, or deploy.resources.limits.memory) */
   mem_limit?: number;
+  /** bytes (mem_reservation, or deploy.resources.reservations.memory) */
+  mem_reservation?: number;
   /** bytes of memory + swap; -1 unlimited */
   memswap_limit?: number;
   /** -1: unlimited (pids_limit, or deploy.resources.limits.pids) */

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { RackerError } from '../errors.js';
+import { EXIT, RackerError } from '../errors.js';
 import { shortId } from '../image/digest.js';
 import { runAllowFail, spawnAttached } from '../process.js';
 import { DEFAULT_PATH } from '../runtime/command-lookup.js';
 import { imageEnv, mergeEnv } from '../runtime/env.js';
-import { confinedCommand } from '../runtime/exec/confine.js';
+import { confinedCommand, encodedEnv } from '../runtime/exec/confine.js';
 import { hostExecPath } from '../runtime/exec/container-exec.js';
 import { buildSystemdRunArgs } from '../runtime/exec/systemd-run-args.js';
 import { RUN_ENV, UNIT_ENV_DIR, writeUnitEnv } from '../runtime/exec/unit-env.js';
@@ -46,7 +46,10 @@ export async function execIn(rec: ContainerRecord, image: ImageRecord | undefine
   if (rec.spec.mode === 'boot') {
     // the command is looked up by the container's own shell (confined, as everything run there): systemd-run would only say 203/EXEC
     const probe = hostExecPath().command({ machine: rec.name, leader }, ['/bin/sh', '-c', 'command -v -- "$1" >/dev/null', 'sh', argv[0]]);
-    if ((await runAllowFail(probe.cmd, probe.args)).exitCode !== 0) {
+    const found = await runAllowFail(probe.cmd, probe.args);
+    // 125: the helper could not confine the probe (its own one line says why): that, not "not found"
+    if (found.exitCode === EXIT.RACKER) throw new RackerError(found.stderr.trim().replace(/^racker: /, '').slice(0, 300) || 'exec: cannot run a command in the container');
+    if (found.exitCode !== 0) {
       throw new RackerError(`exec: "${argv[0].slice(0, 200)}": executable file not found in the container's PATH`, { exitCode: 127 });
     }
   }
@@ -84,6 +87,6 @@ export async function commandIn(rec: ContainerRecord, image: ImageRecord | undef
   // docker's exec runs as the container's user unless -u says otherwise
   const user = opts.user ?? spec.user;
   const ids = user ? await lookupIds(rootfs, user) : undefined;
-  const c = confinedCommand({ leader, spec, user: ids, cwd: workdir }, argv);
-  return { ...c, env: Object.fromEntries(env) };
+  const c = confinedCommand({ leader, spec, user: ids, cwd: workdir, envEncoded: true }, argv);
+  return { ...c, env: encodedEnv(env) };
 }

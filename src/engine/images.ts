@@ -11,6 +11,8 @@ import type { ContainerStore } from '../store/container-store.js';
 import type { EngineEvents } from './events.js';
 import type { ImageResolver, ResolvedImage } from './resolver.js';
 import { byText } from '../compare.js';
+import type { LoadedImage } from './image-load.js';
+import type { ArchiveFormat } from './image-save.js';
 
 export interface PullOptions {
   /** fetch and unpack again even what the store already has */
@@ -21,6 +23,8 @@ export interface PullOptions {
   retryDelayMs?: number;
   /** no progress events */
   quiet?: boolean;
+  /** containers-policy.json(5) file instead of the default (--signature-policy) */
+  signaturePolicy?: string;
 }
 
 export type PullPolicy = 'missing' | 'always' | 'never';
@@ -127,7 +131,7 @@ export class ImageService {
     }
     const { ref, names } = parseImageArg(input);
     const fetcher = await fetcherFor(ref, {
-      tlsVerify: opts.tlsVerify, retries: opts.retries, retryDelayMs: opts.retryDelayMs,
+      tlsVerify: opts.tlsVerify, retries: opts.retries, retryDelayMs: opts.retryDelayMs, signaturePolicy: opts.signaturePolicy,
       deadlineMs: this.settings.registryTimeoutMs, minBlobBytesPerSec: this.settings.registryMinRate,
     });
     try {
@@ -203,6 +207,18 @@ export class ImageService {
     out.push(`Deleted: ${record.id}`);
     for (const l of removed) out.push(`Deleted: ${l}`);
     return out;
+  }
+
+  /** docker's `load`: every image of an archive file (or stdin), checked whole before any is stored. */
+  async load(input: { file?: string }, opts: { quiet?: boolean } = {}): Promise<LoadedImage[]> {
+    const { loadArchive } = await import('./image-load.js');
+    return loadArchive(this, input, opts);
+  }
+
+  /** docker's `save`: the archive's bytes; every image is looked up before the first byte. */
+  async save(inputs: string[], format: ArchiveFormat): Promise<AsyncIterable<Buffer>> {
+    const { saveArchive } = await import('./image-save.js');
+    return saveArchive(this, inputs, format);
   }
 
   /** docker's `image inspect` document. */

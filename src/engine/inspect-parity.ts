@@ -21,6 +21,7 @@ export function parityJson(rec: ContainerRecord): { Config: Record<string, unkno
     HostConfig: {
       Memory: s.memory ?? 0,
       MemorySwap: s.memorySwap ?? 0,
+      MemoryReservation: s.memoryReservation ?? 0,
       NanoCpus: s.nanoCpus ?? 0,
       CpuShares: s.cpuShares ?? 0,
       PidsLimit: s.pidsLimit ?? null,

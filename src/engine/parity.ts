@@ -217,6 +217,11 @@ export function parityFor(p: ParityOptions, mode: 'app' | 'boot' | undefined): P
     if (p.memorySwap !== -1 && (!Number.isSafeInteger(p.memorySwap) || p.memorySwap < p.memory!)) bad('--memory-swap is smaller than --memory', 'it is memory plus swap: at least --memory, or -1 for unlimited swap');
     out.memorySwap = p.memorySwap;
   }
+  if (p.memoryReservation !== undefined && p.memoryReservation !== 0) {
+    if (!Number.isSafeInteger(p.memoryReservation) || p.memoryReservation < 0) bad('invalid --memory-reservation', 'a size such as 256m');
+    if (p.memory !== undefined && p.memory < p.memoryReservation) bad('Minimum memory limit can not be less than memory reservation limit', 'give --memory-reservation at most --memory');
+    out.memoryReservation = p.memoryReservation;
+  }
   if (p.nanoCpus !== undefined) {
     if (!Number.isSafeInteger(p.nanoCpus) || p.nanoCpus <= 0) bad('invalid --cpus', 'a number of CPUs greater than 0');
     out.nanoCpus = p.nanoCpus;

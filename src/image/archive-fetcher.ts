@@ -16,6 +16,8 @@ export interface ArchiveOptions {
   tag?: string;
   /** copy this platform out of a multi-platform archive (default: skopeo's, the host's) */
   platform?: Platform;
+  /** how messages name the source, when `file` is a copy of what the user gave (load's spooled stdin) */
+  label?: string;
 }
 
 /** the tag the image gets inside our private layout */
@@ -31,7 +33,7 @@ export class ArchiveFetcher implements ImageFetcher {
   private layout: OciLayoutFetcher | undefined;
 
   constructor(private readonly opts: ArchiveOptions) {
-    this.description = `${opts.transport}:${opts.file}${opts.tag ? `:${opts.tag}` : ''}`;
+    this.description = opts.label ?? `${opts.transport}:${opts.file}${opts.tag ? `:${opts.tag}` : ''}`;
   }
 
   private async unpack(): Promise<OciLayoutFetcher> {

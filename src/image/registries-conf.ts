@@ -7,7 +7,7 @@ import { isTomlTable, parseToml, type TomlTable, type TomlValue } from './toml.j
 /**
  * containers-registries.conf(5), read the way podman and skopeo read it:
  * which registry a name really comes from, its mirrors, and whether it is
- * insecure or blocked. Short-name aliases and credential helpers are not read.
+ * insecure or blocked. Short-name aliases are not read.
  */
 
 export type PullFromMirror = 'all' | 'digest-only' | 'tag-only';
@@ -311,4 +311,9 @@ export function endpointsFor(conf: RegistriesConfig, registry: string, repositor
     .filter(m => usesMirror(entry, m, byDigest))
     .map(m => ({ ...rewrite(entry, m.location, registry, repository), insecure: m.insecure, mirror: true }));
   return [...mirrors, { ...rewrite(entry, entry.location, registry, repository), insecure: entry.insecure, mirror: false }];
+}
+
+/** Whether registries.conf marks the registry itself (not a mirror) `insecure` (login's default for --tls-verify). */
+export function registryInsecure(conf: RegistriesConfig, registry: string): boolean {
+  return findEntry(conf, registry, '')?.insecure ?? false;
 }

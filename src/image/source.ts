@@ -11,6 +11,8 @@ export interface SourceOptions {
   /** see RegistryFetcherOptions */
   deadlineMs?: number;
   minBlobBytesPerSec?: number;
+  /** the containers-policy.json(5) to enforce instead of the default file (--signature-policy) */
+  signaturePolicy?: string;
 }
 
 /** How an image is named in the local store once pulled. */
@@ -37,6 +39,13 @@ export function storeNames(ref: ImageReference): StoreNames {
 }
 
 export async function fetcherFor(ref: ImageReference, opts: SourceOptions = {}): Promise<ImageFetcher> {
+  // read on every pull (never on a run of a stored image); none at all means accept, as podman without one would not run
+  const { loadPolicy } = await import('../registry/policy.js');
+  const policy = await loadPolicy(opts.signaturePolicy);
+  if (policy && ref.transport !== 'docker') {
+    const { enforceUnsigned } = await import('../registry/signatures.js');
+    enforceUnsigned(policy, ref.transport, path.resolve(ref.path));
+  }
   switch (ref.transport) {
     case 'docker': {
       // fetchers load on first use: `racker run` of a local image never needs them
@@ -46,7 +55,7 @@ export async function fetcherFor(ref: ImageReference, opts: SourceOptions = {}):
       const endpoints = endpointsFor(conf, ref.registry, ref.repository, !!ref.digest);
       return new RegistryFetcher({
         ref, endpoints, tlsVerify: opts.tlsVerify ?? true, retries: opts.retries, retryDelayMs: opts.retryDelayMs,
-        deadlineMs: opts.deadlineMs, minBlobBytesPerSec: opts.minBlobBytesPerSec,
+        deadlineMs: opts.deadlineMs, minBlobBytesPerSec: opts.minBlobBytesPerSec, policy,
       });
     }
     case 'oci': {

@@ -7,11 +7,17 @@
  * command (exit 125); it never runs a command with fewer restrictions.
  *
  *   racker-enter --pid LEADER [--caps HEX] [--uid N --gid N] [--groups G,G]
- *                [--nnp] [--cwd DIR] [--env K=V]... -- ARGV...
+ *                [--nnp] [--cwd DIR] [--env K=V]... [--env-encoded] -- ARGV...
  *
  * --caps: the capabilities the container grants (bit n = capability n),
  * further bounded by the leader's own bounding set; default: the leader's.
  * --env: the command's whole environment (default: this process's).
+ * --env-encoded: the command's whole environment is in this process's own,
+ * each K=V as the value of a variable RACKER_ENTER_ENV_<n>; nothing else of
+ * it is passed on. racker hands a container's environment (image Env, user
+ * values, secrets) over this way: never on a command line (world-readable),
+ * and never under its own names, which the host's dynamic loader and libc
+ * would act on before main() (LD_PRELOAD=… from an image: host root).
  * --nested-seccomp-inherit: when racker itself runs under a seccomp filter
  * (and so cannot read the container's), keep racker's filters instead of failing.
  * Exit codes as docker's exec: 125 cannot confine, 126 cannot invoke (or no
@@ -48,6 +54,8 @@
 #define MAX_FILTERS 1024
 #define MAX_GROUPS 256
 #define MAX_ENV 4096
+/* the prefix of the variables that carry --env-encoded's environment */
+#define ENCODED_ENV "RACKER_ENTER_ENV_"
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static void fail(int code, int err, const char *fmt, ...) __attribute__((noreturn, format(printf, 3, 4)));
@@ -203,12 +211,26 @@ static int hierarchy_mount(const char *mountinfo, const char *ctrls, char *out, 
 	return found;
 }
 
+/* Is this process already in cgroup `cg` of the hierarchy `id:ctrls` (a line of its own /proc/self/cgroup)? */
+static int already_in(const char *self, const char *id, const char *ctrls, const char *cg)
+{
+	size_t idlen = strlen(id), clen = strlen(ctrls);
+	for (const char *l = self; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *end = strchr(l, '\n');
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+		if (len == idlen + 1 + clen + 1 + strlen(cg) && !strncmp(l, id, idlen) && l[idlen] == ':' &&
+		    !strncmp(l + idlen + 1, ctrls, clen) && l[idlen + 1 + clen] == ':' && !strncmp(l + idlen + clen + 2, cg, strlen(cg)))
+			return 1;
+	}
+	return 0;
+}
+
 static void join_cgroups(pid_t leader)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", leader);
-	char *cgroups = read_file(path), *mountinfo = read_file("/proc/self/mountinfo");
-	if (!cgroups || !mountinfo)
+	char *cgroups = read_file(path), *mountinfo = read_file("/proc/self/mountinfo"), *self = read_file("/proc/self/cgroup");
+	if (!cgroups || !mountinfo || !self)
 		fail(EXIT_CONFINE, errno, "cannot read the container's cgroups");
 	char pid[32];
 	int pidlen = snprintf(pid, sizeof(pid), "%d\n", getpid());
@@ -224,6 +246,14 @@ static void join_cgroups(pid_t leader)
 			continue; /* a v1 hierarchy without controllers or name: nothing to join */
 		if (cg[0] != '/' || strstr(cg, "/../") || (strlen(cg) >= 3 && !strcmp(cg + strlen(cg) - 3, "/..")))
 			fail(EXIT_CONFINE, 0, "unexpected cgroup path of the container");
+		/* where racker is already (a racker nested in a container whose v1 hierarchies are read-only and shared) */
+		char id[32];
+		if ((size_t)(c1 - line) >= sizeof(id))
+			fail(EXIT_CONFINE, 0, "unexpected line in the container's cgroup list");
+		memcpy(id, line, (size_t)(c1 - line));
+		id[c1 - line] = 0;
+		if (already_in(self, id, ctrls, cg))
+			continue;
 		char mnt[512], procs[4096];
 		if (!hierarchy_mount(mountinfo, ctrls, mnt, sizeof(mnt))) {
 			if (!strcmp(cg, "/"))
@@ -239,6 +269,7 @@ static void join_cgroups(pid_t leader)
 	}
 	free(cgroups);
 	free(mountinfo);
+	free(self);
 }
 
 /* ---- seccomp: copy the leader's filters ---- */
@@ -497,7 +528,7 @@ int main(int argc, char **argv)
 	uint64_t caps = ~0ULL;
 	long long uid = 0, gid = 0;
 	gid_t groups[MAX_GROUPS];
-	int ngroups = 0, nnp = 0, nenv = 0, argi = 1, inherit_own = 0;
+	int ngroups = 0, nnp = 0, nenv = 0, argi = 1, inherit_own = 0, encoded = 0;
 	const char *cwd = "/";
 	static char *env[MAX_ENV + 1];
 	extern char **environ;
@@ -514,6 +545,18 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--nested-seccomp-inherit")) {
 			inherit_own = 1;
+			continue;
+		}
+		if (!strcmp(a, "--env-encoded")) {
+			for (char **e = environ; *e; e++) {
+				if (strncmp(*e, ENCODED_ENV, sizeof(ENCODED_ENV) - 1))
+					continue;
+				char *kv = strchr(*e, '=');
+				if (!kv || nenv >= MAX_ENV || !strchr(kv + 1, '='))
+					fail(EXIT_CONFINE, 0, "--env-encoded: too many or not K=V");
+				env[nenv++] = kv + 1;
+			}
+			encoded = 1;
 			continue;
 		}
 		if (!v)
@@ -551,7 +594,7 @@ int main(int argc, char **argv)
 	if (leader <= 1 || argi >= argc || uid > 0xfffffffeLL || gid > 0xfffffffeLL)
 		fail(EXIT_CONFINE, 0, "usage: racker-enter --pid LEADER [options] -- ARGV...");
 	char **cmd = argv + argi;
-	char **envp = nenv ? env : environ;
+	char **envp = nenv || encoded ? env : environ;
 
 	/* everything about the leader is read through the host's /proc, before entering anything */
 	wait_for_payload(leader);

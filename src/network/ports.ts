@@ -1,6 +1,7 @@
 import { RackerError } from '../errors.js';
 import { parseIp } from './cidr.js';
 import { byText } from '../compare.js';
+import { parsePortSyntax, type PortSyntax } from '../syntax/ports.js';
 
 /** One published port: traffic to hostIp:hostPort goes to the container's containerPort. */
 export interface PortSpec {
@@ -12,35 +13,36 @@ export interface PortSpec {
   protocol: 'tcp' | 'udp';
 }
 
-function port(text: string, what: string, input: string, allowZero: boolean): number {
-  const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(n <= 65535 && (n > 0 || (allowZero && n === 0)))) {
-    throw new RackerError(`invalid ${what} port '${text.slice(0, 20)}' in -p ${input.slice(0, 80)}`, { hint: 'ports are numbers from 1 to 65535; ranges are not supported' });
+/**
+ * docker's -p [IP:][HOST:]CONTAINER[/tcp|udp] (src/syntax/ports.ts reads it),
+ * one spec per port of a range (8000-8001:80-81); a missing HOST port means
+ * "pick one". A host range for one container port (docker picks a free one
+ * of the range) is refused: racker publishes one given port or any free one.
+ */
+export function publishSpecs(input: string): PortSpec[] {
+  let p: PortSyntax;
+  try {
+    p = parsePortSyntax(input);
+  } catch (err) {
+    if (err instanceof RackerError) throw new RackerError(`${err.message} (in -p ${input.slice(0, 80)})`, { hint: err.hint });
+    throw err;
   }
-  return n;
+  const [c0, c1] = p.containerPorts;
+  if (p.hostPorts && c0 === c1 && p.hostPorts[0] !== p.hostPorts[1]) {
+    throw new RackerError(`a host port range for one container port is not supported: -p ${input.slice(0, 80)}`, { hint: 'give one host port (-p 8080:80) or none to let racker pick a free one (-p 80)' });
+  }
+  let hostIp = p.hostIp === '0.0.0.0' ? undefined : p.hostIp;
+  if (hostIp !== undefined && parseIp(hostIp) === undefined) {
+    throw new RackerError(`invalid host address '${hostIp.slice(0, 40)}' in -p ${input.slice(0, 80)}`, { hint: 'an IPv4 address of this host, e.g. -p 127.0.0.1:8080:80' });
+  }
+  return Array.from({ length: c1 - c0 + 1 }, (_, i) => ({ hostIp, hostPort: p.hostPorts ? p.hostPorts[0] + i : 0, containerPort: c0 + i, protocol: p.protocol }));
 }
 
-/** docker's -p [IP:][HOST:]CONTAINER[/tcp|udp]; a missing HOST port means "pick one". */
+/** One published port (publishSpecs for text that names one). */
 export function parsePublish(input: string): PortSpec {
-  let rest = input;
-  let protocol: 'tcp' | 'udp' = 'tcp';
-  const slash = rest.lastIndexOf('/');
-  if (slash >= 0) {
-    const p = rest.slice(slash + 1);
-    if (p !== 'tcp' && p !== 'udp') throw new RackerError(`invalid protocol '${p.slice(0, 20)}' in -p ${input.slice(0, 80)}`, { hint: 'tcp or udp, e.g. -p 8080:80/udp' });
-    protocol = p;
-    rest = rest.slice(0, slash);
-  }
-  const parts = rest.split(':');
-  if (parts.length > 3 || rest === '') throw new RackerError(`invalid -p ${input.slice(0, 80)}`, { hint: 'use [IP:]HOST:CONTAINER[/tcp|udp], e.g. -p 127.0.0.1:8080:80' });
-  const containerPort = port(parts[parts.length - 1], 'container', input, false);
-  const hostPort = parts.length >= 2 && parts[parts.length - 2] !== '' ? port(parts[parts.length - 2], 'host', input, true) : 0;
-  let hostIp: string | undefined;
-  if (parts.length === 3 && parts[0] !== '' && parts[0] !== '0.0.0.0') {
-    if (parseIp(parts[0]) === undefined) throw new RackerError(`invalid host address '${parts[0].slice(0, 40)}' in -p ${input.slice(0, 80)}`, { hint: 'an IPv4 address of this host, e.g. -p 127.0.0.1:8080:80' });
-    hostIp = parts[0];
-  }
-  return { hostIp, hostPort, containerPort, protocol };
+  const specs = publishSpecs(input);
+  if (specs.length !== 1) throw new RackerError(`-p ${input.slice(0, 80)} names ${specs.length} ports, one was expected`);
+  return specs[0];
 }
 
 /** -P: every port the image EXPOSEs ("80/tcp" keys of its config's ExposedPorts), to free host ports. */

@@ -1,9 +1,10 @@
-import { open } from 'node:fs/promises';
+import { lstat, open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
 import { debug, warn } from '../log.js';
 import { readBodyCapped, request, sanitize } from './http.js';
+import { helperGet } from './cred-helper.js';
 
 /** One challenge of a WWW-Authenticate header: `Bearer realm="…",service="…"`. */
 export interface AuthChallenge {
@@ -75,6 +76,12 @@ export function authFileCandidates(env: NodeJS.ProcessEnv = process.env): string
 
 const MAX_AUTH_FILE_BYTES = 1024 * 1024;
 
+/** A file holding passwords should be the user's own and private: say so when it is not. */
+async function warnIfExposed(file: string): Promise<void> {
+  const link = await lstat(file).catch(() => undefined);
+  if (link?.isSymbolicLink()) warn(`${file} is a symbolic link: credentials are read from wherever it points`);
+}
+
 async function readSmallFile(file: string): Promise<string | undefined> {
   let fh;
   try {
@@ -90,6 +97,8 @@ async function readSmallFile(file: string): Promise<string | undefined> {
       warn(`ignoring ${file}: not a regular file of at most 1 MiB`);
       return undefined;
     }
+    await warnIfExposed(file);
+    if (st.mode & 0o007) warn(`${file} is readable by every user of this host (mode ${(st.mode & 0o777).toString(8)}): chmod 600 ${file}`);
     return await fh.readFile('utf8');
   } finally {
     await fh.close();
@@ -97,7 +106,7 @@ async function readSmallFile(file: string): Promise<string | undefined> {
 }
 
 /** `https://index.docker.io/v1/` and `docker.io` name the same thing; so do `host:5000/` and `host:5000`. */
-function normalizeAuthKey(key: string): string {
+export function normalizeAuthKey(key: string): string {
   let k = key.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '').replace(/\/v[12]$/, '');
   const [host, ...rest] = k.split('/');
   const h = host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
@@ -155,6 +164,14 @@ export async function findCredentials(registry: string, repository?: string, env
     for (const [key, entry] of Object.entries(auths)) {
       if (entry && typeof entry === 'object') byKey.set(normalizeAuthKey(key), { entry, key });
     }
+    // a helper named for the registry wins, then the file's entries, then the default store (docker's order)
+    const host = wanted[wanted.length - 1];
+    const helper = helperFor(parsed, host);
+    if (helper && helper !== parsed.credsStore) {
+      debug(`asking the credential helper ${helper} (${file}) for ${host}`);
+      const creds = await helperGet(helper, host);
+      if (creds) return creds;
+    }
     for (const want of wanted) {
       const hit = byKey.get(want);
       if (!hit) continue;
@@ -164,11 +181,22 @@ export async function findCredentials(registry: string, repository?: string, env
         return creds;
       }
     }
-    if (parsed?.credsStore || parsed?.credHelpers?.[wanted[wanted.length - 1]]) {
-      debug(`${file} names a credential helper for ${registry}; racker does not run credential helpers`);
+    if (helper && helper === parsed.credsStore) {
+      debug(`asking the credential store ${helper} (${file}) for ${host}`);
+      const creds = await helperGet(helper, host);
+      if (creds) return creds;
     }
   }
   return undefined;
+}
+
+/** The credential helper an auth file names for a registry: credHelpers[registry], else credsStore. */
+export function helperFor(parsed: { credHelpers?: unknown; credsStore?: unknown } | null | undefined, registry: string): string | undefined {
+  const helpers = parsed && typeof parsed.credHelpers === 'object' && parsed.credHelpers ? parsed.credHelpers as Record<string, unknown> : {};
+  for (const [key, name] of Object.entries(helpers)) {
+    if (typeof name === 'string' && name && normalizeAuthKey(key) === registry) return name;
+  }
+  return typeof parsed?.credsStore === 'string' && parsed.credsStore ? parsed.credsStore : undefined;
 }
 
 export function basicAuthorization(c: Credentials): string {
@@ -185,6 +213,8 @@ export interface RegistryAuthOptions {
   /** longest wait for a token answer */
   deadlineMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** these credentials instead of the auth files' (login checks them) */
+  credentials?: Credentials;
 }
 
 interface CachedToken { value: string; expiresAt: number }
@@ -215,6 +245,7 @@ export class RegistryAuth {
   }
 
   private creds(): Promise<Credentials | undefined> {
+    if (this.opts.credentials) return Promise.resolve(this.opts.credentials);
     this.credentials ??= findCredentials(this.opts.registry, this.opts.repository, this.opts.env);
     return this.credentials;
   }
@@ -242,7 +273,7 @@ export class RegistryAuth {
       throw new RackerError(`${this.opts.registry} sent an unusable auth realm '${sanitize(realm ?? '', 80)}'`);
     }
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-    url.searchParams.append('scope', scope);
+    if (scope) url.searchParams.append('scope', scope);
     const headers: Record<string, string> = {};
     const creds = await this.creds();
     // credentials travel to the realm only over TLS, or when the user said the registry is insecure

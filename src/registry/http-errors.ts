@@ -68,6 +68,12 @@ export function networkError(url: string, err: unknown, attempts: number): HttpE
   const code = errCode(err) ?? 'EUNKNOWN';
   const detail = sanitize(((err as { cause?: { message?: string } })?.cause?.message ?? (err as Error)?.message ?? String(err)));
   const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+  if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA/.test(code) || /alert (certificate required|bad certificate|unknown ca)/.test(detail)) {
+    return new HttpError(`${host} refused the TLS connection: it wants a client certificate it trusts`, {
+      url, code, attempts, cause: err,
+      hint: `put the client certificate and key in /etc/containers/certs.d/${host}/client.cert and client.key (containers-certs.d(5))`,
+    });
+  }
   if (code === 'EPROTO' || code.startsWith('ERR_SSL_')) {
     // OpenSSL's text is "…:SSL routines:ssl3_get_record:wrong version number:../ssl3_record.c:350:"
     const reason = /SSL routines:[^:]*:([^:]+)/.exec(detail)?.[1] ?? detail;
@@ -79,7 +85,7 @@ export function networkError(url: string, err: unknown, attempts: number): HttpE
   if (CERT_CODES.test(code)) {
     return new HttpError(`cannot verify the TLS certificate of ${host}: ${code}`, {
       url, code, attempts, cause: err,
-      hint: `install its CA under /etc/containers/certs.d/${host}/, or use --tls-verify=false`,
+      hint: `put its CA in /etc/containers/certs.d/${host}/ca.crt (containers-certs.d(5)), or use --tls-verify=false`,
     });
   }
   if (code === 'ECONNREFUSED') {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RackerError } from '../errors.js';
 import { TimeoutError, describeSubject, errCode, hostOf, networkError, readAtMost, statusError, type RequestSubject } from './http-errors.js';
 import { guardBody, type Deadline } from './body-guard.js';
-import { extraCa } from './extra-ca.js';
+import { tlsForHost } from './certs-d.js';
 
 export { HttpError, sanitize, type RequestSubject } from './http-errors.js';
 import { debug, verbose } from '../log.js';
@@ -78,7 +78,7 @@ export function backoffMs(attempt: number, baseMs: number): number {
  * answer is wrapped in a WHATWG Response so callers see one type. Redirects
  * come back as they are: once() follows them.
  */
-function nodeFetch(url: URL, init: { method: string; headers: Record<string, string>; signal: AbortSignal }, tls: { rejectUnauthorized: false } | { ca: string[] }): Promise<Response> {
+function nodeFetch(url: URL, init: { method: string; headers: Record<string, string>; signal: AbortSignal }, tls: { rejectUnauthorized?: false; ca?: string[]; cert?: string; key?: string }): Promise<Response> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
     const req = mod.request(url, { method: init.method, headers: init.headers, signal: init.signal, ...tls }, res => {
@@ -126,9 +126,12 @@ async function once(url: string, method: string, headers: Record<string, string>
     let m = method;
     let h = headers;
     for (let redirects = 0; ; redirects++) {
-      const ca = u.protocol === 'https:' && opts.tlsVerify !== false ? extraCa() : undefined;
-      const res = u.protocol === 'https:' && (opts.tlsVerify === false || ca)
-        ? await nodeFetch(u, { method: m, headers: h, signal: ctl.signal }, ca ? { ca } : { rejectUnauthorized: false })
+      // certs.d: extra CAs and a client certificate per host; a client certificate is sent even without verification
+      const tls = u.protocol === 'https:' ? tlsForHost(u.host) : {};
+      const own = tls.ca || tls.cert;
+      const res = u.protocol === 'https:' && (opts.tlsVerify === false || own)
+        ? await nodeFetch(u, { method: m, headers: h, signal: ctl.signal },
+          opts.tlsVerify === false ? { rejectUnauthorized: false, cert: tls.cert, key: tls.key } : { ca: tls.ca, cert: tls.cert, key: tls.key })
         : await fetch(u, { method: m, headers: h, signal: ctl.signal, redirect: 'manual' });
       const location = res.headers.get('location');
       if (!REDIRECT_STATUSES.has(res.status) || !location) {

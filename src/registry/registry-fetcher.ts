@@ -9,6 +9,7 @@ import type { ImageFetcher, ResolvedImage } from '../image/fetcher.js';
 import { MAX_MANIFEST_BYTES, MEDIA, hostPlatform, type Descriptor, type Platform } from '../image/oci.js';
 import { descendToManifest, parseImageConfig, parseManifestDocument, type ManifestDocument } from '../image/oci-layout-fetcher.js';
 import { RegistryAuth, parseWwwAuthenticate } from './auth.js';
+import type { Policy } from './policy.js';
 import { DEFAULT_MIN_BLOB_RATE, HttpError, readBodyCapped, request, type HttpRequestOptions, type RequestSubject } from './http.js';
 
 /** What this fetcher reads of an image reference (src/image/reference.ts's DockerReference fits). */
@@ -44,6 +45,8 @@ export interface RegistryFetcherOptions {
   minBlobBytesPerSec?: number;
   /** environment for auth file lookup (tests) */
   env?: NodeJS.ProcessEnv;
+  /** the signature policy in force (undefined: none, accept) */
+  policy?: Policy;
 }
 
 const MANIFEST_ACCEPT = [MEDIA.ociIndex, MEDIA.dockerList, MEDIA.ociManifest, MEDIA.dockerManifest].join(', ');
@@ -56,6 +59,8 @@ const HOST = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
 /** One endpoint, with what was learned about it: which scheme it speaks and how it wants auth. */
 class EndpointSession {
   base: string | undefined;
+  /** the registry serves simple signatures at /extensions/v2/REPO/signatures/DIGEST */
+  supportsSignatures = false;
   private probing: Promise<void> | undefined;
   readonly auth: RegistryAuth;
   readonly insecure: boolean;
@@ -95,6 +100,8 @@ class EndpointSession {
       base = `http://${host}`;
       res = await ping(base);
     }
+    // OpenShift's registry (and others) keep simple signatures themselves and say so here
+    this.supportsSignatures = res.headers.get('x-registry-supports-signatures') === '1';
     const challenges = res.status === 401 ? parseWwwAuthenticate(res.headers.get('www-authenticate') ?? '') : [];
     await res.body?.cancel().catch(() => undefined);
     this.auth.setChallenges(challenges);
@@ -105,7 +112,29 @@ class EndpointSession {
   /** An authorized GET under /v2/<repository>/; one fresh token is fetched when the registry refuses the current one. */
   async get(pathUnderRepo: string, subject: RequestSubject, extra: Record<string, string> = {}, pass: number[] = []): Promise<Response> {
     await this.probe();
-    const url = `${this.base}/v2/${this.endpoint.repository}/${pathUnderRepo}`;
+    return this.getUrl(`${this.base}/v2/${this.endpoint.repository}/${pathUnderRepo}`, subject, extra, pass);
+  }
+
+  /** The simple signatures the registry keeps for a manifest (its signature extension). */
+  async extensionSignatures(manifestDigest: string): Promise<Buffer[]> {
+    await this.probe();
+    if (!this.supportsSignatures) return [];
+    const url = `${this.base}/extensions/v2/${this.endpoint.repository}/signatures/${manifestDigest}`;
+    const res = await this.getUrl(url, { kind: 'manifest', name: `signatures of ${manifestDigest}` }, { Accept: 'application/json' }, [404]);
+    if (res.status === 404) {
+      await res.body?.cancel().catch(() => undefined);
+      return [];
+    }
+    const body = await readBodyCapped(res, 16 * 1024 * 1024, `the signatures of ${manifestDigest} from ${this.name}`);
+    let doc: { signatures?: { version?: unknown; type?: unknown; content?: unknown }[] };
+    try { doc = JSON.parse(body.toString('utf8')) as typeof doc; } catch { throw new RackerError(`${this.name} sent signatures that are not JSON`); }
+    return (Array.isArray(doc?.signatures) ? doc.signatures : [])
+      .filter(x => x && x.version === 2 && x.type === 'atomic' && typeof x.content === 'string')
+      .slice(0, 16)
+      .map(x => Buffer.from(x.content as string, 'base64'));
+  }
+
+  private async getUrl(url: string, subject: RequestSubject, extra: Record<string, string>, pass: number[]): Promise<Response> {
     for (let round = 0; ; round++) {
       const headers = { ...extra };
       const authz = await this.auth.authorization(this.scope);
@@ -128,6 +157,9 @@ export class RegistryFetcher implements ImageFetcher {
   private readonly ref: RegistryImageRef;
   private readonly sessions: EndpointSession[];
   private readonly platform: Platform;
+  private readonly policy?: Policy;
+  private readonly env?: NodeJS.ProcessEnv;
+  private readonly tlsVerify: boolean;
   /** the endpoint that served the manifest serves the blobs first */
   private chosen = 0;
 
@@ -138,6 +170,9 @@ export class RegistryFetcher implements ImageFetcher {
     if (!opts.endpoints.length) throw new RackerError(`no registry endpoint for ${ref.registry}/${ref.repository}`);
     this.ref = ref;
     this.platform = opts.platform ?? hostPlatform();
+    this.policy = opts.policy;
+    this.env = opts.env;
+    this.tlsVerify = opts.tlsVerify;
     const http = { retries: opts.retries, retryDelayMs: opts.retryDelayMs, deadlineMs: opts.deadlineMs };
     const minBlobRate = opts.minBlobBytesPerSec ?? DEFAULT_MIN_BLOB_RATE;
     this.sessions = opts.endpoints.map(e => new EndpointSession(e, opts.tlsVerify, http, minBlobRate, opts.env));
@@ -200,7 +235,47 @@ export class RegistryFetcher implements ImageFetcher {
   async resolve(): Promise<ResolvedImage> {
     const { value, index } = await this.withFallback(0, 'the manifest', s => this.resolveAt(s));
     this.chosen = index;
+    if (this.policy) await this.enforce(this.policy, this.sessions[index], value.manifestDigest);
     return value;
+  }
+
+  /** The signature policy, checked before a single blob is fetched or stored. */
+  private async enforce(policy: Policy, s: EndpointSession, manifestDigest: string): Promise<void> {
+    const { enforcePolicy } = await import('./signatures.js');
+    const { lookasideBase, lookasideSignatures } = await import('./lookaside.js');
+    const name = `${this.ref.registry}/${this.ref.repository}`;
+    await enforcePolicy(policy, 'docker', {
+      name, tag: this.ref.tag, digest: this.ref.digest, manifestDigest,
+      // the lookaside store when registries.d names one, else the registry's own signature extension
+      simpleSignatures: async () => (await lookasideBase(name, this.env))
+        ? lookasideSignatures(name, manifestDigest, { tlsVerify: this.tlsVerify, env: this.env })
+        : s.extensionSignatures(manifestDigest),
+      sigstoreSignatures: () => this.sigstoreSignatures(s, manifestDigest),
+    });
+  }
+
+  /** cosign's signatures of a manifest: the `sha256-HEX.sig` tag, one layer per signature (payload blob, signature annotation). */
+  private async sigstoreSignatures(s: EndpointSession, manifestDigest: string): Promise<{ payload: Buffer; signature: string }[]> {
+    const tag = `${manifestDigest.replace(':', '-')}.sig`;
+    const res = await s.get(`manifests/${tag}`, { kind: 'manifest', name: `${s.endpoint.repository}:${tag}` }, { Accept: [MEDIA.ociManifest, MEDIA.dockerManifest].join(', ') }, [404]);
+    if (res.status === 404) {
+      await res.body?.cancel().catch(() => undefined);
+      return [];
+    }
+    const bytes = await readBodyCapped(res, MAX_MANIFEST_BYTES, `the signature manifest ${tag} from ${s.name}`);
+    let doc: { layers?: { digest?: unknown; size?: unknown; annotations?: Record<string, unknown> }[] };
+    try { doc = JSON.parse(bytes.toString('utf8')) as typeof doc; } catch { throw new RackerError(`the signature manifest ${tag} from ${s.name} is not JSON`); }
+    const out: { payload: Buffer; signature: string }[] = [];
+    // a hostile registry's document: only well-formed layer entries count
+    const layers = Array.isArray(doc?.layers) ? doc.layers.filter(l => l && typeof l === 'object') : [];
+    for (const layer of layers.slice(0, 16)) {
+      const annotations = layer.annotations && typeof layer.annotations === 'object' ? layer.annotations : {};
+      const signature = annotations['dev.cosignproject.cosign/signature'];
+      if (typeof signature !== 'string' || typeof layer.digest !== 'string') continue;
+      const payload = await this.fetchSmallBlob(s, { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: layer.digest, size: typeof layer.size === 'number' ? layer.size : undefined } as Descriptor);
+      out.push({ payload, signature });
+    }
+    return out;
   }
 
   async openBlob(desc: Descriptor, offset = 0): Promise<{ stream: Readable; startsAt: number }> {

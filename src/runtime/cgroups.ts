@@ -42,7 +42,7 @@ export interface ContainerCgroups {
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
 export function wantsCgroup(p: ParityOptions): boolean {
-  return !!(p.memory || p.nanoCpus || p.cpuShares || p.pidsLimit);
+  return !!(p.memory || p.memoryReservation || p.nanoCpus || p.cpuShares || p.pidsLimit);
 }
 
 /**
@@ -153,15 +153,18 @@ async function makeV1(name: string, p: ParityOptions, made: string[], ownTree: b
       if (mount) procs.push(path.join(await dirIn(mount, ctrl), 'cgroup.procs'));
     }
   }
-  if (p.memory) {
+  if (p.memory || p.memoryReservation) {
     const dir = await dirOf('memory');
-    await put(dir, 'memory.limit_in_bytes', p.memory);
-    if (p.memorySwap !== undefined) {
-      if (await exists(path.join(dir, 'memory.memsw.limit_in_bytes'))) await put(dir, 'memory.memsw.limit_in_bytes', p.memorySwap);
-      else warn('--memory-swap is not enforced: this kernel does not account swap (swapaccount=1)');
+    if (p.memoryReservation) await put(dir, 'memory.soft_limit_in_bytes', p.memoryReservation);
+    if (p.memory) {
+      await put(dir, 'memory.limit_in_bytes', p.memory);
+      if (p.memorySwap !== undefined) {
+        if (await exists(path.join(dir, 'memory.memsw.limit_in_bytes'))) await put(dir, 'memory.memsw.limit_in_bytes', p.memorySwap);
+        else warn('--memory-swap is not enforced: this kernel does not account swap (swapaccount=1)');
+      }
+      oomFile = path.join(dir, 'memory.oom_control');
     }
     procs.push(path.join(dir, 'cgroup.procs'));
-    oomFile = path.join(dir, 'memory.oom_control');
   }
   if (p.nanoCpus || p.cpuShares) {
     const dir = await dirOf('cpu');
@@ -211,13 +214,14 @@ async function makeV2(name: string, p: ParityOptions, made: string[], ownTree: b
   const helper = devices && await deviceHelper();
   if (!wantsCgroup(p) && !ownTree && !helper) return { dirs: [], procs: [] };
   const parent = path.join(CGROUP_ROOT, 'racker');
-  const ctrls = [p.memory && 'memory', (p.nanoCpus || p.cpuShares) && 'cpu', p.pidsLimit && 'pids'].filter(Boolean) as string[];
+  const ctrls = [(p.memory || p.memoryReservation) && 'memory', (p.nanoCpus || p.cpuShares) && 'cpu', p.pidsLimit && 'pids'].filter(Boolean) as string[];
   const enable = ctrls.map(c => `+${c}`).join(' ');
   if (enable) await put(CGROUP_ROOT, 'cgroup.subtree_control', enable);
   await mkdir(parent).catch(err => { if (!isErrno(err, 'EEXIST')) throw err; });
   if (enable) await put(parent, 'cgroup.subtree_control', enable);
   const dir = path.join(parent, name);
   await makeDir(dir, made);
+  if (p.memoryReservation) await put(dir, 'memory.low', p.memoryReservation);
   if (p.memory) {
     await put(dir, 'memory.max', p.memory);
     if (p.memorySwap !== undefined) await put(dir, 'memory.swap.max', p.memorySwap === -1 ? 'max' : p.memorySwap - p.memory);

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { shown } from '../untrusted.js';
-import { checkVolumeTarget, parseVolume } from './volumes.js';
+import { checkVolumeTarget } from './volumes.js';
+import { parseVolumeSyntax } from '../syntax/volumes.js';
 import { isValidVolumeName, VOLUME_NAME_RULE } from '../store/volume-names.js';
 import type { TmpfsMount, VolumeMount } from '../store/container-store.js';
 import type { VolumeSpec } from './volumes.js';
@@ -23,40 +24,33 @@ export type MountSpec =
 
 const SHOW = 200;
 
-/** `-v`: which of the three forms it is, by docker's rules (a source that is not absolute is a volume name). */
+/** `-v`: which of the three forms it is (src/syntax/volumes.ts reads it), by docker's rules (a source that is not absolute is a volume name). */
 export function parseVolumeFlag(spec: string): MountSpec {
-  if (spec.includes('\0')) throw new RackerError('volume contains a NUL byte', { hint: 'paths cannot contain NUL bytes' });
-  const parts = spec.split(':');
-  if (parts.length === 1) {
-    return { kind: 'volume', name: '', target: checkVolumeTarget(spec), readOnly: false, anonymous: true, noCopy: false };
+  const { source, target, options } = parseVolumeSyntax(spec);
+  if (source === undefined) {
+    if (options.length) throw new RackerError(`invalid volume '${shown(spec, SHOW)}': an anonymous volume takes no mode`, { hint: 'give a name to mount it read-only: -v NAME:/container/path:ro' });
+    return { kind: 'volume', name: '', target: checkVolumeTarget(target), readOnly: false, anonymous: true, noCopy: false };
   }
-  if (parts.length > 3 || !parts[1]) {
-    throw new RackerError(`invalid volume '${shown(spec, SHOW)}'`, { hint: 'use -v NAME:/container/path[:ro], -v /host/path:/container/path[:ro] or -v /container/path (paths containing ":" cannot be mounted)' });
-  }
-  if (parts.length === 2 && isMode(parts[1])) {
-    throw new RackerError(`invalid volume '${shown(spec, SHOW)}': an anonymous volume takes no mode`, { hint: 'give a name to mount it read-only: -v NAME:/container/path:ro' });
-  }
-  const [source, target] = parts;
+  const unsupported = (opt: string, supported: string) => new RackerError(`invalid volume mode '${shown(opt, 80)}' in '${shown(spec, SHOW)}'`, { hint: `use ${supported} (comma-separated)` });
+  let readOnly = false;
+  let noCopy = false;
   // a bind mount: exactly the existing -v rules
-  if (source.startsWith('/')) return { kind: 'bind', ...parseVolume(spec) };
-  if (!source) {
-    throw new RackerError(`invalid volume '${shown(spec, SHOW)}': the source is empty`, { hint: 'use -v NAME:/container/path or -v /container/path for an anonymous volume' });
+  if (source.startsWith('/')) {
+    for (const opt of options) {
+      if (opt !== 'ro' && opt !== 'rw') throw unsupported(opt, 'ro or rw');
+      readOnly = opt === 'ro';
+    }
+    return { kind: 'bind', source: path.resolve(source), target: checkVolumeTarget(target), readOnly };
   }
   if (!isValidVolumeName(source)) {
     throw new RackerError(`'${shown(source, SHOW)}' includes invalid characters for a volume name, only ${VOLUME_NAME_RULE} are allowed`, { hint: `to mount a host directory, use an absolute path, e.g. -v "$PWD/${shown(source, 80)}:${shown(target, 80)}"` });
   }
-  let readOnly = false;
-  let noCopy = false;
-  for (const opt of (parts[2] ?? 'rw').split(',')) {
+  for (const opt of options) {
     if (opt === 'ro' || opt === 'rw') readOnly = opt === 'ro';
     else if (opt === 'nocopy') noCopy = true;
-    else throw new RackerError(`invalid volume mode '${shown(opt, 80)}' in '${shown(spec, SHOW)}'`, { hint: 'use ro, rw or nocopy (comma-separated)' });
+    else throw unsupported(opt, 'ro, rw or nocopy');
   }
   return { kind: 'volume', name: source, target: checkVolumeTarget(target), readOnly, anonymous: false, noCopy };
-}
-
-function isMode(s: string): boolean {
-  return s.split(',').every(o => ['ro', 'rw', 'nocopy', 'z', 'Z', 'shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate'].includes(o));
 }
 
 /**

@@ -27,6 +27,7 @@ export function parityNspawnArgs(p: ParityOptions, opts: { boot: boolean; system
     // the node on the host (systemd looks its number up there), read/write as asked; an empty access would mean rwm
     else for (const d of p.devices ?? []) args.push(`--property=DeviceAllow=${d.hostPath} ${d.permissions.replace(/m/g, '') || 'm'}`);
     if (p.memory) args.push(`--property=MemoryMax=${p.memory}`);
+    if (p.memoryReservation) args.push(`--property=MemoryLow=${p.memoryReservation}`);
     if (p.memorySwap !== undefined) args.push(`--property=MemorySwapMax=${p.memorySwap === -1 ? 'infinity' : p.memorySwap - p.memory!}`);
     if (p.nanoCpus) args.push(`--property=CPUQuota=${Math.round(p.nanoCpus / 1e7)}%`);
     if (p.cpuShares) args.push(`--property=CPUWeight=${Math.max(1, Math.min(10000, Math.round(p.cpuShares * 100 / 1024)))}`);

@@ -159,7 +159,8 @@ export class ImageStore {
   private async collectGarbage(keepLayers: Set<string>): Promise<string[]> {
     const images = await this.listImages();
     const usedLayers = new Set([...images.flatMap(i => i.layers), ...keepLayers]);
-    const usedBlobs = new Set(images.flatMap(i => [i.id, i.manifestDigest, i.manifestBlob ?? i.manifestDigest]));
+    // layer blobs are kept under their digest (a layer listed twice has its digest among the keys before)
+    const usedBlobs = new Set(images.flatMap(i => [i.id, i.manifestDigest, i.manifestBlob ?? i.manifestDigest, ...i.layers]));
     const removed: string[] = [];
     for (const hex of await readdir(this.layout.layersDir).catch(() => [] as string[])) {
       const digest = `sha256:${hex}`;

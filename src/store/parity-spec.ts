@@ -36,6 +36,8 @@ export interface ParityOptions {
   memory?: number;
   /** bytes of memory + swap; -1 unlimited */
   memorySwap?: number;
+  /** bytes: a soft floor (cgroup v1 memory.soft_limit_in_bytes, v2 memory.low, systemd MemoryLow=) */
+  memoryReservation?: number;
   /** CPUs × 1e9 */
   nanoCpus?: number;
   cpuShares?: number;

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import path from 'node:path';
-import { RackerError } from '../errors.js';
+import { RackerError, isErrno } from '../errors.js';
 import { HttpError } from '../registry/http.js';
 import { verbose } from '../log.js';
 import { shown } from '../untrusted.js';
 import { DigestVerifier, digestOfBuffer } from '../image/digest.js';
-import type { ImageFetcher } from '../image/fetcher.js';
+import type { ImageFetcher, ResolvedImage } from '../image/fetcher.js';
 import type { Descriptor } from '../image/oci.js';
 import { decompressStream } from './unpack/decompress.js';
 import { unpackLayer } from './unpack/unpack-layer.js';
@@ -64,7 +64,12 @@ export function layerStoreKeys(digests: string[]): string[] {
   });
 }
 
-/** Downloaded blobs of layers the manifest lists more than once: digest → file in tmp/. */
+/**
+ * Downloaded (verified) layer blobs: digest → file in tmp/. A layer the
+ * manifest lists again is read from here; at the commit each is linked into
+ * blobs/ (as containerd keeps its content store), so `save` writes the bytes
+ * the image was published with.
+ */
 type Spools = Map<string, string>;
 
 export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: PullOptions): Promise<PullResult> {
@@ -91,17 +96,24 @@ export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: 
     for (let i = 0; i < manifest.layers.length; i++) {
       const desc = manifest.layers[i];
       const lowers = keys.slice(0, i).reverse().map(k => store.layout.layerFs(k));
-      const again = digests.indexOf(desc.digest, i + 1) >= 0 || spools.has(desc.digest);
-      const fetched = await ensureLayer(store, fetcher, desc, keys[i], diffIds[i], lowers, opts, again ? spools : undefined);
+      const fetched = await ensureLayer(store, fetcher, desc, keys[i], diffIds[i], lowers, opts, spools);
       if (fetched) fetchedLayers++;
       if (fetched === 'downloaded') fetchedBytes += desc.size;
     }
+    opts.progress.finish();
+    const record = await commitImage(store, fetcher, resolved, keys, digests, diffIds, spools, opts);
+    if (opts.tags.length) await store.tag(opts.tags, record.id);
+    return { record, fetchedLayers, reusedLayers: manifest.layers.length - fetchedLayers, fetchedBytes };
   } finally {
     for (const file of spools.values()) await rm(file, { force: true });
   }
-  opts.progress.finish();
+}
 
-  const record = await store.withGcLock(async () => {
+/** Publish the image record (under the gc lock), with its manifest, config and the layer blobs fetched. */
+async function commitImage(store: ImageStore, fetcher: ImageFetcher, resolved: ResolvedImage, keys: string[], digests: string[],
+  diffIds: string[], spools: Spools, opts: PullOptions): Promise<ImageRecord> {
+  const { config } = resolved;
+  return store.withGcLock(async () => {
     // a concurrent rmi may have collected a layer we found present: check before publishing
     for (const [i, key] of keys.entries()) {
       if (!await store.readLayer(key)) {
@@ -110,6 +122,8 @@ export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: 
     }
     // stored under the digest of its own bytes: for an index pull manifestDigest names the index
     const manifestBlob = digestOfBuffer(resolved.manifestBytes);
+    // the layer blobs as fetched (verified): what `save` writes, so ids and digests survive a save and load
+    for (const [digest, file] of spools) await linkBlob(store, digest, file);
     await writeBlob(store, manifestBlob, resolved.manifestBytes);
     await writeBlob(store, resolved.configDigest, resolved.configBytes);
     const old = await store.readImage(resolved.configDigest, { check: false });
@@ -130,8 +144,14 @@ export async function pullImage(store: ImageStore, fetcher: ImageFetcher, opts: 
     await store.writeImage(rec);
     return rec;
   });
-  if (opts.tags.length) await store.tag(opts.tags, record.id);
-  return { record, fetchedLayers, reusedLayers: manifest.layers.length - fetchedLayers, fetchedBytes };
+}
+
+async function linkBlob(store: ImageStore, digest: string, file: string): Promise<void> {
+  try {
+    await link(file, store.layout.blob(digest));
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw err;
+  }
 }
 
 async function writeBlob(store: ImageStore, digest: string, bytes: Buffer): Promise<void> {
@@ -228,7 +248,7 @@ async function fetchAndUnpack(store: ImageStore, fetcher: ImageFetcher, desc: De
   progress: PullProgress, spools?: Spools) {
   const spooled = spools?.get(desc.digest);
   const stream = spooled ? createReadStream(spooled) : Readable.from(resumableBlob(fetcher, desc), { objectMode: false });
-  // the layer is listed again: keep the blob's bytes (verified below, as they stream) for that use
+  // keep the blob's bytes (verified below, as they stream) for the layer's next use and for blobs/
   const keepFile = spools && !spooled ? stagingName(store.layout.tmpDir, `blob-${parseDigestHex(desc.digest).slice(0, 12)}`) : undefined;
   let keep: FileHandle | undefined;
   if (keepFile) keep = await open(keepFile, 'wx', 0o600);

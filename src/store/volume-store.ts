@@ -164,15 +164,17 @@ export class VolumeStore {
 
   /**
    * docker 23's `volume prune`: the unused anonymous volumes, or with `all`
-   * every unused one. Returns the names removed and the bytes they held.
+   * every unused one, of those `matches` lets through (prune filters).
+   * Returns the names removed and the bytes they held.
    */
-  async prune(opts: { all?: boolean } = {}): Promise<{ removed: string[]; bytes: number }> {
+  async prune(opts: { all?: boolean; matches?: (v: VolumeRecord) => boolean } = {}): Promise<{ removed: string[]; bytes: number }> {
     await this.ensure();
     return withLock(this.lock(), async () => {
       const removed: string[] = [];
       let bytes = 0;
       for (const v of await this.list()) {
         if (!opts.all && !v.Anonymous) continue;
+        if (opts.matches && !opts.matches(v)) continue;
         if ((await this.users(v.Name)).length) continue;
         bytes += await treeSize(this.dataDir(v.Name));
         await this.drop(v.Name);

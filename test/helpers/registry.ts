@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,7 +35,36 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function configYaml(storageDir: string, host: string): string {
+/** How a registry guards itself: TLS (optionally asking for client certificates) and htpasswd logins. */
+export interface RegistrySecurity {
+  tls?: { cert: string; key: string; clientCa?: string };
+  /** user → password; stored bcrypt-hashed (through libxcrypt, python3's crypt module) */
+  users?: Record<string, string>;
+}
+
+/** bcrypt of a password, as docker-registry's htpasswd wants it: glibc's libxcrypt makes $2b$ hashes. */
+async function bcrypt(password: string): Promise<string> {
+  const script = 'import sys, warnings\nwarnings.simplefilter("ignore")\nimport crypt\nprint(crypt.crypt(sys.stdin.read(), crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))';
+  const r = await run('python3', ['-c', script], { input: password, purpose: 'hash a test password' });
+  const hash = r.stdout.trim();
+  if (!hash.startsWith('$2')) throw new Error(`python3's crypt made no bcrypt hash: ${hash}`);
+  return hash;
+}
+
+function securityYaml(root: string, sec: RegistrySecurity): string[] {
+  const lines: string[] = [];
+  if (sec.users) lines.push('auth:', '  htpasswd:', '    realm: racker-test', `    path: ${path.join(root, 'htpasswd')}`);
+  return lines;
+}
+
+function tlsYaml(sec: RegistrySecurity): string[] {
+  if (!sec.tls) return [];
+  const lines = ['  tls:', `    certificate: ${sec.tls.cert}`, `    key: ${sec.tls.key}`];
+  if (sec.tls.clientCa) lines.push('    clientcas:', `      - ${sec.tls.clientCa}`);
+  return lines;
+}
+
+function configYaml(storageDir: string, host: string, extra: string[] = [], tls: string[] = []): string {
   return [
     'version: 0.1',
     'log:',
@@ -52,11 +81,23 @@ function configYaml(storageDir: string, host: string): string {
     '      enabled: false',
     'http:',
     `  addr: ${host}`,
+    ...tls,
+    ...extra,
     '',
   ].join('\n');
 }
 
-async function answers(host: string): Promise<boolean> {
+/** Listening at all (a TLS or auth registry cannot answer a plain, anonymous GET with 200). */
+function listens(host: string): Promise<boolean> {
+  const [h, p] = host.split(':');
+  return new Promise(resolve => {
+    const s = connect(Number(p), h, () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function answers(host: string, sec: RegistrySecurity): Promise<boolean> {
+  if (sec.tls || sec.users) return listens(host);
   try {
     const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(1000) });
     await res.body?.cancel();
@@ -76,13 +117,20 @@ async function kill(child: AttachedChild): Promise<void> {
   }
 }
 
-/** Start a docker-registry (distribution 2.x) on a free loopback port, storing into a temp dir. */
-export async function startRegistry(): Promise<TestRegistry> {
+/**
+ * Start a docker-registry (distribution 2.x) on a free loopback port, storing
+ * into a temp dir; plain HTTP and open unless `sec` asks for TLS or logins.
+ */
+export async function startRegistry(sec: RegistrySecurity = {}): Promise<TestRegistry> {
   const root = await mkdtemp(path.join(tmpdir(), 'racker-registry-'));
   const storageDir = path.join(root, 'storage');
   const config = path.join(root, 'config.yml');
   const logFile = path.join(root, 'registry.log');
   await mkdir(storageDir);
+  if (sec.users) {
+    const entries = await Promise.all(Object.entries(sec.users).map(async ([u, pw]) => `${u}:${await bcrypt(pw)}`));
+    await writeFile(path.join(root, 'htpasswd'), `${entries.join('\n')}\n`, { mode: 0o600 });
+  }
   let host = '';
   let child: AttachedChild | undefined;
 
@@ -97,7 +145,7 @@ export async function startRegistry(): Promise<TestRegistry> {
     let dead = false;
     void child.exit.then(() => { dead = true; }, () => { dead = true; });
     while (Date.now() - started < READY_TIMEOUT_MS && !dead) {
-      if (await answers(host)) return;
+      if (await answers(host, sec)) return;
       await sleep(100);
     }
     const log = await readFile(logFile, 'utf8').catch(() => '');
@@ -109,7 +157,7 @@ export async function startRegistry(): Promise<TestRegistry> {
     // the port may be taken between freePort() and the registry binding it: try a few
     for (let tries = 1; ; tries++) {
       host = `127.0.0.1:${await freePort()}`;
-      await writeFile(config, configYaml(storageDir, host));
+      await writeFile(config, configYaml(storageDir, host, securityYaml(root, sec), tlsYaml(sec)));
       try {
         await launch();
         break;
@@ -145,8 +193,14 @@ export async function startRegistry(): Promise<TestRegistry> {
  * Push the image tagged `tag` in an OCI layout to `HOST/repoAndTag`. `--all`
  * copies a multi-platform index as it is, and a single image unchanged.
  */
-export async function pushLayout(reg: Pick<TestRegistry, 'host'>, layoutDir: string, tag: string, repoAndTag: string): Promise<void> {
-  await run('skopeo', ['copy', '--quiet', '--all', '--dest-tls-verify=false', `oci:${layoutDir}:${tag}`, `docker://${reg.host}/${repoAndTag}`],
+export async function pushLayout(reg: Pick<TestRegistry, 'host'>, layoutDir: string, tag: string, repoAndTag: string,
+  opts: { authfile?: string; certDir?: string; extra?: string[] } = {}): Promise<void> {
+  const more = [
+    ...(opts.authfile ? ['--dest-authfile', opts.authfile] : []),
+    ...(opts.certDir ? ['--dest-cert-dir', opts.certDir] : []),
+    ...(opts.extra ?? []),
+  ];
+  await run('skopeo', ['copy', '--quiet', '--all', '--dest-tls-verify=false', ...more, `oci:${layoutDir}:${tag}`, `docker://${reg.host}/${repoAndTag}`],
     { purpose: `push ${layoutDir}:${tag} to ${reg.host}/${repoAndTag}` });
 }
 

@@ -182,6 +182,42 @@ describe('the helper itself', () => {
   });
 });
 
+/** A shared object that leaves a mark on the host when a host process loads it. */
+const PRELOAD = `#include <fcntl.h>
+#include <unistd.h>
+__attribute__((constructor)) static void mark(void) {
+  int fd = open(MARK_PATH, O_WRONLY | O_CREAT, 0600);
+  if (fd >= 0) close(fd);
+}
+`;
+
+describe('the container\'s environment never reaches the host side', () => {
+  it('an image\'s LD_PRELOAD is not loaded by the host-side helper on exec or health checks (host root before)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'racker-test-preload-'));
+    try {
+      const mark = path.join(dir, 'loaded-on-the-host');
+      const so = path.join(dir, 'evil.so');
+      await writeFile(path.join(dir, 'evil.c'), PRELOAD);
+      await execa('gcc', ['-shared', '-fPIC', `-DMARK_PATH=${JSON.stringify(mark)}`, '-o', so, path.join(dir, 'evil.c')]);
+      const n = name('preload');
+      // as an image's ENV would set it (a path in the store's layers in the real attack); -e is the same for the helper
+      const r = await rk(['run', '-d', '--name', n, '-e', `LD_PRELOAD=${so}`, '-e', 'GLIBC_TUNABLES=glibc.malloc.check=3',
+        '--health-cmd', 'true', '--health-interval', '1s', BUSYBOX, 'sleep', '300']);
+      expect(r.stderr).toBe('');
+      expect(r.exitCode).toBe(0);
+      const exec = await rk(['exec', n, 'sh', '-c', 'echo "$LD_PRELOAD"']);
+      expect(exec.exitCode).toBe(0);
+      // the command itself still gets the container's whole environment
+      expect(exec.stdout).toBe(so);
+      // a health check ran in the meantime (the event: its result in the record)
+      expect(await until(async () => /"ExitCode":\s*0/.test((await rk(['inspect', '-f', '{{json .State.Health.Log}}', n])).stdout), 60_000)).toBe(true);
+      expect(readdirSync(dir).sort()).toEqual(['evil.c', 'evil.so']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /** Runs argv under an allow-all seccomp filter: racker as if inside a container of its own. */
 const UNDER_FILTER = `#define _GNU_SOURCE
 #include <linux/filter.h>

@@ -11,7 +11,7 @@ interface Report { status: string; root: string; checks: { name: string; status:
 /** The checks docs/doctor.md documents, one line each. */
 const DOCUMENTED = ['root', 'overlayfs', 'namespaces', 'systemd-nspawn', 'tool:skopeo', 'tool:mmdebstrap', 'tool:setfattr', 'tool:getfattr',
   'tool:nsenter', 'tool:mount', 'tool:umoci', 'keyring:debian-archive-keyring', 'keyring:debian-archive-removed-keys', 'keyring:ubuntu-archive-keyring', 'firewall',
-  'cgroup', 'pid1', 'machined', 'store-space', 'store-fs'];
+  'cgroup', 'pid1', 'machined', 'store-space', 'store-fs', 'signature-policy'];
 
 async function mountsUnder(dir: string): Promise<string[]> {
   return (await readProcFile('/proc/self/mounts')).split('\n').filter(l => l.split(' ')[1]?.startsWith(dir));

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdtemp, open, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { racker, RACKER, REPO, tempRoot, uniqueName } from '../helpers/cli.js';
@@ -310,7 +310,10 @@ describe('network create killed', () => {
     let holder: number | undefined;
     let bridge: string | undefined;
     try {
-      holder = Number(await readFile(held, 'utf8')); // the event: create is inside `nft -f`, its bridge made
+      // the event: create is inside `nft -f`, its bridge made; or create ended first (then say why, do not hang on the fifo)
+      holder = Number(await Promise.race([readFile(held, 'utf8'), create.then(r => {
+        throw new Error(`network create ended (${r.exitCode}) before it made its rules: ${r.stderr}`);
+      })]));
       bridge = /"(rk-br-[0-9a-f]{8})"/.exec(await readFile(path.join(bin, 'rules'), 'utf8'))?.[1];
       expect(bridge).toBeDefined();
       create.kill('SIGKILL');
@@ -331,6 +334,8 @@ describe('network create killed', () => {
       create.kill('SIGKILL');
       await create.catch(() => undefined);
       if (holder) { try { process.kill(holder, 'SIGKILL'); } catch { /* gone */ } }
+      // a read of the fifo still waiting (create ended first) gets its end of file: a writer that opens and closes
+      await open(held, constants.O_WRONLY | constants.O_NONBLOCK).then(fh => fh.close(), () => undefined);
       if (bridge && (await links()).includes(bridge)) await execa('ip', ['link', 'del', bridge], { reject: false });
       await rm(bin, { recursive: true, force: true });
     }

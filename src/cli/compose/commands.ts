@@ -6,6 +6,7 @@ import { printableJson, shown } from '../../untrusted.js';
 import { formatOption, integer, tlsVerifyOption } from '../options.js';
 import { formatTable } from '../table.js';
 import { registerRun } from './run.js';
+import { registerStatus } from './status.js';
 
 /**
  * The compose subcommands that run things: each declares its flags and calls
@@ -152,6 +153,7 @@ export function registerRunning(compose: Command, engineOf: () => Engine, load: 
     });
 
   registerRun(compose, engineOf, load);
+  registerStatus(compose, engineOf, load);
 
   compose.command('pull')
     .description('pull the services\' images')

@@ -5,7 +5,7 @@ import { collect, engineFrom } from '../context.js';
 import { bootTimeoutOption, stopTimeoutOption, tlsVerifyOption } from '../options.js';
 import { parseEnvAssignments, readEnvFile, mergeEnv } from '../../runtime/env.js';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../runtime/mount-spec.js';
-import { parsePublish } from '../../network/ports.js';
+import { publishSpecs } from '../../network/ports.js';
 import type { PullPolicy } from '../../engine/images.js';
 import { addParityOptions, parityInput, type ParityFlags } from '../run-parity.js';
 
@@ -94,7 +94,7 @@ export function register(program: Command): void {
         volumes: mounts.flatMap(m => (m.kind === 'bind' ? [{ source: m.source, target: m.target, readOnly: m.readOnly }] : [])),
         mounts: mounts.flatMap(m => (m.kind === 'bind' ? [] : [m])), readOnly: flags.readOnly,
         net: {
-          network: flags.network, aliases: flags.networkAlias, ip: flags.ip, publish: flags.publish.map(parsePublish),
+          network: flags.network, aliases: flags.networkAlias, ip: flags.ip, publish: flags.publish.flatMap(publishSpecs),
           publishAll: flags.publishAll, dns: flags.dns, addHosts: flags.addHost,
         },
         tty: !!flags.tty, interactive: !!flags.interactive, autoRemove: !!flags.rm,

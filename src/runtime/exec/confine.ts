@@ -21,8 +21,23 @@ export interface Confinement {
   user?: { uid: number; gid: number; groups?: number[] };
   /** inside the container; default / */
   cwd?: string;
-  /** the command's whole environment; undefined: the environment the helper is started with */
+  /** the command's whole environment, on the helper's command line: only for values that are neither secret nor the container's */
   env?: [string, string][];
+  /** the command's whole environment comes in the helper's own environment, encoded by encodedEnv() */
+  envEncoded?: boolean;
+}
+
+const ENCODED_ENV = 'RACKER_ENTER_ENV_';
+
+/**
+ * The helper's whole environment when the command's is a container's (the
+ * image's Env, the user's values, secrets): off any command line, and under
+ * names that neither the host's dynamic loader nor libc reads (an image's
+ * LD_PRELOAD must not reach the host-side helper). Start the helper with
+ * exactly this environment and --env-encoded (confinedCommand's envEncoded).
+ */
+export function encodedEnv(env: readonly [string, string][]): Record<string, string> {
+  return Object.fromEntries(env.map(([k, v], i) => [`${ENCODED_ENV}${i}`, `${k}=${v}`]));
 }
 
 /** Linux's capability numbers (capabilities(7)) */
@@ -68,5 +83,6 @@ export function confinedCommand(c: Confinement, argv: readonly string[]): { cmd:
   // racker inside a container of its own cannot read the container's filters (docs/lifecycle.md): only when asked
   if (process.env.RACKER_NESTED_SECCOMP === 'inherit') args.push('--nested-seccomp-inherit');
   for (const [k, v] of c.env ?? []) args.push('--env', `${k}=${v}`);
+  if (c.envEncoded) args.push('--env-encoded');
   return { cmd: nativeTool('racker-enter'), args: [...args, '--', ...argv] };
 }

@@ -9,9 +9,10 @@ import { randomHex } from '../../random.js';
  * never as `systemd-run --setenv=` on a command line every local user can
  * read. The files are racker's own (containers/<id>/unit-env/, root only),
  * bind-mounted read-only at UNIT_ENV_DIR: the container's systemd reads them
- * there; the container cannot change them.
+ * there; the container cannot change them. Not /run/racker: that is racker's
+ * own runtime directory, also for a racker running nested in the container.
  */
-export const UNIT_ENV_DIR = '/run/racker';
+export const UNIT_ENV_DIR = '/run/racker-env';
 /** the container's own environment (`-e`, --env-file), for its run command and every exec */
 export const RUN_ENV = 'run.env';
 

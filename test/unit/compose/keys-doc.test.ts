@@ -13,7 +13,7 @@ describe('the key tables of docs/compose.md', () => {
   it('no key is warned that racker run has a flag for', () => {
     // compose's name for each racker run flag beyond -it/--rm/-d (docs/run.md)
     const runFlags = [
-      'cap_add', 'cap_drop', 'cpus', 'cpu_shares', 'devices', 'mem_limit', 'memswap_limit', 'pids_limit', 'privileged', 'security_opt',
+      'cap_add', 'cap_drop', 'cpus', 'cpu_shares', 'devices', 'mem_limit', 'memswap_limit', 'mem_reservation', 'pids_limit', 'privileged', 'security_opt',
       'shm_size', 'sysctls', 'ulimits', 'platform', 'init', 'stop_signal', 'label_file', 'labels', 'healthcheck', 'tmpfs', 'read_only',
       'dns', 'extra_hosts', 'environment', 'env_file', 'working_dir', 'user', 'hostname', 'entrypoint', 'volumes', 'ports', 'networks',
       'network_mode', 'container_name', 'stop_grace_period', 'tty', 'stdin_open', 'pull_policy',

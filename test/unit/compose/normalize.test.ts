@@ -20,10 +20,10 @@ describe('ports, short syntax', () => {
   });
 
   it('bad ports are refused naming the service and entry', () => {
-    expect(() => parsePortShort(where, 'ports[0]', '80:http')).toThrow(/compose\.yaml: service "web": ports\[0\]: invalid port '80:http'/);
-    expect(() => parsePortShort(where, 'p', '70000')).toThrow(/out of range/);
-    expect(() => parsePortShort(where, 'p', '1-3:1-2')).toThrow(/differ in length/);
-    expect(() => parsePortShort(where, 'p', '80/sctp')).toThrow(/invalid port/);
+    expect(() => parsePortShort(where, 'ports[0]', '80:http')).toThrow(/compose\.yaml: service "web": ports\[0\]: invalid containerPort: http/);
+    expect(() => parsePortShort(where, 'p', '70000')).toThrow(/invalid containerPort: 70000/);
+    expect(() => parsePortShort(where, 'p', '1-3:1-2')).toThrow(/invalid ranges specified for container and host Ports: 1-2 and 1-3/);
+    expect(() => parsePortShort(where, 'p', '80/sctp')).toThrow(/invalid proto: sctp/);
   });
 
   it('long syntax, and numbers as well as strings', () => {
@@ -47,8 +47,8 @@ describe('volumes, short syntax', () => {
 
   it('bad volumes are refused', () => {
     expect(() => parseVolumeShort(where, 'volumes[1]', 'a:b:c:d')).toThrow(/volumes\[1\]: invalid volume/);
-    expect(() => parseVolumeShort(where, 'v', 'db:/d:rx')).toThrow(/unknown volume mode 'rx'/);
-    expect(() => parseVolumeShort(where, 'v', 'db:relative')).toThrow(/unknown volume mode 'relative'/);
+    expect(() => parseVolumeShort(where, 'v', 'db:/d:rx')).toThrow(/invalid mode: rx/);
+    expect(() => parseVolumeShort(where, 'v', 'db:relative')).toThrow(/mount path must be absolute/);
   });
 
   it('long syntax: bind, volume, tmpfs; named volumes must be declared', () => {

@@ -94,6 +94,14 @@ describe('the keys racker run has flags for', () => {
       .toMatch(/service "a": mem_limit: 1073741824 differs from deploy.resources.limits \(2147483648\)/);
   });
 
+  it('mem_reservation and deploy.resources.reservations.memory are --memory-reservation', () => {
+    const spec = (body: string) => { const { project } = load({ 'compose.yaml': `name: p\nservices:\n  a:\n    image: x\n${body}\n` }); return serviceSpec(project, project.services.a).input; };
+    expect(spec('    mem_reservation: 32m')).toMatchObject({ memoryReservation: 32 * 1024 ** 2 });
+    expect(spec('    deploy: {resources: {reservations: {memory: 16M, cpus: "1"}}}')).toMatchObject({ memoryReservation: 16 * 1024 ** 2 });
+    expect(loadError({ 'compose.yaml': 'name: p\nservices:\n  a:\n    image: x\n    mem_limit: 16m\n    mem_reservation: 32m\n' }))
+      .toMatch(/Minimum memory limit can not be less than memory reservation limit/);
+  });
+
   it('are refused for what racker run refuses, in its words, led by the file, service and key', () => {
     const bad = (body: string) => loadError({ 'compose.yaml': `name: p\nservices:\n  a:\n    image: x\n${body}\n` });
     expect(bad('    cap_add: [NET_FLY]')).toMatch(/service "a": cap_add: unknown capability "NET_FLY" in cap_add \| hint: a name from capabilities\(7\)/);

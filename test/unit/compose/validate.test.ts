@@ -54,7 +54,7 @@ describe('unsupported Compose keys are warned about, by name', () => {
   it('service keys, top-level keys, network and volume keys, x-racker keys', () => {
     const { project } = load({ 'compose.yaml': [
       'version: "3.8"',
-      'services:', '  web:', '    image: nginx', '    cap_add: [NET_ADMIN]', '    deploy: {replicas: 2, resources: {limits: {cpus: "0.5"}, reservations: {memory: 1g}}}',
+      'services:', '  web:', '    image: nginx', '    cap_add: [NET_ADMIN]', '    deploy: {replicas: 2, resources: {limits: {cpus: "0.5"}, reservations: {memory: 1g, cpus: "1"}}}',
       '    privileged: true', '    group_add: [audio]',
       '    x-racker: {boot: false, colour: blue}',
       'networks:', '  n:', '    driver_opts: {a: b}',
@@ -65,7 +65,7 @@ describe('unsupported Compose keys are warned about, by name', () => {
     expect(project.warnings).toEqual(expect.arrayContaining([
       'compose.yaml: top-level version is obsolete and is ignored',
       'service "web": deploy.replicas is not supported by racker and is ignored',
-      'service "web": deploy.resources.reservations.memory is not supported by racker and is ignored',
+      'service "web": deploy.resources.reservations.cpus is not supported by racker and is ignored',
       'service "web": group_add is not supported by racker and is ignored (racker run has no --group-add)',
       'service "web": x-racker.colour is not a racker setting and is ignored',
       'networks.n: driver_opts is not supported by racker and is ignored',

@@ -32,7 +32,7 @@ describe('containerJson', () => {
       HostConfig: {
         AutoRemove: true, StopTimeout: 3, BootTimeout: 60, ReadonlyRootfs: false, NetworkMode: 'host', PortBindings: {}, Dns: [], ExtraHosts: [],
         // the run flags of docs/run.md, unset: docker's values for "not set"
-        CapAdd: null, CapDrop: null, ContainerIDFile: '', CpuShares: 0, Devices: [], Init: null, Memory: 0, MemorySwap: 0, NanoCpus: 0,
+        CapAdd: null, CapDrop: null, ContainerIDFile: '', CpuShares: 0, Devices: [], Init: null, Memory: 0, MemoryReservation: 0, MemorySwap: 0, NanoCpus: 0,
         PidsLimit: null, Privileged: false, SecurityOpt: null, ShmSize: 67108864, Sysctls: {}, Ulimits: [],
       },
       Mounts: [{ Type: 'bind', Source: '/h', Destination: '/srv', RW: false }, { Type: 'bind', Source: '/g', Destination: '/data', RW: true }],

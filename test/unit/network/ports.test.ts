@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exposedPorts, parsePublish, portsClash } from '../../../src/network/ports.js';
+import { exposedPorts, parsePublish, portsClash, publishSpecs } from '../../../src/network/ports.js';
 import { RackerError } from '../../../src/errors.js';
 
 describe('-p parsing', () => {
@@ -15,7 +15,18 @@ describe('-p parsing', () => {
     for (const bad of ['', '8080:', '0:0', '70000:80', '80/sctp', '8000-8010:80', 'localhost:80:80', '1:2:3:4']) {
       expect(() => parsePublish(bad), bad).toThrow(RackerError);
     }
-    expect(() => parsePublish('8080:99999')).toThrow("invalid container port '99999' in -p 8080:99999");
+    expect(() => parsePublish('8080:99999')).toThrow('invalid containerPort: 99999 (in -p 8080:99999)');
+    expect(() => parsePublish('[::1]:80:80')).toThrow("invalid host address '::1' in -p [::1]:80:80");
+    expect(() => publishSpecs('8000-8010:80')).toThrow(/host port range for one container port/);
+  });
+
+  it('a range is one spec per port', () => {
+    expect(publishSpecs('127.0.0.1:8000-8001:80-81/udp')).toEqual([
+      { hostIp: '127.0.0.1', hostPort: 8000, containerPort: 80, protocol: 'udp' },
+      { hostIp: '127.0.0.1', hostPort: 8001, containerPort: 81, protocol: 'udp' },
+    ]);
+    expect(publishSpecs('80-81').map(p => [p.hostPort, p.containerPort])).toEqual([[0, 80], [0, 81]]);
+    expect(() => parsePublish('80-81')).toThrow(/names 2 ports/);
   });
 
   it('-P takes the image EXPOSE keys that are ports, ignoring others', () => {

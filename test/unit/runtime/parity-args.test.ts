@@ -15,8 +15,8 @@ describe('nspawn arguments for the run flags', () => {
     expect(a.indexOf('--as-pid2')).toBeLessThan(a.indexOf('--'));
   });
   it('hands cgroup limits to systemd on systemd hosts only', () => {
-    const p = { memory: 64 << 20, nanoCpus: 5e8, pidsLimit: 10 };
-    expect(buildNspawnArgs({ ...base, register: true, parity: p })).toEqual(expect.arrayContaining(['--property=MemoryMax=67108864', '--property=CPUQuota=50%', '--property=TasksMax=11']));
+    const p = { memory: 64 << 20, memoryReservation: 32 << 20, nanoCpus: 5e8, pidsLimit: 10 };
+    expect(buildNspawnArgs({ ...base, register: true, parity: p })).toEqual(expect.arrayContaining(['--property=MemoryMax=67108864', '--property=MemoryLow=33554432', '--property=CPUQuota=50%', '--property=TasksMax=11']));
     expect(buildNspawnArgs({ ...base, parity: p }).some(a => a.startsWith('--property'))).toBe(false);
   });
   it('on systemd hosts: --device adds the host node to the scope\'s DeviceAllow list; --privileged lifts the list', () => {

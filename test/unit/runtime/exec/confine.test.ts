@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { capMask, confinedCommand } from '../../../../src/runtime/exec/confine.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { capMask, confinedCommand, encodedEnv } from '../../../../src/runtime/exec/confine.js';
 import { nativeTool } from '../../../../src/native-tool.js';
 import { ALL_CAPS, NSPAWN_DEFAULT_CAPS } from '../../../../src/runtime/capabilities.js';
 
@@ -23,6 +23,11 @@ describe('capMask', () => {
 });
 
 describe('confinedCommand', () => {
+  // the systemd-host lane sets it for the whole run (racker nested under a filter): each test says it itself
+  let nested: string | undefined;
+  beforeEach(() => { nested = process.env.RACKER_NESTED_SECCOMP; delete process.env.RACKER_NESTED_SECCOMP; });
+  afterEach(() => { if (nested === undefined) delete process.env.RACKER_NESTED_SECCOMP; else process.env.RACKER_NESTED_SECCOMP = nested; });
+
   const ENTER = nativeTool('racker-enter');
 
   it('runs the helper with the leader and the argv after --, never a shell line', () => {
@@ -61,5 +66,13 @@ describe('confinedCommand', () => {
     expect(() => confinedCommand({ leader: 0 }, ['id'])).toThrow(/leader/);
     expect(() => confinedCommand({ leader: 12.5 }, ['id'])).toThrow(/leader/);
     expect(() => confinedCommand({ leader: 5 }, [])).toThrow(/no command/);
+  });
+
+  it('hands a container\'s environment over encoded: off the command line, under names no loader or libc reads', () => {
+    const env: [string, string][] = [['LD_PRELOAD', '/x.so'], ['SECRET', 'a b=c\nd'], ['PATH', '/bin']];
+    const c = confinedCommand({ leader: 9, envEncoded: true }, ['id']);
+    expect(c.args).toEqual(['--pid', '9', '--env-encoded', '--', 'id']);
+    expect(encodedEnv(env)).toEqual({ RACKER_ENTER_ENV_0: 'LD_PRELOAD=/x.so', RACKER_ENTER_ENV_1: 'SECRET=a b=c\nd', RACKER_ENTER_ENV_2: 'PATH=/bin' });
+    expect(c.args.join(' ')).not.toContain('SECRET');
   });
 });

@@ -9,7 +9,7 @@ describe('unitEnvText', () => {
 });
 
 describe('unitEnvBind', () => {
-  it('binds racker\'s directory read-only at /run/racker', () => {
-    expect(unitEnvBind('/s/containers/c')).toEqual({ source: '/s/containers/c/unit-env', target: '/run/racker', readOnly: true });
+  it('binds racker\'s directory read-only at /run/racker-env', () => {
+    expect(unitEnvBind('/s/containers/c')).toEqual({ source: '/s/containers/c/unit-env', target: '/run/racker-env', readOnly: true });
   });
 });
