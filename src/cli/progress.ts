@@ -1,5 +1,4 @@
-import { shortId } from '../image/digest.js';
-import type { PullProgress } from '../store/pull.js';
+import { type PullProgress, shortId } from '../model/image.js';
 import type { PullProgressEvent } from '../engine/events.js';
 
 /** Pull progress on the terminal: a redrawn table on a TTY, one quiet line per layer otherwise. */

@@ -1,5 +1,5 @@
 import { RackerError } from '../errors.js';
-import type { ContainerRecord } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 
 /** `ps --filter`: KEY=VALUE, several of one key match any (OR), different keys all (AND), as docker. */
 export type PsFilters = Map<string, string[]>;

@@ -1,5 +1,5 @@
 import { RackerError, isErrno } from '../errors.js';
-import { readEnvFileText } from '../runtime/env.js';
+import { readEnvFileText } from '../engine/flags.js';
 import { interpolate, InterpolationError, type Lookup } from './interpolate.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ContainerRecord } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 import { printableJson, shown } from '../untrusted.js';
 import { projectContainers, serviceOf } from './containers.js';
 

@@ -6,7 +6,6 @@ export { streamLogs } from './logs.js';
 export { LABEL } from './naming.js';
 export { runOneOff } from './one-off.js';
 export { psRows, statusOf } from './ps.js';
-export { processesOf } from './top.js';
 export { selectServices, up } from './up.js';
 export { loadProject } from './load.js';
 export { renderHashes, renderJson, renderYaml } from './render.js';

@@ -1,6 +1,6 @@
 import { RackerError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
-import type { ContainerRecord } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 import { serviceContainers, serviceOf } from './containers.js';
 import { dependencyOrder, stopOrder } from './order.js';
 import { removeContainerFiles } from './secrets.js';

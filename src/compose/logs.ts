@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import type { Engine } from '../engine/engine.js';
 import type { LogEntry } from '../engine/logs.js';
-import type { ContainerRecord } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 import { labelOf, serviceOf } from './containers.js';
 import { LABEL } from './naming.js';
 

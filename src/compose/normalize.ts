@@ -1,10 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
-import { parseOctalMode } from '../runtime/mount-spec.js';
+import { parseOctalMode, parsePortSyntax, parseVolumeSyntax } from '../engine/flags.js';
 import { parseByteSize } from '../units.js';
-import { parsePortSyntax } from '../syntax/ports.js';
-import { parseVolumeSyntax } from '../syntax/volumes.js';
 import { parseDuration } from './duration.js';
 import { keyProblem, SERVICE_KEYS } from './keys.js';
 import type { DependsOn, EnvFile, PortConfig, ServiceNetwork, VolumeMount } from './types.js';

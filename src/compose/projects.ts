@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import type { ContainerRecord } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 import { byText } from '../compare.js';
 import { isOneOff, labelOf } from './containers.js';
 import { LABEL } from './naming.js';

@@ -26,7 +26,7 @@ export async function ensureResources(engine: Engine, project: Project, services
   for (const key of [...networksOf(services)].sort()) {
     const n = project.networks[key];
     const name = n?.name ?? `${project.name}_${key}`;
-    if (await engine.networks.store.get(name)) continue;
+    if (await engine.networks.find(name)) continue;
     if (n?.external) throw new RackerError(`network ${name} declared as external, but could not be found`, { hint: `create it first: racker network create ${name}` });
     const subnet = n?.subnets[0];
     await engine.networks.create({
@@ -51,7 +51,7 @@ export async function removeNetworks(engine: Engine, project: Project): Promise<
   const out: string[] = [];
   for (const n of Object.values(project.networks)) {
     if (n.external) continue;
-    const rec = await engine.networks.store.get(n.name);
+    const rec = await engine.networks.find(n.name);
     if (!rec) continue;
     // a network of the same name that another project made is not ours to remove
     if (rec.labels['com.docker.compose.project'] !== undefined && rec.labels['com.docker.compose.project'] !== project.name) continue;

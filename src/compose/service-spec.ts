@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import type { ContainerSpecInput } from '../engine/spec.js';
-import { parseTmpfsFlag } from '../runtime/mount-spec.js';
-import type { TmpfsMount, VolumeMount } from '../store/container-store.js';
-import type { VolumeSpec } from '../runtime/volumes.js';
+import { parseTmpfsFlag } from '../engine/flags.js';
+import type { TmpfsMount, VolumeMount, VolumeSpec } from '../model/mounts.js';
 import { byText } from '../compare.js';
 import { configHash } from './hash.js';
 import { containerLabels, containerName } from './naming.js';

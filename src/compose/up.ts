@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { RackerError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
-import type { ContainerRecord } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 import { labelOf, projectContainers, serviceOf } from './containers.js';
 import { LABEL } from './naming.js';
 import { dependencyOrder } from './order.js';

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/engine.js';
-import type { ContainerRecord } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 
 /**
  * `compose wait`: until each of the containers stops, its exit code handed to

@@ -1,6 +1,7 @@
 import { pollUntil } from '../poll.js';
 import type { ContainerStatus } from '../runtime/lifecycle.js';
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 
 /**
  * Waiting for a container's state, as its record says: the one loop every

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { signalNumber } from '../process.js';
 import { askToStop, endProcesses, endSupervisor, isMounted, leftovers, signalMain } from '../runtime/container-processes.js';
+import { containerLeader } from '../runtime/host.js';
 import { can, mustBeAbleTo } from '../runtime/lifecycle.js';
 import { unmount } from '../runtime/overlay.js';
 import type { RunIO } from '../runtime/runner.js';
@@ -9,12 +10,14 @@ import { checkVolumeSource, checkVolumeTarget } from '../runtime/volumes.js';
 import { DEFAULT_NETWORK } from './container-network.js';
 import { removeAnonymousVolumes } from '../runtime/container-mounts.js';
 import { shown } from '../untrusted.js';
-import type { ImageRecord } from '../store/image-store.js';
+import type { ImageRecord } from '../model/image.js';
 import { volumeWarnings } from '../runtime/volume-warnings.js';
 import { warn } from '../log.js';
 import type { Settings } from '../settings.js';
-import type { ContainerRecord, ContainerSpec, ContainerStore } from '../store/container-store.js';
-import { execIn, type ExecOptions } from './exec.js';
+import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord, ContainerSpec } from '../model/container.js';
+import { execIn, type ExecOptions, type ExecTarget } from './exec.js';
+import { processesOf } from './top.js';
 import type { ImageService, PullOptions, PullPolicy } from './images.js';
 import { containerJson } from './inspect.js';
 import { containerLogs, type LogEntry, type LogOptions } from './logs.js';
@@ -245,6 +248,18 @@ export class ContainerService {
   /** Wait for a state of the container (or a test of its record), reconciled; throws when it is gone. */
   async waitFor(nameOrId: string, want: Want, opts: Omit<WaitForOptions, 'read'> = {}): Promise<WaitResult> {
     return waitFor(this.store, nameOrId, want, { ...opts, read: id => this.get(id) });
+  }
+
+  /** `top`: the processes in the container's PID namespace (host pids, cleaned command lines); none when it is not running. */
+  async top(nameOrId: string): Promise<{ pid: number; cmd: string }[]> {
+    return processesOf(await this.get(nameOrId));
+  }
+
+  /** How commands reach a running container: its machine name and PID 1 (a host pid); undefined when it does not run. */
+  async execTarget(id: string): Promise<ExecTarget | undefined> {
+    const rec = await this.store.read(id);
+    const leader = rec?.state.nspawnPid ? await containerLeader(rec.state.nspawnPid) : undefined;
+    return rec && leader ? { machine: rec.name, leader } : undefined;
   }
 
   async inspect(nameOrId: string): Promise<Record<string, unknown> | undefined> {

@@ -1,12 +1,12 @@
 import { withMessageSink } from '../log.js';
 import { resolveSettings, type Settings } from '../settings.js';
-import type { NetworkManager } from '../network/manager.js';
 import { openRoot } from './runners.js';
 import { ContainerService } from './containers.js';
 import { EngineEvents } from './events.js';
 import { ImageService } from './images.js';
 import type { ImageResolver } from './resolver.js';
-import type { VolumeStore, VolumeUsers } from '../store/volume-store.js';
+import { NetworkService } from './networks.js';
+import { VolumeService } from './volumes.js';
 import { containerVolumeUsers } from './volume-users.js';
 
 export interface EngineOptions {
@@ -21,7 +21,7 @@ export interface EngineOptions {
 }
 
 /**
- * racker's engine: images and containers under one store root. The CLIs and
+ * racker's engine: images, containers, volumes and networks under one store root. The CLIs and
  * the TypeScript API call it; it never prints. Warnings and status lines that
  * code below it reports while one of its calls runs reach `events`.
  */
@@ -31,11 +31,9 @@ export class Engine {
   readonly images: ImageService;
   readonly containers: ContainerService;
   /** named and anonymous volumes (`racker volume …`) */
-  readonly volumes: VolumeStore;
-  /** the containers that use a volume, by name */
-  readonly volumeUsers: VolumeUsers;
+  readonly volumes: VolumeService;
   /** private networks (`racker network …`) */
-  readonly networks: NetworkManager;
+  readonly networks: NetworkService;
 
   constructor(opts: EngineOptions = {}) {
     const base = opts.settings ?? resolveSettings({});
@@ -44,9 +42,8 @@ export class Engine {
     const deps = openRoot(this.settings.root);
     this.images = scoped(new ImageService(deps.images, deps.containers, this.settings, this.events, opts.resolver), this.events);
     this.containers = scoped(new ContainerService(deps, this.images, this.settings), this.events);
-    this.volumeUsers = containerVolumeUsers(deps.containers);
-    this.volumes = deps.volumes;
-    this.networks = deps.networks;
+    this.volumes = scoped(new VolumeService(deps.volumes, containerVolumeUsers(deps.containers)), this.events);
+    this.networks = scoped(new NetworkService(deps.networks), this.events);
   }
 }
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { EXIT, RackerError } from '../errors.js';
-import { shortId } from '../image/digest.js';
+import { type ImageRecord, shortId } from '../model/image.js';
 import { runAllowFail, spawnAttached } from '../process.js';
 import { DEFAULT_PATH } from '../runtime/command-lookup.js';
 import { imageEnv, mergeEnv } from '../runtime/env.js';
@@ -13,8 +13,7 @@ import { mustBeAbleTo } from '../runtime/lifecycle.js';
 import { useTerminal } from '../runtime/terminal.js';
 import { lookupIds } from '../runtime/user.js';
 import { containerWorkdir } from '../runtime/workdir.js';
-import type { ContainerRecord } from '../store/container-store.js';
-import type { ImageRecord } from '../store/image-store.js';
+import type { ContainerRecord } from '../model/container.js';
 
 export interface ExecOptions {
   /** added to the container's environment */
@@ -89,4 +88,16 @@ export async function commandIn(rec: ContainerRecord, image: ImageRecord | undef
   const ids = user ? await lookupIds(rootfs, user) : undefined;
   const c = confinedCommand({ leader, spec, user: ids, cwd: workdir, envEncoded: true }, argv);
   return { ...c, env: encodedEnv(env) };
+}
+
+/** A running booted container as commands reach it: its machine name and its PID 1 on the host. */
+export type { ExecTarget } from '../runtime/exec/container-exec.js';
+
+/**
+ * The host command that runs `argv` inside a booted container as a transient
+ * unit (`systemd-run --wait`, postroj's probes), through the host's exec path
+ * (machined, or racker-enter without it).
+ */
+export function unitCommand(target: { machine: string; leader: number }, argv: string[], env: [string, string][] = []): { cmd: string; args: string[] } {
+  return hostExecPath().command(target, buildSystemdRunArgs({ argv, env, workdir: '/', tty: false }));
 }

@@ -2,13 +2,14 @@ import path from 'node:path';
 import { debug } from '../log.js';
 import { runAllowFail } from '../process.js';
 import { containerLeader } from '../runtime/host.js';
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
-import type { ImageRecord } from '../store/image-store.js';
+import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
+import type { ImageRecord } from '../model/image.js';
 import { HEALTH_DEFAULTS } from './inspect-parity.js';
 import { commandIn } from './exec.js';
 
-export type { HealthState } from '../store/parity-spec.js';
-import type { HealthState } from '../store/parity-spec.js';
+export type { HealthState } from '../model/parity.js';
+import type { HealthState } from '../model/parity.js';
 
 const KEEP_RESULTS = 5;
 /** docker keeps this much of a check's output */

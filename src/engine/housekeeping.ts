@@ -1,20 +1,20 @@
 import path from 'node:path';
 import { DEFAULT_NETWORK } from './container-network.js';
 import { pruneMatches, type PruneFilter } from './prune-filter.js';
-import { treeSize, type VolumeStore, type VolumeUsers } from '../store/volume-store.js';
-import type { ContainerRecord } from '../store/container-store.js';
-import type { ImageRecord } from '../store/image-store.js';
-import type { NetworkManager } from '../network/manager.js';
+import { treeSize } from '../store/volume-store.js';
+import type { ContainerRecord } from '../model/container.js';
+import type { ImageRecord } from '../model/image.js';
 import type { ContainerService } from './containers.js';
 import type { ImageService } from './images.js';
+import type { NetworkService } from './networks.js';
+import type { VolumeService } from './volumes.js';
 
 /** The parts of an engine that prune and df look at. */
 export interface HousekeepingDeps {
   images: ImageService;
   containers: ContainerService;
-  volumes: VolumeStore;
-  volumeUsers: VolumeUsers;
-  networks: NetworkManager;
+  volumes: VolumeService;
+  networks: NetworkService;
 }
 
 const NO_FILTER: PruneFilter = { labels: [] };
@@ -146,7 +146,7 @@ export async function diskUsage(d: HousekeepingDeps): Promise<DiskUsage> {
 
   const volumeRows: VolumeUsage[] = [];
   for (const v of await d.volumes.list()) {
-    volumeRows.push({ name: v.Name, links: (await d.volumeUsers(v.Name)).length, size: await treeSize(d.volumes.dataDir(v.Name)) });
+    volumeRows.push({ name: v.Name, links: (await d.volumes.users(v.Name)).length, size: await d.volumes.size(v.Name) });
   }
   const total = (rows: { size: number }[]) => rows.reduce((a, r) => a + r.size, 0);
   return {

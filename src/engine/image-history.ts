@@ -1,4 +1,4 @@
-import type { ImageRecord } from '../store/image-store.js';
+import type { ImageRecord } from '../model/image.js';
 
 /** One row of `image history`: a history entry of the image config, newest first. */
 export interface HistoryRow {

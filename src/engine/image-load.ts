@@ -6,8 +6,8 @@ import { createGunzip } from 'node:zlib';
 import { RackerError } from '../errors.js';
 import { scanArchive } from '../image/archive-contents.js';
 import { ArchiveFetcher } from '../image/archive-fetcher.js';
-import { parseImageArg } from '../image/source.js';
-import { stagingName } from '../store/atomic.js';
+import { parseImageArg } from './image-source.js';
+import { stagingName } from '../atomic.js';
 import type { ImageService } from './images.js';
 
 /** One image `load` stored: the names it got (as the archive spelled them) and its id. */

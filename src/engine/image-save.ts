@@ -1,12 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { RackerError, isErrno } from '../errors.js';
-import { shortId } from '../image/digest.js';
+import { shortId } from '../model/image.js';
 import type { ImageManifest } from '../image/oci.js';
 import { MEDIA } from '../image/oci.js';
 import { parseReference } from '../image/reference.js';
 import { writeTar, type TarMember } from '../image/tar-writer.js';
-import type { ImageRecord, ImageStore } from '../store/image-store.js';
+import type { ImageStore } from '../store/image-store.js';
+import type { ImageRecord } from '../model/image.js';
 import { splitName, storedNameCandidates, type ImageService } from './images.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';

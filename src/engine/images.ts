@@ -1,15 +1,14 @@
+import path from 'node:path';
 import { RackerError } from '../errors.js';
 import type { ImageFetcher } from '../image/fetcher.js';
-import { familiarName, parseReference } from '../image/reference.js';
-import { fetcherFor, parseImageArg } from '../image/source.js';
+import { familiarName, parseReference, registryApiHost } from '../image/reference.js';
+import { fetcherFor, parseImageArg } from './image-source.js';
 import type { Settings } from '../settings.js';
-import type { ImageRecord, ImageStore } from '../store/image-store.js';
-import type { PullProgress } from '../store/pull.js';
-import type { PullResult } from '../store/pull.js';
-import { shortId } from '../image/digest.js';
+import type { ImageStore } from '../store/image-store.js';
+import { type ImageRecord, type PullProgress, type PullResult, shortId } from '../model/image.js';
 import type { ContainerStore } from '../store/container-store.js';
 import type { EngineEvents } from './events.js';
-import type { ImageResolver, ResolvedImage } from './resolver.js';
+import type { ImageResolver, MirrorSource, ResolvedImage } from './resolver.js';
 import { byText } from '../compare.js';
 import type { LoadedImage } from './image-load.js';
 import type { ArchiveFormat } from './image-save.js';
@@ -147,6 +146,43 @@ export class ImageService {
     return pullImage(this.store, fetcher, {
       force: opts.force, progress: progressEvents(this.events, label, opts.quiet), tags: opts.tags, repoDigest: opts.repoDigest,
     });
+  }
+
+  /** Build an image from a package mirror (postroj's curated OS images): a minimal base and what OS containers need. */
+  async buildFromMirror(label: string, mirror: MirrorSource, opts: { force?: boolean; quiet?: boolean } = {}): Promise<PullResult> {
+    const { MirrorFetcher, OS_PACKAGES } = await import('../image/mirror-fetcher.js');
+    const cacheDir = process.env.RACKER_MIRROR_CACHE ?? path.join(this.store.layout.root, 'cache', 'mirror');
+    const fetcher = new MirrorFetcher({ ...mirror, packages: OS_PACKAGES, cacheDir });
+    return this.pullFrom(fetcher, label, { force: opts.force, quiet: opts.quiet, tags: [] });
+  }
+
+  /** Whether the registry of `reference` answers at all: one quick try, no retries. */
+  async registryAnswers(reference: string, timeoutMs = 3000): Promise<boolean> {
+    const ref = parseReference(reference);
+    if (ref.transport !== 'docker') return false;
+    // loaded only here: node:https and tls are not on every start's path
+    const { answers } = await import('../registry/http.js');
+    return answers(`https://${registryApiHost(ref.registry)}/v2/`, timeoutMs);
+  }
+
+  /** Point `names` at the image `id`. */
+  async tag(names: string[], id: string): Promise<void> {
+    await this.store.tag(names, id);
+  }
+
+  /** Every stored name and the image id it points at. */
+  async tags(): Promise<Record<string, string>> {
+    return this.store.readTags();
+  }
+
+  /** By image id only (no names, no resolver); `check: false` also finds one whose stored config is malformed. */
+  async byId(id: string, opts: { check?: boolean } = {}): Promise<ImageRecord | undefined> {
+    return this.store.readImage(id, opts);
+  }
+
+  /** Bytes of each of an image's layers as unpacked, bottom first (0 for one the store lacks). */
+  async layerSizes(image: ImageRecord): Promise<number[]> {
+    return Promise.all(image.layers.map(async l => (await this.store.readLayer(l))?.size ?? 0));
   }
 
   /** The image `run` and `create` use, pulled as the policy says. */

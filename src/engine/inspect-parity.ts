@@ -1,4 +1,4 @@
-import type { ContainerRecord } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 
 /** docker's defaults for a check's timing, ns */
 export const HEALTH_DEFAULTS = { interval: 30e9, timeout: 30e9, retries: 3, startPeriod: 0 };

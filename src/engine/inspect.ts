@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { shortId } from '../image/digest.js';
+import { shortId } from '../model/image.js';
 import { containerLeader } from '../runtime/host.js';
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 import type { StoreLayout } from '../store/layout.js';
 import { parityJson } from './inspect-parity.js';
 

@@ -4,7 +4,7 @@ import { RackerError } from '../errors.js';
 import { spawnAttached } from '../process.js';
 import { LOG_FILE, type LogLine } from '../runtime/container-log.js';
 import { LogCursor, readLogTail } from '../runtime/container-log-read.js';
-import type { ContainerRecord } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 import { parseGoDuration } from '../units.js';
 
 export interface LogOptions {

@@ -1,9 +1,8 @@
 import { RackerError } from '../errors.js';
 import { warn } from '../log.js';
 import { parseIp } from '../network/cidr.js';
-import { validateNetworkName } from '../network/store.js';
+import { type NetworkSpec, type PublishedPort, validateNetworkName } from '../model/network.js';
 import { DEFAULT_NETWORK } from './container-network.js';
-import type { NetworkSpec, PublishedPort } from '../store/container-store.js';
 
 /** How a caller says where a container's network is (racker run's flags, a compose service). */
 export interface NetworkInput {

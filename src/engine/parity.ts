@@ -4,8 +4,8 @@ import { hostPlatform } from '../image/oci.js';
 import { signalNumber } from '../process.js';
 import { parseByteSize, parseGoDuration } from '../units.js';
 
-export type { Device, Healthcheck, ParityOptions, Ulimit } from '../store/parity-spec.js';
-import type { Device, Healthcheck, ParityOptions, Ulimit } from '../store/parity-spec.js';
+export type { Device, Healthcheck, ParityOptions, Ulimit } from '../model/parity.js';
+import type { Device, Healthcheck, ParityOptions, Ulimit } from '../model/parity.js';
 import { ALL_CAPS } from '../runtime/capabilities.js';
 export { ALL_CAPS, NSPAWN_DEFAULT_CAPS, effectiveCaps } from '../runtime/capabilities.js';
 

@@ -5,7 +5,8 @@ import { abandonedMark, dropAbandonedMark, endProcesses, endSupervisor, isMounte
 import { waitFor } from './container-state.js';
 import { unmount } from '../runtime/overlay.js';
 import { toExited } from '../runtime/lifecycle.js';
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 
 /**
  * A record says "running" only while the racker process that supervises the

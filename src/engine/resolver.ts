@@ -1,12 +1,15 @@
-import type { ImageFetcher } from '../image/fetcher.js';
-import type { ImageStore } from '../store/image-store.js';
-import type { PullResult } from '../store/pull.js';
+import type { MirrorBuild } from '../image/mirror-fetcher.js';
+import type { PullResult } from '../model/image.js';
+
+/** A root filesystem to build from a distribution's package mirror (Debian, Ubuntu): where and what to verify. */
+export type MirrorSource = Omit<MirrorBuild, 'packages' | 'cacheDir'>;
 
 /** What a resolver may use to get its image into the store (the engine's ImageService is one). */
 export interface ImagePuller {
-  readonly store: ImageStore;
   pull(reference: string, opts: { force?: boolean; quiet?: boolean }): Promise<PullResult>;
-  pullFrom(fetcher: ImageFetcher, label: string, opts: { force?: boolean; quiet?: boolean; tags: string[] }): Promise<PullResult>;
+  buildFromMirror(label: string, mirror: MirrorSource, opts: { force?: boolean; quiet?: boolean }): Promise<PullResult>;
+  registryAnswers(reference: string, timeoutMs?: number): Promise<boolean>;
+  tag(names: string[], id: string): Promise<void>;
 }
 
 /** A name some resolver owns (postroj's curated labels): where it is stored and how to get it. */

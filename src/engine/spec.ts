@@ -1,16 +1,17 @@
 import { RackerError } from '../errors.js';
 import { shown } from '../untrusted.js';
 import { checkEnvSize, isValidEnvName } from '../runtime/env.js';
-import { isValidHostname } from '../runtime/hostname.js';
+import { isValidHostname } from '../model/hostname.js';
 import { checkMountInput } from '../runtime/mount-spec.js';
-import { checkVolumeTarget, type VolumeSpec } from '../runtime/volumes.js';
+import { checkVolumeTarget } from '../runtime/volumes.js';
+import type { TmpfsMount, VolumeMount, VolumeSpec } from '../model/mounts.js';
 import { containerWorkdir } from '../runtime/workdir.js';
-import { validateContainerName, type ContainerSpec, type TmpfsMount, type VolumeMount } from '../store/container-store.js';
+import { type ContainerSpec, validateContainerName } from '../model/container.js';
 import { networkSpecFor, type NetworkInput } from './network-spec.js';
-import type { ImageRecord } from '../store/image-store.js';
+import type { ImageRecord } from '../model/image.js';
 import { imageParity, parityFor, type ParityOptions } from './parity.js';
 
-export type { ContainerSpec } from '../store/container-store.js';
+export type { ContainerSpec } from '../model/container.js';
 
 /** What a caller says about a container to be made; `specFor` turns it into the one stored ContainerSpec. */
 export interface ContainerSpecInput extends ParityOptions {

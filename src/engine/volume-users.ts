@@ -1,5 +1,6 @@
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
-import type { VolumeUsers } from '../store/volume-store.js';
+import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
+import type { VolumeUsers } from '../model/volume.js';
 
 /**
  * A volume is used by every container whose stored spec mounts it

@@ -1,5 +1,6 @@
 import { RackerError } from '../errors.js';
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 import { waitFor } from './container-state.js';
 import { shown } from '../untrusted.js';
 

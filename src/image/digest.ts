@@ -45,15 +45,6 @@ export function parseDigestHex(digest: string): string {
   return m[1];
 }
 
-/**
- * The 12 hex digits docker prints for an id: the start of a container id (64
- * hex, no prefix), or of the hex after `sha256:` (or `sha512:`) of an image
- * id or a layer digest.
- */
-export function shortId(id: string): string {
-  return id.replace(/^sha(?:256|512):/, '').slice(0, 12);
-}
-
 /** A size from a descriptor: a non-negative safe integer, or an error. */
 export function parseSize(value: unknown, digest: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { Descriptor, ImageConfig, ImageManifest } from './oci.js';
+import type { Descriptor, ImageManifest } from './oci.js';
+import type { ImageConfig } from '../model/image.js';
 
 /**
  * An image as resolved from its source: the platform manifest and config,

@@ -8,7 +8,8 @@ import { verbose } from '../log.js';
 import { withLock } from '../lock.js';
 import { digestOfBuffer, digestOfFile } from './digest.js';
 import type { ImageFetcher, ResolvedImage } from './fetcher.js';
-import { MEDIA, hostPlatform, type Descriptor, type ImageConfig, type ImageManifest } from './oci.js';
+import { type Descriptor, hostPlatform, type ImageManifest, MEDIA } from './oci.js';
+import type { ImageConfig } from '../model/image.js';
 
 export interface MirrorBuild {
   suite: string;

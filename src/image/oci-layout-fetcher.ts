@@ -5,7 +5,8 @@ import type { Readable } from 'node:stream';
 import { RackerError, isErrno } from '../errors.js';
 import { parseDigest, parseSize, verifyBuffer } from './digest.js';
 import type { ImageFetcher, ResolvedImage } from './fetcher.js';
-import { MAX_MANIFEST_BYTES, MEDIA, hostPlatform, type Descriptor, type ImageConfig, type ImageIndex, type ImageManifest, type Platform } from './oci.js';
+import { type Descriptor, hostPlatform, type ImageIndex, type ImageManifest, MAX_MANIFEST_BYTES, MEDIA, type Platform } from './oci.js';
+import type { ImageConfig } from '../model/image.js';
 import { imageConfigProblem } from './image-config.js';
 import { shown, someOf } from '../untrusted.js';
 

@@ -48,26 +48,6 @@ export interface ImageManifest {
 }
 
 /** An image config as src/image/image-config.ts has checked it: absent or null fields are allowed, others have these types. */
-export interface ImageConfig {
-  created?: string | null;
-  architecture?: string | null;
-  os?: string | null;
-  config?: {
-    User?: string | null;
-    Env?: string[] | null;
-    Entrypoint?: string[] | null;
-    Cmd?: string[] | null;
-    WorkingDir?: string | null;
-    Labels?: Record<string, string> | null;
-    StopSignal?: string | null;
-    ExposedPorts?: Record<string, object> | null;
-    Volumes?: Record<string, object> | null;
-    Healthcheck?: Record<string, unknown> | null;
-  } | null;
-  rootfs?: { type: 'layers'; diff_ids?: string[] | null } | null;
-  history?: unknown[];
-}
-
 /** The platform this host runs, in OCI terms. */
 export function hostPlatform(): Platform {
   const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };

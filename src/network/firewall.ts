@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { run, runAllowFail } from '../process.js';
-import type { PortSpec } from './ports.js';
+import type { PortSpec } from '../model/network.js';
 
 /**
  * racker's packet filter rules, one nftables table per network (NAT and

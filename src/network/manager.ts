@@ -10,9 +10,9 @@ import { hostsContent, type HostsEntry } from '../runtime/hosts-resolv.js';
 import { containerResolvConf } from './resolv-conf.js';
 import { bridgeName, createNetns, deleteLink, deleteNetns, ensureBridge, ipJson, linkExists, netnsName, netnsPath, plugVeth, unplug, vethName } from './links.js';
 import { markUp, markedUp, unmarkUp } from './up-marker.js';
-import type { PortSpec } from './ports.js';
+import { type NetworkRecord, type PortSpec, RESERVED, validateNetworkName } from '../model/network.js';
 import { PortClaims, claimablePorts } from './port-claims.js';
-import { NetworkStore, RESERVED, newNetworkId, validateNetworkName, type Lease, type Leases, type NetworkRecord } from './store.js';
+import { type Lease, type Leases, NetworkStore, newNetworkId } from './store.js';
 
 export interface CreateOptions { name: string; subnet?: string; gateway?: string; internal?: boolean; labels?: Record<string, string> }
 

@@ -4,7 +4,8 @@ import { createSocket } from 'node:dgram';
 import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
 import { portOwners } from './rules.js';
-import { portsClash, type PortSpec } from './ports.js';
+import { portsClash } from './ports.js';
+import type { PortSpec } from '../model/network.js';
 
 /**
  * Host ports published by racker, host-wide (every store root on this host):

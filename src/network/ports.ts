@@ -1,17 +1,8 @@
 import { RackerError } from '../errors.js';
 import { parseIp } from './cidr.js';
 import { byText } from '../compare.js';
+import type { PortSpec } from '../model/network.js';
 import { parsePortSyntax, type PortSyntax } from '../syntax/ports.js';
-
-/** One published port: traffic to hostIp:hostPort goes to the container's containerPort. */
-export interface PortSpec {
-  /** undefined: every local address of the host, 127.0.0.1 included */
-  hostIp?: string;
-  /** 0: racker picks a free one when publishing */
-  hostPort: number;
-  containerPort: number;
-  protocol: 'tcp' | 'udp';
-}
 
 /**
  * docker's -p [IP:][HOST:]CONTAINER[/tcp|udp] (src/syntax/ports.ts reads it),

@@ -2,9 +2,9 @@ import { randomHex } from '../random.js';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { writeFileAtomic } from '../atomic.js';
 import { withLock } from '../lock.js';
-import type { PortSpec } from './ports.js';
+import { NETWORK_NAME, type NetworkRecord, type PortSpec } from '../model/network.js';
 import { bridgeName as bridgeOf } from './links.js';
 
 /**
@@ -15,17 +15,6 @@ import { bridgeName as bridgeOf } from './links.js';
  *   networks/creating/<id>        a network being created: its bridge may exist before its record does
  *   networks/.lock                held while any of these change
  */
-export interface NetworkRecord {
-  name: string;
-  id: string;
-  subnet: string;
-  gateway: string;
-  bridge: string;
-  internal: boolean;
-  labels: Record<string, string>;
-  created: string;
-}
-
 export interface Lease {
   containerId: string;
   /** the container's name, for the other containers' /etc/hosts */
@@ -42,15 +31,6 @@ export interface Lease {
 }
 
 export type Leases = Record<string, Lease>;
-
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
-export const RESERVED = ['host', 'none', 'bridge', 'default'];
-
-export function validateNetworkName(name: string): void {
-  if (!NAME.test(name) || name.endsWith('.leases')) {
-    throw new RackerError(`invalid network name '${name.slice(0, 80)}'`, { hint: 'letters, digits, _ . - (not first), at most 64 characters, not ending in .leases' });
-  }
-}
 
 export class NetworkStore {
   constructor(readonly root: string) {}
@@ -71,7 +51,7 @@ export class NetworkStore {
   }
 
   async get(name: string): Promise<NetworkRecord | undefined> {
-    if (!NAME.test(name)) return undefined;
+    if (!NETWORK_NAME.test(name)) return undefined;
     try {
       return JSON.parse(await readFile(this.record(name), 'utf8')) as NetworkRecord;
     } catch (err) {

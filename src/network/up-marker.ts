@@ -1,6 +1,6 @@
 import { mkdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../store/atomic.js';
+import { writeFileAtomic } from '../atomic.js';
 
 /**
  * "This network's bridge and packet rules are set up": one small file per

@@ -1,11 +1,7 @@
-import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { verbose } from '../log.js';
-import type { ImagePuller } from '../engine/resolver.js';
-import type { ImageResolver } from '../engine/resolver.js';
-import { MirrorFetcher, OS_PACKAGES } from '../image/mirror-fetcher.js';
-import { parseReference, registryApiHost } from '../image/reference.js';
-import type { PullResult } from '../store/pull.js';
+import type { ImagePuller, ImageResolver } from '../engine/resolver.js';
+import type { PullResult } from '../model/image.js';
 import { findCurated, type CuratedImage } from './catalogue.js';
 
 export type CuratedSource = 'auto' | 'registry' | 'mirror';
@@ -16,19 +12,6 @@ export interface CuratedPullOptions {
   /** package mirror URL instead of the catalogue's */
   mirror?: string;
   quiet?: boolean;
-}
-
-/** Can the vendor's registry be reached at all? One quick try, no retries. */
-async function registryReachable(image: CuratedImage): Promise<boolean> {
-  const ref = parseReference(image.registry);
-  if (ref.transport !== 'docker') return false;
-  // loaded only here: node:https and tls are not on every start's path
-  const { answers } = await import('../registry/http.js');
-  return answers(`https://${registryApiHost(ref.registry)}/v2/`, 3000);
-}
-
-export function mirrorCacheDir(images: ImagePuller): string {
-  return process.env.RACKER_MIRROR_CACHE ?? path.join(images.store.layout.root, 'cache', 'mirror');
 }
 
 /**
@@ -42,18 +25,18 @@ export async function pullCurated(images: ImagePuller, image: CuratedImage, opts
     throw new RackerError(`${image.label} cannot be built from a package mirror`, { hint: 'only Debian and Ubuntu labels can; use --source registry' });
   }
   if (source === 'auto') {
-    source = image.mirror && !await registryReachable(image) ? 'mirror' : 'registry';
+    // can the vendor's registry be reached at all? one quick try, no retries
+    source = image.mirror && !await images.registryAnswers(image.registry, 3000) ? 'mirror' : 'registry';
     verbose(`${image.label}: using the ${source}`);
   }
   let result: PullResult;
   if (source === 'mirror') {
     const m = image.mirror!;
-    const fetcher = new MirrorFetcher({ ...m, url: opts.mirror ?? m.url, packages: OS_PACKAGES, cacheDir: mirrorCacheDir(images) });
-    result = await images.pullFrom(fetcher, image.label, { force: opts.force, quiet: opts.quiet, tags: [] });
+    result = await images.buildFromMirror(image.label, { ...m, url: opts.mirror ?? m.url }, { force: opts.force, quiet: opts.quiet });
   } else {
     result = await images.pull(image.registry, { force: opts.force, quiet: opts.quiet });
   }
-  await images.store.tag([image.storeName], result.record.id);
+  await images.tag([image.storeName], result.record.id);
   return result;
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { CATALOGUE, resolveLabels } from './catalogue.js';
-import type { ImageRecord } from '../store/image-store.js';
+import type { ImageRecord } from '../model/image.js';
 import { RackerError } from '../errors.js';
 import { probeImage as runPackageProbe } from './pkgprobe/probe.js';
 import { probeContainerName } from './pkgprobe/prepare.js';
@@ -113,7 +113,7 @@ export interface SelftestOptions {
 export async function selftest(engine: Engine, opts: SelftestOptions = {}): Promise<ProbeResult[]> {
   const probeName = opts.probe ?? 'hostnamectl';
   if (!SELFTEST_PROBES.includes(probeName)) throw new RackerError(`unknown probe '${String(probeName)}'`, { hint: `use one of: ${SELFTEST_PROBES.join(', ')}` });
-  const tags = await engine.images.store.readTags();
+  const tags = await engine.images.tags();
   const images = opts.images?.length ? resolveLabels(opts.images, false) : CATALOGUE.filter(c => tags[c.storeName]);
   if (images.length === 0) throw new RackerError('no curated image is in the store', { hint: 'postroj pull debian-bookworm, or name images with --image' });
   const bootTimeout = opts.bootTimeout ?? 60;
@@ -122,7 +122,7 @@ export async function selftest(engine: Engine, opts: SelftestOptions = {}): Prom
   const worker = async () => {
     for (let img = queue.shift(); img; img = queue.shift()) {
       const id = tags[img.storeName];
-      const rec = id ? await engine.images.store.readImage(id) : undefined;
+      const rec = id ? await engine.images.byId(id) : undefined;
       const r = !rec
         ? { image: img.label, probe: probeName, ok: false, durationMs: 0, detail: `not in the store (postroj pull ${img.label})` }
         : probeName === 'pkgprobe' ? await pkgprobeSelftest(engine, img.label, rec, bootTimeout) : await probeImage(engine, img.label, rec, HOSTNAMECTL_PROBE, bootTimeout);

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { warn } from '../log.js';
 import { signalNumber, type AttachedChild } from '../process.js';
-import type { ImageRecord } from '../store/image-store.js';
-import type { ContainerRecord } from '../store/container-store.js';
-import { shortId } from '../image/digest.js';
+import type { ImageRecord } from '../model/image.js';
+import type { ContainerRecord } from '../model/container.js';
+import { shortId } from '../model/image.js';
 import type { ConnectedNetwork, ContainerRunner, RunHooks, RunIO, RunnerDeps } from './runner.js';
 import { prepareMounts } from './container-mounts.js';
 import { buildNspawnArgs } from './nspawn-args.js';

@@ -1,4 +1,4 @@
-import type { ParityOptions } from '../store/parity-spec.js';
+import type { ParityOptions } from '../model/parity.js';
 
 /** nspawn's default capability set (systemd-nspawn(1)), racker's default too */
 export const NSPAWN_DEFAULT_CAPS = [

@@ -2,7 +2,7 @@ import { readFile, readdir, rmdir, mkdir, writeFile, access } from 'node:fs/prom
 import path from 'node:path';
 import { pollUntil } from '../poll.js';
 import { RackerError, isErrno } from '../errors.js';
-import type { ParityOptions } from '../store/parity-spec.js';
+import type { ParityOptions } from '../model/parity.js';
 import { debug, warn } from '../log.js';
 import { readProcFile } from '../process.js';
 import { devicePolicy, programRules, v1Lines, type DeviceRule } from './device-policy.js';

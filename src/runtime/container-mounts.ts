@@ -1,8 +1,9 @@
-import type { ContainerRecord, TmpfsMount } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
+import type { TmpfsMount, VolumeSpec } from '../model/mounts.js';
 import { populateFromImage } from '../runtime/volume-populate.js';
 import type { VolumeStore } from '../store/volume-store.js';
 import { escapeBindPath } from './nspawn-args.js';
-import { makeMountPoint, type VolumeSpec } from './volumes.js';
+import { makeMountPoint } from './volumes.js';
 import { mkdirInRoot } from './rootfs-path.js';
 
 const NSPAWN_MOUNT_POINTS = ['/proc', '/sys', '/dev', '/run', '/tmp', '/var/tmp', '/etc'];

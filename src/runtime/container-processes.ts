@@ -2,14 +2,15 @@ import { mkdir, open, readFile, readdir, unlink, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { containerLeader } from './host.js';
 import { holderAlive, ownToken, processStartTime } from '../lock.js';
-import type { ContainerRecord, ContainerState, ContainerStore } from '../store/container-store.js';
+import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord, ContainerState } from '../model/container.js';
 import { leaderAlive, namespaceMembers, type LeaderIdentity } from './pid-namespace.js';
 import { pollUntil, waitGone } from '../poll.js';
 import type { AttachedChild } from '../process.js';
 import { debug, warn } from '../log.js';
 import { readProcFile } from '../process.js';
 import { RackerError } from '../errors.js';
-import { shortId } from '../image/digest.js';
+import { shortId } from '../model/image.js';
 
 /**
  * The one module that finds, signals and waits for a container's processes:

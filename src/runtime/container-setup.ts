@@ -1,5 +1,6 @@
 import path from 'node:path';
-import type { ContainerRecord, ContainerStore } from '../store/container-store.js';
+import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 import type { StoreLayout } from '../store/layout.js';
 import { ensureNspawnRuntimeDir } from './host.js';
 import { mountOverlay, unmount } from './overlay.js';

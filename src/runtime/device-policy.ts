@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { ParityOptions } from '../store/parity-spec.js';
+import type { ParityOptions } from '../model/parity.js';
 
 /**
  * Which device nodes a container may make (m), read (r) and write (w): docker's

@@ -1,5 +1,5 @@
 import { RackerError } from '../errors.js';
-import type { ContainerRecord, ContainerState } from '../store/container-store.js';
+import type { ContainerRecord, ContainerState } from '../model/container.js';
 
 /**
  * A container's lifecycle, with every transition in this one place:

@@ -3,9 +3,8 @@ import { RackerError } from '../errors.js';
 import { shown } from '../untrusted.js';
 import { checkVolumeTarget } from './volumes.js';
 import { parseVolumeSyntax } from '../syntax/volumes.js';
-import { isValidVolumeName, VOLUME_NAME_RULE } from '../store/volume-names.js';
-import type { TmpfsMount, VolumeMount } from '../store/container-store.js';
-import type { VolumeSpec } from './volumes.js';
+import { isValidVolumeName, VOLUME_NAME_RULE } from '../model/volume-names.js';
+import type { TmpfsMount, VolumeMount, VolumeSpec } from '../model/mounts.js';
 import { parseByteSize } from '../units.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ParityOptions } from '../store/parity-spec.js';
+import type { ParityOptions } from '../model/parity.js';
 import { parityNspawnArgs } from './parity-args.js';
 
 /** Everything systemd-nspawn needs to know to start one container. */

@@ -1,7 +1,7 @@
 import { lstat, stat } from 'node:fs/promises';
 import { RackerError } from '../errors.js';
 import { effectiveCaps, NSPAWN_DEFAULT_CAPS, noNewPrivileges } from './capabilities.js';
-import type { ParityOptions } from '../store/parity-spec.js';
+import type { ParityOptions } from '../model/parity.js';
 import { runAllowFail } from '../process.js';
 import { resolveInRoot } from './rootfs-path.js';
 import { NSPAWN_TASKS } from './cgroups.js';

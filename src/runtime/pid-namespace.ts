@@ -4,7 +4,7 @@ import type { AttachedChild } from '../process.js';
 import { containerLeader } from './host.js';
 import { pollUntil } from '../poll.js';
 
-import type { LeaderIdentity } from '../store/container-store.js';
+import type { LeaderIdentity } from '../model/container.js';
 
 export type { LeaderIdentity };
 

@@ -1,8 +1,8 @@
 import { verbose } from '../log.js';
 import { ownToken } from '../lock.js';
 import { spawnAttached, type AttachedChild } from '../process.js';
-import type { ContainerRecord } from '../store/container-store.js';
-import type { ImageRecord } from '../store/image-store.js';
+import type { ContainerRecord } from '../model/container.js';
+import type { ImageRecord } from '../model/image.js';
 import { inCgroups, makeCgroups, oomKilled, removeCgroups, type ContainerCgroups } from './cgroups.js';
 import { removeAnonymousVolumes } from './container-mounts.js';
 import { endWithNspawn, markSupervised } from './container-processes.js';

@@ -1,5 +1,8 @@
-import type { ContainerRecord, ContainerStore, PublishedPort } from '../store/container-store.js';
-import type { ImageRecord, ImageStore } from '../store/image-store.js';
+import type { ContainerStore } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
+import type { PublishedPort } from '../model/network.js';
+import type { ImageStore } from '../store/image-store.js';
+import type { ImageRecord } from '../model/image.js';
 import type { VolumeStore } from '../store/volume-store.js';
 import type { SignalForwarder } from './signal-forwarder.js';
 

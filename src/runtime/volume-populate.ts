@@ -3,11 +3,11 @@ import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
 import { run } from '../process.js';
 import { shown } from '../untrusted.js';
-import { stagingName, sweepStaging, writeFileAtomic } from '../store/atomic.js';
+import { stagingName, sweepStaging, writeFileAtomic } from '../atomic.js';
 import { withLock } from '../lock.js';
 import { resolveInRoot } from './rootfs-path.js';
 import { checkVolumeTarget } from './volumes.js';
-import type { VolumeRecord } from '../store/volume-store.js';
+import type { VolumeRecord } from '../model/volume.js';
 
 /**
  * Fill an empty volume from the image, as docker does: the engine calls this

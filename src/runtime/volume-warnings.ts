@@ -1,6 +1,6 @@
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { VolumeSpec } from './volumes.js';
+import type { VolumeSpec } from '../model/mounts.js';
 
 /** Looking through a huge tree before every run would be slow: stop after this many entries. */
 const MAX_ENTRIES = 20_000;

@@ -3,8 +3,7 @@ import { constants } from 'node:fs';
 import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
 import { mkdirInRoot, resolveInRoot } from './rootfs-path.js';
-
-export interface VolumeSpec { source: string; target: string; readOnly: boolean }
+import type { VolumeSpec } from '../model/mounts.js';
 
 /** Container paths a bind mount may not cover: the container would not work, or the host would leak in. */
 const FORBIDDEN_TARGETS = ['/', '/proc', '/sys', '/dev', '/run', '/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot'];

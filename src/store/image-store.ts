@@ -1,31 +1,10 @@
 import { readFile, readdir, rm, rename } from 'node:fs/promises';
 import { RackerError, isErrno } from '../errors.js';
-import { shortId } from '../image/digest.js';
-import type { ImageConfig } from '../image/oci.js';
+import { type ImageConfig, type ImageRecord, shortId } from '../model/image.js';
 import { imageConfigProblem } from '../image/image-config.js';
-import { writeFileAtomic, stagingName } from './atomic.js';
+import { stagingName, writeFileAtomic } from '../atomic.js';
 import { withLock } from '../lock.js';
 import { StoreLayout } from './layout.js';
-
-/** What racker knows about one pulled image. Keyed by config digest (docker's image id). */
-export interface ImageRecord {
-  id: string;
-  /** digest of the manifest as pulled (index digest when pulled by an index) */
-  manifestDigest: string;
-  /** digest of the platform manifest bytes kept in blobs/ (differs from manifestDigest for index pulls) */
-  manifestBlob?: string;
-  /** repository@digest names, for `images --digests` and pulls by digest */
-  repoDigests: string[];
-  /** layer blob digests, bottom first */
-  layers: string[];
-  diffIds: string[];
-  config: ImageConfig;
-  /** bytes of the unpacked layers */
-  size: number;
-  pulledAt: string;
-  /** where it came from, for messages: 'docker://…', 'oci:…' */
-  source: string;
-}
 
 export interface LayerRecord {
   digest: string;

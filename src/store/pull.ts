@@ -8,24 +8,17 @@ import { RackerError, isErrno } from '../errors.js';
 import { HttpError } from '../registry/http.js';
 import { verbose } from '../log.js';
 import { shown } from '../untrusted.js';
-import { DigestVerifier, digestOfBuffer } from '../image/digest.js';
+import { DigestVerifier, digestOfBuffer, parseDigestHex } from '../image/digest.js';
 import type { ImageFetcher, ResolvedImage } from '../image/fetcher.js';
 import type { Descriptor } from '../image/oci.js';
 import { decompressStream } from './unpack/decompress.js';
 import { unpackLayer } from './unpack/unpack-layer.js';
-import { stagingName, sweepStaging, writeFileAtomic } from './atomic.js';
+import { stagingName, sweepStaging, writeFileAtomic } from '../atomic.js';
 import { withLock } from '../lock.js';
-import { parseDigestHex, shortId } from '../image/digest.js';
-import type { ImageRecord, ImageStore, LayerRecord } from './image-store.js';
+import { type ImageRecord, type PullProgress, type PullResult, shortId } from '../model/image.js';
+import type { ImageStore, LayerRecord } from './image-store.js';
 
 /** What a pull reports as it goes (the engine turns it into events). */
-export interface PullProgress {
-  layerStart(digest: string, size: number): void;
-  layerBytes(digest: string, bytes: number): void;
-  layerDone(digest: string, state: 'pulled' | 'exists'): void;
-  finish(): void;
-}
-
 export interface PullOptions {
   /** re-fetch and re-unpack even what the store already has */
   force?: boolean;
@@ -34,13 +27,6 @@ export interface PullOptions {
   tags: string[];
   /** turns the manifest digest into repository@digest names, when the source has a repository */
   repoDigest?: (manifestDigest: string) => string;
-}
-
-export interface PullResult {
-  record: ImageRecord;
-  fetchedLayers: number;
-  reusedLayers: number;
-  fetchedBytes: number;
 }
 
 /** Layers whose media type says nothing is to be fetched from the registry. */

@@ -2,37 +2,11 @@ import { lstat, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError, isErrno } from '../errors.js';
 import { shown } from '../untrusted.js';
-import { stagingName, writeFileAtomic } from './atomic.js';
+import { stagingName, writeFileAtomic } from '../atomic.js';
 import { withLock } from '../lock.js';
 import type { StoreLayout } from './layout.js';
-import { isValidVolumeName, randomVolumeName, VOLUME_NAME_RULE } from './volume-names.js';
-
-/**
- * Named volumes, as docker's local driver keeps them:
- *   <root>/volumes/<name>/_data         the data (what containers mount)
- *   <root>/volumes/<name>/volume.json   this record
- * A volume is made in tmp/ and renamed into place, under the store's
- * "volumes" lock, so it is either there whole or not at all.
- */
-export interface VolumeRecord {
-  Name: string;
-  Driver: 'local';
-  /** absolute path of _data */
-  Mountpoint: string;
-  CreatedAt: string;
-  Labels: Record<string, string>;
-  Options: Record<string, string>;
-  /** made for an image's VOLUME or `-v /path`: `volume prune` removes it when unused */
-  Anonymous: boolean;
-  /** set once the volume was filled from an image (or found not empty on first use): never filled again */
-  Populated?: boolean;
-}
-
-/** The names of the containers that use a volume; the engine provides it (see users.ts for the record-based one). */
-export type VolumeUsers = (volumeName: string) => string[] | Promise<string[]>;
-
-/** docker marks anonymous volumes with this label. */
-export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
+import { isValidVolumeName, randomVolumeName, VOLUME_NAME_RULE } from '../model/volume-names.js';
+import { ANONYMOUS_LABEL, type VolumeRecord, type VolumeUsers } from '../model/volume.js';
 
 export function volumeNotFound(name: string): RackerError {
   return new RackerError(`No such volume: ${shown(name, 80)}`, { hint: 'racker volume ls lists volumes' });
@@ -44,6 +18,13 @@ function checkName(name: string): void {
   }
 }
 
+/**
+ * Named volumes, as docker's local driver keeps them:
+ *   <root>/volumes/<name>/_data         the data (what containers mount)
+ *   <root>/volumes/<name>/volume.json   this record
+ * A volume is made in tmp/ and renamed into place, under the store's
+ * "volumes" lock, so it is either there whole or not at all.
+ */
 export class VolumeStore {
   constructor(private readonly layout: StoreLayout, private readonly users: VolumeUsers = () => []) {}
 

@@ -199,7 +199,7 @@ export function registerRunning(compose: Command, engineOf: () => Engine, load: 
       services.forEach(s => serviceArg(project, s));
       const recs = (await (await lib()).serviceContainers(engine, project.name, services)).filter(c => c.state.status === 'running');
       for (const rec of recs) {
-        const procs = await (await lib()).processesOf(engine, rec);
+        const procs = await engine.containers.top(rec.id);
         process.stdout.write(`${rec.name}\n${formatTable(['PID', 'CMD'], procs.map(p => [String(p.pid), p.cmd]))}\n`);
       }
     });

@@ -3,7 +3,7 @@ import { Option } from 'commander';
 import { RackerError } from '../../errors.js';
 import type { Engine } from '../../engine/engine.js';
 import type { Project } from '../../compose/types.js';
-import { shortId } from '../../image/digest.js';
+import { shortId } from '../../model/image.js';
 import { printableJson, shown } from '../../untrusted.js';
 import { VERSION } from '../context.js';
 import { formatOption } from '../options.js';

@@ -11,11 +11,11 @@ export function register(program: Command): void {
     .description('list the curated OS images and whether they are in the store')
     .option('--format <format>', 'table or json', 'table')
     .action(async (flags: { format: string }) => {
-      const store = engineFrom(program).images.store;
-      const tags = await store.readTags();
+      const images = engineFrom(program).images;
+      const tags = await images.tags();
       const rows = await Promise.all(CATALOGUE.map(async c => {
         const id = tags[c.storeName];
-        const rec = id ? await store.readImage(id, { check: false }) : undefined;
+        const rec = id ? await images.byId(id, { check: false }) : undefined;
         const source = rec ? (rec.config.config?.Labels?.['org.racker.source'] === 'mirror' ? 'mirror' : 'registry') : (c.mirror ? 'registry|mirror' : 'registry');
         return { label: c.label, distribution: c.distribution, version: c.version, source, cached: !!rec, size: rec?.size ?? null, image: rec?.id ?? null, registry: c.registry, mirror: c.mirror?.url ?? null };
       }));

@@ -1,10 +1,9 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { RackerError } from '../../errors.js';
-import { shortId } from '../../image/digest.js';
+import { shortId } from '../../model/image.js';
 import { describeCause, logLevel } from '../../log.js';
 import { engineFrom } from '../context.js';
 import { jobsOption } from '../options.js';
-import { Option } from 'commander';
 import { printable } from '../../untrusted.js';
 import { resolveLabels } from '../../postroj/catalogue.js';
 import { pullCurated, type CuratedSource } from '../../postroj/curated-pull.js';

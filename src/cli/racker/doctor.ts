@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { engineFrom } from '../context.js';
 import { formatTable } from '../table.js';
-import { checkHost, overall, type Verdict } from '../../runtime/doctor/index.js';
+import { checkThisHost, type Verdict } from '../../engine/doctor.js';
 import { catalogueKeyrings } from '../../postroj/catalogue.js';
 import { printable } from '../../untrusted.js';
 
@@ -18,8 +18,7 @@ export function register(program: Command): void {
         throw new RackerError(`unknown --format '${flags.format}'`, { hint: 'use table or json' });
       }
       const root = engineFrom(program).settings.root;
-      const verdicts = await checkHost(root, catalogueKeyrings());
-      const status = overall(verdicts);
+      const { status, verdicts } = await checkThisHost(root, catalogueKeyrings());
       if (flags.format === 'json') {
         const checks = verdicts.map((v: Verdict) => ({ name: v.name, status: v.status, detail: v.detail, fix: v.fix ?? null }));
         process.stdout.write(JSON.stringify({ status, root, checks }, null, 2) + '\n');

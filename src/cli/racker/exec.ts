@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { collect, engineFrom } from '../context.js';
-import { parseEnvAssignments } from '../../runtime/env.js';
+import { parseEnvAssignments } from '../../engine/flags.js';
 
 interface ExecFlags { interactive?: boolean; tty?: boolean; env: string[]; user?: string; workdir?: string }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
-import { shortId } from '../../image/digest.js';
+import { shortId } from '../../model/image.js';
 import { imageHistory } from '../../engine/image-history.js';
 import { pruneImages } from '../../engine/housekeeping.js';
 import { parsePruneFilters } from '../../engine/prune-filter.js';
@@ -35,7 +35,7 @@ export function register(program: Command): void {
       const engine = engineFrom(program);
       const rec = await engine.images.find(input, { check: false });
       if (!rec) throw new RackerError(`No such image: ${input}`, { hint: 'racker images lists what is in the store' });
-      const sizes = await Promise.all(rec.layers.map(async l => (await engine.images.store.readLayer(l))?.size ?? 0));
+      const sizes = await engine.images.layerSizes(rec);
       const rows = imageHistory(rec, sizes);
       const id = (i: string) => (i === '<missing>' || !flags.trunc ? i : shortId(i));
       if (flags.quiet) {

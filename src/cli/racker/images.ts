@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { engineFrom } from '../context.js';
-import { shortId } from '../../image/digest.js';
+import { shortId } from '../../model/image.js';
 import type { ImageSummary } from '../../engine/images.js';
 import { humanSize } from '../progress.js';
 import { formatTable, timeAgo } from '../table.js';

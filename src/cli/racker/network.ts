@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
-import type { NetworkManager } from '../../network/manager.js';
+import type { NetworkService } from '../../engine/networks.js';
 import { formatTable, timeAgo } from '../table.js';
 import { printableJson, shown } from '../../untrusted.js';
-import { validateNetworkName } from '../../network/store.js';
+import { validateNetworkName } from '../../model/network.js';
 import { collect, engineFrom } from '../context.js';
+import { eachName } from '../each.js';
 import { parseLabels } from '../options.js';
 
-function manager(program: Command): NetworkManager {
+function networks(program: Command): NetworkService {
   return engineFrom(program).networks;
 }
 
@@ -34,7 +35,7 @@ export function register(program: Command): void {
     .action(async (name: string, f: { subnet?: string; gateway?: string; internal?: boolean; label: string[]; driver: string }) => {
       if (f.driver !== 'bridge') throw new RackerError(`unsupported network driver '${f.driver.slice(0, 40)}'`, { hint: 'racker networks are bridges: leave out --driver' });
       checkName(name);
-      const n = await manager(program).create({ name, subnet: f.subnet, gateway: f.gateway, internal: f.internal, labels: parseLabels(f.label) });
+      const n = await networks(program).create({ name, subnet: f.subnet, gateway: f.gateway, internal: f.internal, labels: parseLabels(f.label) });
       process.stdout.write(`${n.id}\n`);
     });
 
@@ -45,7 +46,7 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'only network ids')
     .option('--no-trunc', 'do not shorten ids')
     .action(async (f: { format: string; quiet?: boolean; trunc: boolean }) => {
-      const nets = await manager(program).list();
+      const nets = await networks(program).list();
       const id = (i: string) => (f.trunc ? i.slice(0, 12) : i);
       if (f.quiet) process.stdout.write(nets.map(n => `${id(n.id)}\n`).join(''));
       else if (f.format === 'json') {
@@ -63,28 +64,16 @@ export function register(program: Command): void {
     .argument('<network...>', 'names or ids')
     .action(async (refs: string[]) => {
       const engine = engineFrom(program);
-      const m = engine.networks;
       // what containers that died without cleaning up still hold does not count as "in use"
       await engine.containers.reapNetworks();
-      let failed: unknown;
-      for (const r of refs) {
-        try {
-          await m.remove(r);
-          process.stdout.write(`${r}\n`);
-        } catch (err) {
-          if (refs.length === 1) throw err;
-          failed ??= err;
-          process.stderr.write(`racker: ${err instanceof Error ? err.message : String(err)}\n`);
-        }
-      }
-      if (failed) throw failed;
+      await eachName(refs, async r => { await engine.networks.remove(r); }, { echo: true });
     });
 
   net.command('inspect')
     .description('show networks as JSON')
     .argument('<network...>', 'names or ids')
     .action(async (refs: string[]) => {
-      const m = manager(program);
+      const m = networks(program);
       const out: unknown[] = [];
       for (const r of refs) out.push(await m.inspect(r));
       process.stdout.write(printableJson(out, 4) + '\n');
@@ -94,7 +83,7 @@ export function register(program: Command): void {
     .description('remove every network no container uses')
     .option('-f, --force', 'do not ask (racker never asks)')
     .action(async () => {
-      const removed = await manager(program).prune();
+      const removed = await networks(program).prune();
       if (removed.length) process.stdout.write(`Deleted Networks:\n${removed.map(n => `${n}\n`).join('')}`);
     });
 }

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
-import { engineFrom } from '../context.js';
-import { shortId } from '../../image/digest.js';
-import type { ContainerRecord } from '../../store/container-store.js';
+import { collect, engineFrom } from '../context.js';
+import { shortId } from '../../model/image.js';
+import type { ContainerRecord } from '../../model/container.js';
 import { formatTable, timeAgo } from '../table.js';
 import { renderTemplate } from '../go-template.js';
 import { printableJson } from '../../untrusted.js';
-import { collect } from '../context.js';
 import { matchesFilters, parsePsFilters } from '../ps-filter.js';
 
 /** docker's health suffix of a running container's STATUS */

@@ -1,13 +1,10 @@
-import type { Command } from 'commander';
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { RackerError } from '../../errors.js';
 import { collect, engineFrom } from '../context.js';
 import { bootTimeoutOption, stopTimeoutOption, tlsVerifyOption } from '../options.js';
-import { parseEnvAssignments, readEnvFile, mergeEnv } from '../../runtime/env.js';
-import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from '../../runtime/mount-spec.js';
-import { publishSpecs } from '../../network/ports.js';
+import { mergeEnv, parseEnvAssignments, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, publishSpecs, readEnvFile } from '../../engine/flags.js';
 import type { PullPolicy } from '../../engine/images.js';
-import { addParityOptions, parityInput, type ParityFlags } from '../run-parity.js';
+import { addParityOptions, type ParityFlags, parityInput } from '../run-parity.js';
 
 interface RunFlags extends ParityFlags {
   detach?: boolean;

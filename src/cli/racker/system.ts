@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
-import { shortId } from '../../image/digest.js';
+import { shortId } from '../../model/image.js';
 import { diskUsage, pruneContainers, pruneImages, pruneNetworks, pruneVolumes, type UsageRow } from '../../engine/housekeeping.js';
 import { splitName } from '../../engine/images.js';
 import { parsePruneFilters } from '../../engine/prune-filter.js';

@@ -2,17 +2,18 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { RackerError } from '../../errors.js';
 import { collect, engineFrom } from '../context.js';
+import { eachName } from '../each.js';
 import { parseLabels } from '../options.js';
 import { humanSize } from '../progress.js';
 import { formatTable } from '../table.js';
 import { printable, printableJson } from '../../untrusted.js';
-import type { VolumeStore, VolumeRecord, VolumeUsers } from '../../store/volume-store.js';
+import type { VolumeService } from '../../engine/volumes.js';
+import type { VolumeRecord } from '../../model/volume.js';
 
 /** `racker volume create|ls|rm|inspect|prune`, with docker's flags and output. */
 
-function volumes(program: Command): { store: VolumeStore; users: VolumeUsers } {
-  const engine = engineFrom(program);
-  return { store: engine.volumes, users: engine.volumeUsers };
+function volumes(program: Command): VolumeService {
+  return engineFrom(program).volumes;
 }
 
 /** docker's `volume ls --filter`: dangling=true|false, name=SUBSTRING, label=KEY[=VALUE], driver=local. */
@@ -69,8 +70,7 @@ export function register(program: Command): void {
     .argument('[name]', 'the name (default: 64 random hex digits)')
     .option('-l, --label <key=value>', 'set a label (repeatable)', collect, [])
     .action(async (name: string | undefined, flags: { label: string[] }) => {
-      const { store } = volumes(program);
-      const { volume: v } = await store.create({ name, labels: parseLabels(flags.label) });
+      const { volume: v } = await volumes(program).create({ name, labels: parseLabels(flags.label) });
       process.stdout.write(`${v.Name}\n`);
     });
 
@@ -85,9 +85,9 @@ export function register(program: Command): void {
         throw new RackerError(`unknown --format '${printable(flags.format.slice(0, 80))}'`, { hint: 'use table or json' });
       }
       const wanted = volumeFilter(flags.filter);
-      const { store, users } = volumes(program);
+      const service = volumes(program);
       const rows: VolumeRecord[] = [];
-      for (const v of await store.list()) if (wanted(v, (await users(v.Name)).length > 0)) rows.push(v);
+      for (const v of await service.list()) if (wanted(v, (await service.users(v.Name)).length > 0)) rows.push(v);
       if (flags.quiet) {
         process.stdout.write(rows.map(v => `${v.Name}\n`).join(''));
       } else if (flags.format === 'json') {
@@ -103,21 +103,10 @@ export function register(program: Command): void {
     .description('show volumes as JSON')
     .argument('<name...>')
     .action(async (names: string[]) => {
-      const { store } = volumes(program);
+      const service = volumes(program);
       const found: Record<string, unknown>[] = [];
-      let missing: RackerError | undefined;
-      for (const n of names) {
-        try {
-          found.push(inspectView(await store.get(n)));
-        } catch (err) {
-          if (!(err instanceof RackerError)) throw err;
-          missing ??= err;
-          if (names.length > 1) process.stderr.write(`racker: ${printable(err.message)}\n`);
-        }
-      }
-      if (missing && names.length === 1) throw missing;
+      await eachName(names, async n => { found.push(inspectView(await service.get(n))); });
       process.stdout.write(printableJson(found, 4) + '\n');
-      if (missing) process.exitCode = 1;
     });
 
   volume.command('rm')
@@ -126,18 +115,10 @@ export function register(program: Command): void {
     .argument('<name...>')
     .option('-f, --force', 'a missing volume is not an error')
     .action(async (names: string[], flags: { force?: boolean }) => {
-      const { store } = volumes(program);
-      let failed = false;
-      for (const n of names) {
-        try {
-          if (await store.remove(n, { force: !!flags.force })) process.stdout.write(`${n}\n`);
-        } catch (err) {
-          if (names.length === 1 || !(err instanceof RackerError)) throw err;
-          failed = true;
-          process.stderr.write(`racker: ${printable(err.message)}\n`);
-        }
-      }
-      if (failed) process.exitCode = 1;
+      const service = volumes(program);
+      await eachName(names, async n => {
+        if (await service.remove(n, { force: !!flags.force })) process.stdout.write(`${n}\n`);
+      });
     });
 
   volume.command('prune')
@@ -147,8 +128,7 @@ export function register(program: Command): void {
     .action(async (flags: { all?: boolean; force?: boolean }) => {
       const what = flags.all ? 'all local volumes' : 'anonymous local volumes';
       if (!flags.force && !await confirm(`WARNING! This will remove ${what} not used by at least one container.\nAre you sure you want to continue? [y/N] `)) return;
-      const { store } = volumes(program);
-      const { removed, bytes } = await store.prune({ all: !!flags.all });
+      const { removed, bytes } = await volumes(program).prune({ all: !!flags.all });
       if (removed.length) process.stdout.write(`Deleted Volumes:\n${removed.map(n => `${n}\n`).join('')}\n`);
       process.stdout.write(`Total reclaimed space: ${humanSize(bytes)}\n`);
     });

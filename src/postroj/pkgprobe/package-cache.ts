@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RackerError } from '../../errors.js';
 import { verbose } from '../../log.js';
-import { writeFileAtomic } from '../../store/atomic.js';
+import { writeFileAtomic } from '../../atomic.js';
 
 interface CacheEntry { url: string; size: number; etag?: string; lastModified?: string; fetchedAt: string }
 

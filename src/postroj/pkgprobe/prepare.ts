@@ -4,7 +4,7 @@ import { RackerError } from '../../errors.js';
 import type { Engine } from '../../engine/engine.js';
 import { findCurated } from '../catalogue.js';
 import { pullCurated } from '../curated-pull.js';
-import type { ImageRecord } from '../../store/image-store.js';
+import type { ImageRecord } from '../../model/image.js';
 import { PackageCache } from './package-cache.js';
 import { verifyPackageFile, type PackageSource } from './package-source.js';
 import type { PreparedPackage } from './probe.js';
@@ -13,9 +13,9 @@ import type { PreparedPackage } from './probe.js';
 export async function resolveProbeImage(engine: Engine, given: string, opts: { tlsVerify?: boolean }): Promise<ImageRecord> {
   const curated = findCurated(given);
   if (curated) {
-    const tags = await engine.images.store.readTags();
+    const tags = await engine.images.tags();
     const id = tags[curated.storeName];
-    const rec = id ? await engine.images.store.readImage(id) : undefined;
+    const rec = id ? await engine.images.byId(id) : undefined;
     return rec ?? (await pullCurated(engine.images, curated, {})).record;
   }
   const local = await engine.images.find(given);

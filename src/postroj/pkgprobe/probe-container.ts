@@ -2,11 +2,9 @@ import path from 'node:path';
 import { RackerError } from '../../errors.js';
 import { runAllowFail } from '../../process.js';
 import type { Engine } from '../../engine/engine.js';
-import { containerLeader } from '../../runtime/host.js';
-import { hostExecPath, type ContainerExec, type ExecTarget } from '../../runtime/exec/container-exec.js';
-import { buildSystemdRunArgs } from '../../runtime/exec/systemd-run-args.js';
-import type { VolumeSpec } from '../../runtime/volumes.js';
-import type { ImageRecord } from '../../store/image-store.js';
+import { unitCommand, type ExecTarget } from '../../engine/exec.js';
+import type { VolumeSpec } from '../../model/mounts.js';
+import type { ImageRecord } from '../../model/image.js';
 import type { Removable } from './cleanup.js';
 import { parseOsRelease, type OsRelease, type RootfsFacts } from './installers.js';
 
@@ -18,8 +16,6 @@ export interface CommandResult { exitCode: number; output: string; timedOut: boo
  * transient units, removed with its network at the end.
  */
 export class ProbeContainer {
-  private readonly exec: ContainerExec = hostExecPath();
-
   private constructor(private readonly engine: Engine, readonly id: string, readonly name: string, readonly network: string, private readonly target: ExecTarget) {}
 
   /**
@@ -42,13 +38,12 @@ export class ProbeContainer {
       await ProbeContainer.discard(engine, opts.name, network);
       throw err;
     }
-    const rec = await engine.containers.store.read(id);
-    const leader = rec?.state.nspawnPid ? await containerLeader(rec.state.nspawnPid) : undefined;
-    if (!rec || !leader) {
+    const target = await engine.containers.execTarget(id);
+    if (!target) {
       await ProbeContainer.discard(engine, id, network);
       throw new RackerError(`container ${opts.name} stopped right after booting`, { hint: `look at its boot log with racker logs ${opts.name}` });
     }
-    return new ProbeContainer(engine, id, rec.name, network, { machine: rec.name, leader });
+    return new ProbeContainer(engine, id, target.machine, network, target);
   }
 
   /** What removes the probe container `name` and its network, from before it is started (an interrupt while it boots). */
@@ -64,7 +59,7 @@ export class ProbeContainer {
 
   /** Run a command inside as a transient service; never throws for its exit code. */
   async run(argv: string[], opts: { env?: [string, string][]; timeoutMs?: number; inputFile?: string } = {}): Promise<CommandResult> {
-    const { cmd, args } = this.exec.command(this.target, buildSystemdRunArgs({ argv, env: opts.env ?? [], workdir: '/', tty: false }));
+    const { cmd, args } = unitCommand(this.target, argv, opts.env ?? []);
     const r = await runAllowFail(cmd, args, {
       all: true, timeout: opts.timeoutMs, stripFinalNewline: true,
       ...(opts.inputFile ? { inputFile: opts.inputFile } : {}),

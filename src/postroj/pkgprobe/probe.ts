@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Engine } from '../../engine/engine.js';
 import { nodeScript, runAllowFail } from '../../process.js';
-import type { ImageRecord } from '../../store/image-store.js';
+import type { ImageRecord } from '../../model/image.js';
 import { checkFormat, installerFor, type PackageInstaller } from './installers.js';
 import { oneLine, type NetworkCheck, type NetworkVerdict } from './network-check.js';
 import type { PackageFormat } from './package-source.js';

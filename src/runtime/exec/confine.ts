@@ -1,5 +1,5 @@
 import { nativeTool } from '../../native-tool.js';
-import type { ParityOptions } from '../../store/parity-spec.js';
+import type { ParityOptions } from '../../model/parity.js';
 import { effectiveCaps, noNewPrivileges } from '../capabilities.js';
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type HealthState } from '../../../src/engine/health.js';
 import { matchesFilters, parsePsFilters } from '../../../src/cli/ps-filter.js';
 import { statusText } from '../../../src/cli/racker/ps.js';
-import type { ContainerRecord } from '../../../src/store/container-store.js';
+import type { ContainerRecord } from '../../../src/model/container.js';
 
 const base = { machine: 'c1', directory: '/s/rootfs', argv: ['sh'], env: [] as [string, string][], tty: false, binds: [], register: false };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffContainers, eventJson, formatEvent } from '../../../src/compose/events.js';
-import type { ContainerRecord } from '../../../src/store/container-store.js';
+import type { ContainerRecord } from '../../../src/model/container.js';
 
 const rec = (id: string, state: Partial<ContainerRecord['state']>) => ({
   id, name: `p-web-${id}`, imageName: 'busybox', spec: { labels: { 'com.docker.compose.service': 'web' } }, state,

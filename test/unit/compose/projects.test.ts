@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { projectRows, projectStatus } from '../../../src/compose/projects.js';
-import type { ContainerRecord } from '../../../src/store/container-store.js';
+import type { ContainerRecord } from '../../../src/model/container.js';
 
 const rec = (project: string, status: ContainerRecord['state']['status'], extra: Record<string, string> = {}) => ({
   spec: { labels: { 'com.docker.compose.project': project, 'com.docker.compose.oneoff': 'False', 'com.docker.compose.project.config_files': `/p/${project}/compose.yaml`, ...extra } },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { meets, notRunning, waitFor } from '../../../src/engine/container-state.js';
-import type { ContainerRecord, ContainerState, ContainerStore } from '../../../src/store/container-store.js';
+import type { ContainerStore } from '../../../src/store/container-store.js';
+import type { ContainerRecord, ContainerState } from '../../../src/model/container.js';
 
 const record = (state: ContainerState): ContainerRecord => ({
   id: 'e'.repeat(64), name: 'web', image: `sha256:${'c'.repeat(64)}`, imageName: 'busybox', layers: [], argv: ['sh'],

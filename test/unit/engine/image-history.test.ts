@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { imageHistory } from '../../../src/engine/image-history.js';
-import type { ImageRecord } from '../../../src/store/image-store.js';
+import type { ImageRecord } from '../../../src/model/image.js';
 
 const rec = (history: unknown[] | undefined, layers = ['sha256:a', 'sha256:b']): ImageRecord => ({
   id: 'sha256:' + 'f'.repeat(64), manifestDigest: 'sha256:m', repoDigests: [], layers, diffIds: [], size: 0, pulledAt: '2026-01-02T00:00:00Z', source: 'x',

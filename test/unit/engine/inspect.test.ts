@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { containerJson } from '../../../src/engine/inspect.js';
-import { ContainerStore, type ContainerRecord } from '../../../src/store/container-store.js';
+import { ContainerStore } from '../../../src/store/container-store.js';
+import type { ContainerRecord } from '../../../src/model/container.js';
 import { StoreLayout } from '../../../src/store/layout.js';
 
 const ID = 'f'.repeat(64);

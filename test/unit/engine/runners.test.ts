@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openRoot, runnerFor } from '../../../src/engine/runners.js';
 import { AppRunner } from '../../../src/runtime/app-run.js';
 import { BootRunner } from '../../../src/runtime/boot-run.js';
-import type { ContainerRecord } from '../../../src/store/container-store.js';
+import type { ContainerRecord } from '../../../src/model/container.js';
 
 describe('runnerFor', () => {
   it("picks the runner by the stored spec's mode", () => {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { RackerError } from '../../../src/errors.js';
 import { ENV_TOTAL_MAX_BYTES } from '../../../src/runtime/env.js';
 import { checkSpecInput, commandLine, DEFAULT_BOOT_TIMEOUT, DEFAULT_STOP_TIMEOUT, specFor } from '../../../src/engine/spec.js';
-import type { ImageRecord } from '../../../src/store/image-store.js';
-import type { TmpfsMount } from '../../../src/store/container-store.js';
+import type { ImageRecord } from '../../../src/model/image.js';
+import type { TmpfsMount } from '../../../src/model/mounts.js';
 
 describe('command line', () => {
   const cfg = { Entrypoint: ['/ep'], Cmd: ['default'] };

@@ -5,9 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  DigestVerifier, digestOfBuffer, digestOfFile, isValidDigest, parseDigest, parseDigestHex, shortId, verifyBuffer,
-} from '../../../src/image/digest.js';
+import { digestOfBuffer, digestOfFile, DigestVerifier, isValidDigest, parseDigest, parseDigestHex, verifyBuffer } from '../../../src/image/digest.js';
 import { RackerError } from '../../../src/errors.js';
 
 const data = Buffer.from('hello, racker\n');
@@ -131,18 +129,6 @@ describe('parseDigestHex messages', () => {
     expect(e!.message).not.toMatch(/[\x00-\x1f]/);
     expect(e!.message).toContain('\\x1b]0;pwned\\x07');
     expect(e!.message.length).toBeLessThan(120);
-  });
-});
-
-describe('shortId', () => {
-  it('shortens a container id (64 hex) to its first 12 digits', () => {
-    const id = '0123456789abcdef'.repeat(4);
-    expect(shortId(id)).toBe('0123456789ab');
-  });
-
-  it('shortens an image id or digest to 12 hex digits after the algorithm', () => {
-    expect(shortId(`sha256:${'0123456789abcdef'.repeat(4)}`)).toBe('0123456789ab');
-    expect(shortId(D512)).toBe('b2b2b2b2b2b2');
   });
 });
 

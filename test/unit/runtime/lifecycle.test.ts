@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RackerError } from '../../../src/errors.js';
 import { can, isRunning, mustBeAbleTo, toExited, toRunning, type Action, type ContainerStatus } from '../../../src/runtime/lifecycle.js';
-import type { ContainerRecord, ContainerState } from '../../../src/store/container-store.js';
+import type { ContainerRecord, ContainerState } from '../../../src/model/container.js';
 
 const record = (state: ContainerState): ContainerRecord => ({
   id: 'e'.repeat(64), name: 'web', image: `sha256:${'c'.repeat(64)}`, imageName: 'busybox', layers: [], argv: ['sh'],

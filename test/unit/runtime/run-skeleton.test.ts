@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AttachedChild } from '../../../src/process.js';
-import type { ContainerRecord } from '../../../src/store/container-store.js';
-import type { ImageRecord } from '../../../src/store/image-store.js';
+import type { ContainerRecord } from '../../../src/model/container.js';
+import type { ImageRecord } from '../../../src/model/image.js';
 import type { ConnectedNetwork, RunIO, RunnerDeps } from '../../../src/runtime/runner.js';
 import type { MountedContainer } from '../../../src/runtime/container-setup.js';
 import type { SignalForwarder } from '../../../src/runtime/signal-forwarder.js';

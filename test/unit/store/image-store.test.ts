@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RackerError } from '../../../src/errors.js';
-import { ImageStore, type ImageRecord } from '../../../src/store/image-store.js';
+import { ImageStore } from '../../../src/store/image-store.js';
+import type { ImageRecord } from '../../../src/model/image.js';
 
 let dir: string;
 beforeEach(async () => { dir = await mkdtemp(path.join(tmpdir(), 'racker-unit-')); });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RackerError } from '../../../src/errors.js';
 import { StoreLayout } from '../../../src/store/layout.js';
-import { ANONYMOUS_LABEL, VolumeStore } from '../../../src/store/volume-store.js';
+import { VolumeStore } from '../../../src/store/volume-store.js';
+import { ANONYMOUS_LABEL } from '../../../src/model/volume.js';
 
 let dir: string;
 let layout: StoreLayout;

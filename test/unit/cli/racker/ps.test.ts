@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { statusText } from '../../../../src/cli/racker/ps.js';
-import type { ContainerRecord } from '../../../../src/store/container-store.js';
+import type { ContainerRecord } from '../../../../src/model/container.js';
 
 describe('ps status', () => {
   const base = { id: 'a'.repeat(64), name: 'n', image: 'i', imageName: 'i', layers: [], argv: [], created: '2026-01-01T00:00:00Z', autoRemove: false } as const;

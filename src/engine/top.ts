@@ -1,13 +1,11 @@
 import { readFile, readlink } from 'node:fs/promises';
-import type { Engine } from '../engine/engine.js';
 import { containerLeader } from '../runtime/host.js';
 import { namespaceMembers } from '../runtime/pid-namespace.js';
-import type { ContainerRecord } from '../store/container-store.js';
+import type { ContainerRecord } from '../model/container.js';
 import { cleanText } from '../untrusted.js';
 
-/** `compose top`: the processes in a container's PID namespace, host pids, their command lines (cleaned: they are the container's). */
-export async function processesOf(engine: Engine, rec: ContainerRecord): Promise<{ pid: number; cmd: string }[]> {
-  const now = await engine.containers.get(rec.id);
+/** `compose top`: the processes in a running container's PID namespace, host pids, their command lines (cleaned: they are the container's). */
+export async function processesOf(now: ContainerRecord): Promise<{ pid: number; cmd: string }[]> {
   const leader = now.state.status === 'running' && now.state.nspawnPid ? await containerLeader(now.state.nspawnPid) : undefined;
   if (!leader) return [];
   const pidns = now.state.leader?.pidns ?? await readlink(`/proc/${leader}/ns/pid`).catch(() => '');

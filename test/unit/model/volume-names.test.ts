@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidVolumeName } from '../../../src/store/volume-names.js';
+import { isValidVolumeName } from '../../../src/model/volume-names.js';
 
 describe('volume names', () => {
   it("follow docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+", () => {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { RackerError } from '../errors.js';
-import type { ImageFetcher } from './fetcher.js';
-import { formatDockerReference, parseReference, type DockerReference, type ImageReference } from './reference.js';
+import type { ImageFetcher } from '../image/fetcher.js';
+import { formatDockerReference, parseReference, type DockerReference, type ImageReference } from '../image/reference.js';
 
 export interface SourceOptions {
   /** false: skip TLS verification and allow plain HTTP (podman's --tls-verify=false) */
@@ -38,6 +38,11 @@ export function storeNames(ref: ImageReference): StoreNames {
   return { canonical, tags: [canonical] };
 }
 
+/**
+ * The fetcher for a reference: the one place that knows every image source
+ * (registries in registry/, OCI layouts and archives in image/), so neither
+ * of those folders knows the other's fetchers.
+ */
 export async function fetcherFor(ref: ImageReference, opts: SourceOptions = {}): Promise<ImageFetcher> {
   // read on every pull (never on a run of a stored image); none at all means accept, as podman without one would not run
   const { loadPolicy } = await import('../registry/policy.js');
@@ -49,7 +54,7 @@ export async function fetcherFor(ref: ImageReference, opts: SourceOptions = {}):
   switch (ref.transport) {
     case 'docker': {
       // fetchers load on first use: `racker run` of a local image never needs them
-      const { endpointsFor, loadRegistriesConf } = await import('./registries-conf.js');
+      const { endpointsFor, loadRegistriesConf } = await import('../image/registries-conf.js');
       const { RegistryFetcher } = await import('../registry/registry-fetcher.js');
       const conf = await loadRegistriesConf();
       const endpoints = endpointsFor(conf, ref.registry, ref.repository, !!ref.digest);
@@ -59,12 +64,12 @@ export async function fetcherFor(ref: ImageReference, opts: SourceOptions = {}):
       });
     }
     case 'oci': {
-      const { OciLayoutFetcher } = await import('./oci-layout-fetcher.js');
+      const { OciLayoutFetcher } = await import('../image/oci-layout-fetcher.js');
       return new OciLayoutFetcher({ dir: path.resolve(ref.path), tag: ref.tag });
     }
     case 'oci-archive':
     case 'docker-archive': {
-      const { ArchiveFetcher } = await import('./archive-fetcher.js');
+      const { ArchiveFetcher } = await import('../image/archive-fetcher.js');
       return new ArchiveFetcher({ transport: ref.transport, file: path.resolve(ref.path), tag: ref.tag });
     }
     default:

@@ -1,4 +1,4 @@
-import { randomHex } from '../random.js';
+import { randomHex } from './random.js';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 

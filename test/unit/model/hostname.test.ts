@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidHostname } from '../../../src/runtime/hostname.js';
+import { isValidHostname } from '../../../src/model/hostname.js';
 
 describe('isValidHostname (what systemd-nspawn accepts)', () => {
   it('accepts labels of letters, digits and inner dashes', () => {
