@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { RackerError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerRecord } from '../model/container.js';
 import { labelOf, projectContainers, serviceOf } from './containers.js';
 import { LABEL } from './naming.js';
@@ -181,13 +180,11 @@ async function dependencyMet(engine: Engine, dep: string, cond: DependsOn, recs:
 
 /** Wait for a container to exit; its exit code. */
 export async function exitCodeOf(engine: Engine, rec: ContainerRecord, deadline: number, signal?: AbortSignal): Promise<number> {
-  for (;;) {
-    const now = await engine.containers.get(rec.id);
-    if (now.state.status === 'exited') return now.state.exitCode ?? -1;
-    if (signal?.aborted) throw new RackerError('interrupted', { exitCode: 130 });
-    if (Date.now() >= deadline) throw new RackerError(`container ${rec.name} did not exit in time`, { hint: 'raise --wait-timeout' });
-    await sleep(100);
-  }
+  const timeoutMs = deadline === Infinity ? undefined : Math.max(0, deadline - Date.now());
+  const r = await engine.containers.waitFor(rec.id, 'exited', { timeoutMs, signal });
+  if (r.met) return r.rec!.state.exitCode ?? -1;
+  if (r.why === 'aborted') throw new RackerError('interrupted', { exitCode: 130 });
+  throw new RackerError(`container ${rec.name} did not exit in time`, { hint: 'raise --wait-timeout' });
 }
 
 /** --wait: every container healthy (with a test) or running; one that exited 0 is fine when a service waits for it to complete. */

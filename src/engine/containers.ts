@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { signalNumber } from '../process.js';
-import { endProcesses, endSupervisor, isMounted, leftovers, sleep } from '../runtime/container-processes.js';
+import { askToStop, endProcesses, endSupervisor, isMounted, leftovers, signalMain } from '../runtime/container-processes.js';
 import { containerLeader } from '../runtime/host.js';
 import { can, mustBeAbleTo } from '../runtime/lifecycle.js';
 import { unmount } from '../runtime/overlay.js';
@@ -26,7 +26,8 @@ import { runnerFor, type RootDeps } from './runners.js';
 import { checkSpecInput, specFor, type ContainerSpecInput } from './spec.js';
 import { startDetached } from './supervisor.js';
 import { writeCidfile } from './cidfile.js';
-import { waitFor, type WaitCondition, type WaitOptions } from './wait.js';
+import { dockerWait, type WaitCondition, type WaitOptions } from './wait.js';
+import { notRunning, waitFor, type Want, type WaitForOptions, type WaitResult } from './container-state.js';
 import { removeCgroups } from '../runtime/cgroups.js';
 import { SignalForwarder } from '../runtime/signal-forwarder.js';
 import { byText } from '../compare.js';
@@ -147,7 +148,7 @@ export class ContainerService {
   async stop(nameOrId: string, timeoutSec?: number): Promise<ContainerRecord> {
     const rec = await this.get(nameOrId);
     if (!can(rec, 'stop') || !rec.state.nspawnPid) return rec;
-    try { process.kill(rec.state.nspawnPid, 'SIGTERM'); } catch { /* already gone */ }
+    askToStop(rec.state.nspawnPid);
     if (await this.waitExited(rec.id, (timeoutSec ?? rec.spec.stopTimeout) * 1000)) return rec;
     await this.killNow(rec);
     await this.waitExited(rec.id, 5000);
@@ -165,10 +166,9 @@ export class ContainerService {
     mustBeAbleTo(rec, 'kill');
     const sig = typeof signal === 'number' ? signal : `SIG${signal.toUpperCase().replace(/^SIG/, '')}` as NodeJS.Signals;
     if (typeof sig === 'string' && signalNumber(sig) === undefined) throw new RackerError(`invalid signal '${signal}'`, { hint: 'a name such as TERM or KILL, or a number' });
-    const leader = await containerLeader(rec.state.nspawnPid!);
-    if (!leader) throw new RackerError(`container ${rec.name} has no main process yet`, { hint: 'try again in a moment' });
-    if (sig === 'SIGKILL' || sig === 9) await this.store.write({ ...rec, state: { ...rec.state, killedBy: 'SIGKILL' } });
-    process.kill(leader, sig);
+    // recorded before the signal, so the runner that sees the exit knows why
+    const record = async () => { if (sig === 'SIGKILL' || sig === 9) await this.store.write({ ...rec, state: { ...rec.state, killedBy: 'SIGKILL' } }); };
+    if (!await signalMain(rec.state, sig, record)) throw new RackerError(`container ${rec.name} has no main process yet`, { hint: 'try again in a moment' });
     return rec;
   }
 
@@ -179,12 +179,9 @@ export class ContainerService {
       if (!opts.force) mustBeAbleTo(rec, 'remove');
       await this.killNow(rec);
       // its supervising racker notices the exit and records it; one that does not is ended by reconcile
-      for (let i = 0; i < 40 && rec.state.status === 'running'; i++) {
-        await sleep(50);
-        const fresh = await this.store.read(rec.id);
-        // gone: it was --rm, and its racker removed it
-        rec = fresh ?? { ...rec, state: { ...rec.state, status: 'exited' } };
-      }
+      const done = await waitFor(this.store, rec.id, notRunning, { timeoutMs: 2000 });
+      // gone: it was --rm, and its racker removed it
+      rec = done.rec ?? { ...rec, state: { ...rec.state, status: 'exited' } };
       rec = await reconcile(this.store, rec, this.ended);
     }
     // nothing of it may run on once it is gone: its PID namespace, nspawn, its supervisor, its mount
@@ -245,7 +242,12 @@ export class ContainerService {
   /** docker wait (and --condition healthy): the exit code, or undefined for healthy */
   async wait(nameOrId: string, condition: WaitCondition = 'not-running', timeoutMs?: number, opts: WaitOptions = {}): Promise<number | undefined> {
     const rec = await this.get(nameOrId);
-    return waitFor(rec, condition, async () => { const r = await this.store.read(rec.id); return r && reconcile(this.store, r); }, timeoutMs, opts);
+    return dockerWait(this.store, rec, condition, async id => { const r = await this.store.read(id); return r && reconcile(this.store, r); }, timeoutMs, opts);
+  }
+
+  /** Wait for a state of the container (or a test of its record), reconciled; throws when it is gone. */
+  async waitFor(nameOrId: string, want: Want, opts: Omit<WaitForOptions, 'read'> = {}): Promise<WaitResult> {
+    return waitFor(this.store, nameOrId, want, { ...opts, read: id => this.get(id) });
   }
 
   /** `top`: the processes in the container's PID namespace (host pids, cleaned command lines); none when it is not running. */
@@ -313,12 +315,8 @@ export class ContainerService {
   }
 
   private async waitExited(id: string, ms: number): Promise<boolean> {
-    for (const deadline = Date.now() + ms; Date.now() < deadline;) {
-      const rec = await this.store.read(id);
-      if (!rec || (await reconcile(this.store, rec, this.ended)).state.status !== 'running') return true;
-      await sleep(50);
-    }
-    return false;
+    const read = async (i: string) => { const rec = await this.store.read(i); return rec && reconcile(this.store, rec, this.ended); };
+    return (await waitFor(this.store, id, notRunning, { timeoutMs: ms, read })).met;
   }
 }
 

@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { debug } from '../log.js';
-import { abandonedMark, dropAbandonedMark, endProcesses, endSupervisor, isMounted, nspawnAlive, sleep, supervised } from '../runtime/container-processes.js';
+import { abandonedMark, dropAbandonedMark, endProcesses, endSupervisor, isMounted, nspawnAlive, supervised } from '../runtime/container-processes.js';
+import { waitFor } from './container-state.js';
 import { unmount } from '../runtime/overlay.js';
 import { toExited } from '../runtime/lifecycle.js';
 import type { ContainerStore } from '../store/container-store.js';
@@ -25,12 +26,11 @@ export async function reconcile(containers: ContainerStore, rec: ContainerRecord
   if (live) {
     debug(`container ${rec.name}: systemd-nspawn is gone; ending the container`);
     await endProcesses(rec.state);
-    for (const deadline = Date.now() + 5000; Date.now() < deadline && await supervised(containers, rec);) {
-      const fresh = await containers.read(rec.id);
-      if (!fresh) return toExited(rec, 137);
-      if (fresh.state.status !== 'running') return fresh;
-      await sleep(50);
-    }
+    // its supervisor records the exit, or lets go of the container (then it is judged below)
+    let letGo = false;
+    const read = async (id: string) => { letGo = !await supervised(containers, rec); return letGo ? undefined : containers.read(id); };
+    const done = await waitFor(containers, rec.id, r => letGo || r?.state.status !== 'running', { timeoutMs: 5000, read });
+    if (done.met && !letGo) return done.rec ?? toExited(rec, 137);
     const fresh = await containers.read(rec.id);
     if (fresh && fresh.state.status !== 'running') return fresh;
     await endSupervisor(containers, rec, 0);

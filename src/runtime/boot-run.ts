@@ -1,41 +1,30 @@
-import { lstat, open, readFile, readlink, rm } from 'node:fs/promises';
+import { open, readFile, readlink, rm, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { containerWorkdir } from './workdir.js';
 import { debug, verbose } from '../log.js';
 import { runAllowFail, spawnAttached, type AttachedChild } from '../process.js';
-import type { ImageStore } from '../store/image-store.js';
 import type { ImageRecord } from '../model/image.js';
-import type { ContainerStore } from '../store/container-store.js';
 import type { ContainerRecord } from '../model/container.js';
-import { toExited, toRunning } from './lifecycle.js';
 import type { ConnectedNetwork, ContainerRunner, RunHooks, RunIO, RunnerDeps } from './runner.js';
-import { prepareMounts, removeAnonymousVolumes } from './container-mounts.js';
-import type { StoreLayout } from '../store/layout.js';
+import { prepareMounts } from './container-mounts.js';
 import { buildNspawnArgs } from './nspawn-args.js';
 import { planNspawnEnv, writeNspawnSettings } from './nspawn-env.js';
 import { containerLeader, systemdIsPid1 } from './host.js';
 import { mkdirInRoot, resolveInRoot } from './rootfs-path.js';
-import { mountContainer, releaseBoth, writeIdentityFiles } from './container-setup.js';
+import { mountContainer, writeIdentityFiles, type MountedContainer } from './container-setup.js';
 import { LogWriter, LOG_FILE } from './container-log.js';
 import { etcBinds } from './etc-files.js';
 import { checkCommand, DEFAULT_PATH } from './command-lookup.js';
-import { SignalForwarder } from './signal-forwarder.js';
-import { killRunning, markSupervised } from './container-processes.js';
-import { endWithNspawn, findLeader, nspawnState } from './pid-namespace.js';
-import { ownToken } from '../lock.js';
-import { checkVolumeSource, makeMountPoint } from './volumes.js';
+import { askToStop, killRunning } from './container-processes.js';
+import { pollUntil } from '../poll.js';
+import { makeMountPoint } from './volumes.js';
 import { hostExecPath, type ContainerExec, type ExecTarget } from './exec/container-exec.js';
 import { buildSystemdRunArgs } from './exec/systemd-run-args.js';
 import { prepareUnitEnv, RUN_ENV, unitEnvBind, writeUnitEnv } from './exec/unit-env.js';
 import { useTerminal } from './terminal.js';
-import { applySysctls, nspawnEnv, parityBinds } from './parity-args.js';
-import { nspawnCommand } from './nspawn-netns.js';
-import { inCgroups, makeCgroups, oomKilled, removeCgroups, type ContainerCgroups } from './cgroups.js';
-
-
-/** how often to ask systemd whether it is up: each ask is an nsenter + systemctl (a few ms) */
-const BOOT_POLL_MS = 30;
+import { parityBinds } from './parity-args.js';
+import { runContainer, type Launch, type RunContext, type RunMode, type Running } from './run-skeleton.js';
 
 const INIT_PATHS = ['/usr/lib/systemd/systemd', '/lib/systemd/systemd'];
 
@@ -70,156 +59,138 @@ async function tail(file: string, lines: number): Promise<string> {
 export class BootRunner implements ContainerRunner {
   private readonly exec: ContainerExec = hostExecPath();
 
-  private readonly layout: StoreLayout;
-  private readonly images: ImageStore;
-  private readonly containers: ContainerStore;
+  constructor(private readonly deps: RunnerDeps) {}
 
-  constructor(private readonly deps: RunnerDeps) {
-    this.images = deps.images;
-    this.containers = deps.containers;
-    this.layout = deps.images.layout;
+  run(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks = {}): Promise<number> {
+    return runContainer(this.deps, rec, image, io, hooks, new BootMode(this.deps, this.exec, rec.spec.stopTimeout));
+  }
+}
+
+/** What a booted run does within the run's skeleton (run-skeleton.ts): systemd as PID 1, the command through systemd-run. */
+class BootMode implements RunMode {
+  readonly networkFirst = false;
+  /** where PID 1 is not systemd: a cgroup tree of its own for the container's systemd, with its limits (docs/run.md) */
+  readonly cgroups = { own: true };
+  private mounts: Awaited<ReturnType<typeof prepareMounts>> | undefined;
+  private workdir = '/';
+  private bootLog = '';
+  private runEnvFile: string | undefined;
+  private poweringOff: Promise<void> | undefined;
+
+  constructor(private readonly deps: RunnerDeps, private readonly exec: ContainerExec, private readonly stopTimeout: number) {}
+
+  check(rec: ContainerRecord, io: RunIO): void {
+    if (rec.spec.command.length === 0 && io.output !== 'log') throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
   }
 
-  async run(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks = {}): Promise<number> {
-    const spec = rec.spec;
-    if (spec.command.length === 0 && io.output !== 'log') throw new RackerError('no command specified', { hint: 'give a command after the image name, e.g. bash' });
-    for (const v of spec.volumes) await checkVolumeSource(v);
-    // from here on a signal must not end racker before it has undone the start
-    const own = io.signals ? undefined : new SignalForwarder();
-    const signals = io.signals ?? own!;
-    const unmark = await markSupervised(this.containers, rec.id).catch((err: unknown) => { own?.dispose(); throw err; });
-    try {
-      return await this.runMarked(rec, image, io, hooks, signals);
-    } finally {
-      await unmark();
-      own?.dispose();
-    }
+  hostname(rec: ContainerRecord): string {
+    return rec.name;
   }
 
-  private async runMarked(rec: ContainerRecord, image: ImageRecord, io: RunIO, hooks: RunHooks, signals: SignalForwarder): Promise<number> {
-    const spec = rec.spec;
-    let c = await mountContainer(this.layout, this.containers, rec);
-    if (rec.state.status === 'created' && !await hasSystemd(c.rootfs)) {
-      // an OS image without systemd: boot a derived image that has it (made once), in this same container
-      let derived: ImageRecord;
-      try {
-        derived = await (await import('./provision.js')).provisionSystemd(this.images, this.containers, image, spec.imageName, c.rootfs);
-      } catch (err) {
-        await c.release();
-        throw err;
-      }
-      await c.unmount();
-      // the container never ran: a fresh writable layer over the derived image's layers
-      await rm(path.join(c.dir, 'upper'), { recursive: true, force: true });
-      await rm(path.join(c.dir, 'work'), { recursive: true, force: true });
-      image = derived;
-      Object.assign(rec, { image: derived.id, layers: derived.layers, spec: { ...spec, image: derived.id } });
-      await this.containers.write(rec);
-      c = await mountContainer(this.layout, this.containers, rec);
-    }
-    let nspawn: AttachedChild | undefined;
-    let ended: Promise<void> | undefined;
-    let network: ConnectedNetwork | undefined;
-    let cg: ContainerCgroups | undefined;
-    let poweringOff: Promise<void> | undefined;
-    let runEnvFile: string | undefined;
+  async mount(rec: ContainerRecord, image: ImageRecord): Promise<{ root: MountedContainer; image: ImageRecord }> {
+    const { images, containers } = this.deps;
+    const c = await mountContainer(images.layout, containers, rec);
+    if (rec.state.status !== 'created' || await hasSystemd(c.rootfs)) return { root: c, image };
+    // an OS image without systemd: boot a derived image that has it (made once), in this same container
+    let derived: ImageRecord;
     try {
-      const hostname = spec.hostname ?? rec.name;
-      await writeIdentityFiles(c.rootfs, hostname, c.dir);
-      // a persistent journal in the writable layer, so `racker logs` can read it after the run
-      await mkdirInRoot(c.rootfs, '/var/log/journal');
-      for (const v of spec.volumes) await makeMountPoint(c.rootfs, v);
-      const mounts = await prepareMounts(this.deps.volumes, rec, c.rootfs);
-      const workdir = containerWorkdir(spec.workdir, image.config.config?.WorkingDir);
-      if (spec.command.length) await checkCommand(c.rootfs, spec.command[0], DEFAULT_PATH, workdir);
+      derived = await (await import('./provision.js')).provisionSystemd(images, containers, image, rec.spec.imageName, c.rootfs);
+    } catch (err) {
+      await c.release();
+      throw err;
+    }
+    await c.unmount();
+    // the container never ran: a fresh writable layer over the derived image's layers
+    await rm(path.join(c.dir, 'upper'), { recursive: true, force: true });
+    await rm(path.join(c.dir, 'work'), { recursive: true, force: true });
+    Object.assign(rec, { image: derived.id, layers: derived.layers, spec: { ...rec.spec, image: derived.id } });
+    await containers.write(rec);
+    return { root: await mountContainer(images.layout, containers, rec), image: derived };
+  }
 
-      network = await this.deps.connectNetwork(rec, image, hostname);
-      await network.writeFiles(c.dir);
-      const extra = await parityBinds(spec, c.rootfs);
-      const bootLog = path.join(c.dir, 'boot.log');
-      const log = await open(bootLog, 'w', 0o600);
-      try {
-        // where PID 1 is not systemd: a cgroup tree of its own for the container's systemd, with its limits (docs/run.md)
-        cg = systemdIsPid1() ? undefined : await makeCgroups(rec.id, spec, { own: true });
-        // init's environment, and the command's (an EnvironmentFile= of racker's, bound read-only), off any command line
-        const envPlan = planNspawnEnv(extra.env);
-        await writeNspawnSettings(c.dir, rec.name, envPlan.settings);
-        await prepareUnitEnv(c.dir);
-        runEnvFile = (await writeUnitEnv(c.dir, spec.env, RUN_ENV)).inContainer;
-        const start = inCgroups(cg, ...nspawnCommand(network, buildNspawnArgs({
-          machine: rec.name, directory: c.rootfs, argv: [], env: [], envArgs: envPlan.args, hostname, boot: true,
-          tty: false, binds: [...etcBinds(c.dir), unitEnvBind(c.dir), ...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(), parity: spec,
-          extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
-        })));
-        // interrupted while it was being made: undo the start (the clean-up below) and exit as docker does
-        if (signals.exitCode !== undefined) return signals.exitCode;
-        nspawn = spawnAttached(start.cmd, start.args, 'ignore', log.fd, { env: { ...nspawnEnv(spec, network.ownNamespace), ...envPlan.processEnv } });
-      } finally {
-        await log.close();
-      }
-      const leader = await findLeader(nspawn);
-      if (leader) await applySysctls(spec, leader.pid);
-      Object.assign(rec, toRunning(rec, { supervisor: await ownToken(), ...await nspawnState(nspawn), leader, startedAt: new Date().toISOString(), cgroups: cg?.dirs, ports: network.ports }));
-      await this.containers.write(rec);
-      // Ctrl-C / SIGTERM (also one held since the start) powers the container off; that ends a command's unit and systemd-run with it
-      signals.forwardTo(nspawn, spec.stopTimeout);
-      // nspawn killed: systemd and everything under it would run on
-      let killed: number | undefined;
-      ended = endWithNspawn(nspawn, leader);
-      void nspawn.exited.then(n => { if (n > 128) killed = n; });
+  async prepare({ rec, image, root: { rootfs, dir }, hostname }: RunContext): Promise<void> {
+    const spec = rec.spec;
+    await writeIdentityFiles(rootfs, hostname, dir);
+    // a persistent journal in the writable layer, so `racker logs` can read it after the run
+    await mkdirInRoot(rootfs, '/var/log/journal');
+    for (const v of spec.volumes) await makeMountPoint(rootfs, v);
+    this.mounts = await prepareMounts(this.deps.volumes, rec, rootfs);
+    this.workdir = containerWorkdir(spec.workdir, image.config.config?.WorkingDir);
+    if (spec.command.length) await checkCommand(rootfs, spec.command[0], DEFAULT_PATH, this.workdir);
+  }
 
-      // powered off by a signal while it booted: not a failure to boot
-      const target = await this.waitUntilBooted(rec.name, nspawn, bootLog, spec.bootTimeout).catch((err: unknown) => {
-        if (signals.exitCode === undefined) throw err;
+  async launch({ rec, root: { rootfs, dir }, hostname, network }: RunContext & { network: ConnectedNetwork }): Promise<Launch> {
+    const spec = rec.spec;
+    const mounts = this.mounts!;
+    const extra = await parityBinds(spec, rootfs);
+    this.bootLog = path.join(dir, 'boot.log');
+    const log = await open(this.bootLog, 'w', 0o600);
+    try {
+      // init's environment, and the command's (an EnvironmentFile= of racker's, bound read-only), off any command line
+      const envPlan = planNspawnEnv(extra.env);
+      await writeNspawnSettings(dir, rec.name, envPlan.settings);
+      await prepareUnitEnv(dir);
+      this.runEnvFile = (await writeUnitEnv(dir, spec.env, RUN_ENV)).inContainer;
+      const args = buildNspawnArgs({
+        machine: rec.name, directory: rootfs, argv: [], env: [], envArgs: envPlan.args, hostname, boot: true,
+        tty: false, binds: [...etcBinds(dir), unitEnvBind(dir), ...spec.volumes, ...mounts.binds, ...extra.binds], register: systemdIsPid1(), parity: spec,
+        extra: [...mounts.nspawnArgs, ...network.nspawnArgs],
       });
-      if (target) hooks.onStarted?.(rec);
-      // a signal came while it booted: it is powering off, its command is not started
-      let code = !target || signals.exitCode !== undefined ? 0 : spec.command.length ? await this.runCommand(target, rec, io, workdir, c.dir, runEnvFile) : await nspawn.exit;
-      code = signals.exitCode ?? killed ?? code;
-      await hooks.beforeExit?.();
-      // the container powers off while its exit is recorded, not after
-      poweringOff = this.powerOff(nspawn, spec.stopTimeout);
-      poweringOff.catch(() => undefined);
-      Object.assign(rec, toExited(rec, code));
-      if (cg && await oomKilled(cg)) rec.state.oomKilled = true;
-      await this.containers.write(rec);
-      return code;
-    } finally {
-      // (a second signal while it powers off kills it at once)
-      if (nspawn) await (poweringOff ?? this.powerOff(nspawn, spec.stopTimeout));
-      signals.ended();
-      await ended;
-      await releaseBoth(network, c);
-      if (rec.autoRemove) await removeAnonymousVolumes(this.deps.volumes, rec);
-      if (cg) await removeCgroups(cg.dirs);
+      return { args, processEnv: envPlan.processEnv, stdin: 'ignore', output: log.fd, spawned: () => log.close() };
+    } catch (err) {
+      await log.close();
+      throw err;
     }
+  }
+
+  async waitForEnd({ rec, io, hooks, signals, nspawn, root }: Running): Promise<number> {
+    const spec = rec.spec;
+    // nspawn killed: systemd and everything under it would run on (the skeleton ends them)
+    let killed: number | undefined;
+    void nspawn.exited.then(n => { if (n > 128) killed = n; });
+    // powered off by a signal while it booted: not a failure to boot
+    const target = await this.waitUntilBooted(rec.name, nspawn, this.bootLog, spec.bootTimeout).catch((err: unknown) => {
+      if (signals.exitCode === undefined) throw err;
+    });
+    if (target) hooks.onStarted?.(rec);
+    // a signal came while it booted: it is powering off, its command is not started
+    let code = !target || signals.exitCode !== undefined ? 0 : spec.command.length ? await this.runCommand(target, rec, io, this.workdir, root.dir, this.runEnvFile) : await nspawn.exit;
+    code = signals.exitCode ?? killed ?? code;
+    await hooks.beforeExit?.();
+    // the container powers off while its exit is recorded, not after
+    this.poweringOff = this.powerOff(nspawn, this.stopTimeout);
+    this.poweringOff.catch(() => undefined);
+    return code;
+  }
+
+  /** (a second signal while it powers off kills it at once) */
+  async stop(nspawn: AttachedChild): Promise<void> {
+    await (this.poweringOff ?? this.powerOff(nspawn, this.stopTimeout));
   }
 
   /** Wait for the leader to appear and for systemd to finish starting up. */
   private async waitUntilBooted(machine: string, nspawn: AttachedChild, bootLog: string, timeoutSec: number): Promise<ExecTarget> {
-    const deadline = Date.now() + timeoutSec * 1000;
-    let exited = false;
-    void nspawn.exit.then(() => { exited = true; }, () => { exited = true; });
+    // nspawn's exit ends the wait at once
+    const exited = new AbortController();
+    void nspawn.exit.then(() => exited.abort(), () => exited.abort());
+    const failedToBoot = async () => new RackerError(`container ${machine} failed to boot (systemd-nspawn exited)\n${await tail(bootLog, 20)}`, { hint: 'the lines above are the end of its boot log' });
     let state = 'not started';
-    for (;;) {
-      if (exited) {
-        throw new RackerError(`container ${machine} failed to boot (systemd-nspawn exited)\n${await tail(bootLog, 20)}`, { hint: 'the lines above are the end of its boot log' });
-      }
+    const booted = await pollUntil(async (): Promise<ExecTarget | 'failed' | undefined> => {
+      if (exited.signal.aborted) throw await failedToBoot();
       const leader = nspawn.pid ? await containerLeader(nspawn.pid) : undefined;
-      if (leader && await initStarted(nspawn.pid!, leader)) {
-        const target = { machine, leader };
-        const { cmd, args } = this.exec.command(target, ['systemctl', 'is-system-running']);
-        const r = await runAllowFail(cmd, args);
-        state = String(r.stdout).trim() || state;
-        if (state === 'running' || state === 'degraded') {
-          verbose(`container ${machine} booted (${state})`);
-          return target;
-        }
-        // 'offline' only means systemd cannot be reached yet; keep polling
-        if (['maintenance', 'stopping'].includes(state)) break;
-      }
-      if (Date.now() > deadline) break;
-      await new Promise(r => setTimeout(r, BOOT_POLL_MS));
+      if (!leader || !await initStarted(nspawn.pid!, leader)) return undefined;
+      const target = { machine, leader };
+      const { cmd, args } = this.exec.command(target, ['systemctl', 'is-system-running']);
+      const r = await runAllowFail(cmd, args);
+      state = String(r.stdout).trim() || state;
+      if (state === 'running' || state === 'degraded') return target;
+      // 'offline' only means systemd cannot be reached yet; keep asking
+      return ['maintenance', 'stopping'].includes(state) ? 'failed' : undefined;
+    }, { timeoutMs: timeoutSec * 1000, signal: exited.signal });
+    if (!booted && exited.signal.aborted) throw await failedToBoot();
+    if (booted && booted !== 'failed') {
+      verbose(`container ${machine} booted (${state})`);
+      return booted;
     }
     const leader = nspawn.pid ? await containerLeader(nspawn.pid) : undefined;
     let failed = '';
@@ -258,7 +229,7 @@ export class BootRunner implements ContainerRunner {
   private async powerOff(nspawn: AttachedChild, timeoutSec: number): Promise<void> {
     let done = false;
     const exited = nspawn.exit.then(() => { done = true; }, () => { done = true; });
-    nspawn.kill('SIGTERM');
+    askToStop(nspawn);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([exited, new Promise(r => { timer = setTimeout(r, timeoutSec * 1000); })]);
     // a pending timer would keep a supervisor alive for up to the stop timeout

@@ -1,5 +1,6 @@
 import { readFile, readdir, rmdir, mkdir, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
+import { pollUntil } from '../poll.js';
 import { RackerError, isErrno } from '../errors.js';
 import type { ParityOptions } from '../model/parity.js';
 import { debug, warn } from '../log.js';
@@ -261,16 +262,19 @@ export async function removeCgroups(dirs: string[]): Promise<void> {
 async function removeTree(dir: string): Promise<void> {
   const children = await readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const child of children) if (child.isDirectory()) await removeTree(path.join(dir, child.name));
-  for (let i = 0; ; i++) {
+  // busy until the kernel has let go of its last process (a moment after that process's exit)
+  let last: unknown;
+  const gone = await pollUntil(async () => {
     try {
       await rmdir(dir);
-      return;
+      return true;
     } catch (err) {
-      if (isErrno(err, 'ENOENT')) return;
-      if (i >= 50) { warn(`cgroup ${dir} could not be removed: ${(err as Error).message}`); return; }
-      await new Promise(r => setTimeout(r, 20));
+      if (isErrno(err, 'ENOENT')) return true;
+      last = err;
+      return undefined;
     }
-  }
+  }, { timeoutMs: 1000 });
+  if (!gone) warn(`cgroup ${dir} could not be removed: ${(last as Error).message}`);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { pollUntil } from '../poll.js';
 
 /**
  * One line an app container wrote: when, on which stream, and what. `p` marks
@@ -115,7 +116,7 @@ export class LogWriter {
   }
 
   async close(): Promise<void> {
-    for (let i = 0; i < 100 && this.pending > 0; i++) await new Promise(r => setTimeout(r, 10));
+    await pollUntil(async () => (this.pending > 0 ? undefined : true), { timeoutMs: 1000 });
     await new Promise<void>(resolve => this.out.end(() => resolve()));
   }
 }

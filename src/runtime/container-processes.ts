@@ -1,11 +1,13 @@
-import { mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { containerLeader } from './host.js';
 import { holderAlive, ownToken, processStartTime } from '../lock.js';
 import type { ContainerStore } from '../store/container-store.js';
 import type { ContainerRecord, ContainerState } from '../model/container.js';
-import { endNamespace, leaderAlive, namespaceMembers } from './pid-namespace.js';
-import { debug } from '../log.js';
+import { leaderAlive, namespaceMembers, type LeaderIdentity } from './pid-namespace.js';
+import { pollUntil, waitGone } from '../poll.js';
+import type { AttachedChild } from '../process.js';
+import { debug, warn } from '../log.js';
 import { readProcFile } from '../process.js';
 import { RackerError } from '../errors.js';
 import { shortId } from '../model/image.js';
@@ -22,6 +24,39 @@ export async function isMounted(target: string): Promise<boolean> {
   return mounts.split('\n').some(l => l.split(' ')[4] === target);
 }
 
+/**
+ * End the container's whole PID namespace: SIGKILL to its PID 1 makes the
+ * kernel kill every process in it. The leader is signalled only while it is
+ * the recorded process. Returns the pids still in the namespace after
+ * `timeoutMs` (empty: nothing of the container runs).
+ */
+export async function endNamespace(id: LeaderIdentity, timeoutMs = 5000): Promise<number[]> {
+  // held open while we look, so the namespace's inode number cannot pass to a new one
+  const pin = await open(`/proc/${id.pid}/ns/pid`, 'r').catch(() => undefined);
+  try {
+    // PID 1 gone: the kernel has already killed the rest of its namespace
+    if (!pin || !await leaderAlive(id)) return [];
+    debug(`ending PID namespace ${id.pidns}: SIGKILL to its PID 1 (host pid ${id.pid})`);
+    killLeader(id);
+    let left: number[] = [];
+    await pollUntil(async () => ((left = await namespaceMembers(id.pidns)).length ? undefined : true), { timeoutMs });
+    return left;
+  } finally {
+    await pin?.close();
+  }
+}
+
+/**
+ * Once systemd-nspawn has exited — also when it was killed and could not stop
+ * its container — end whatever is left of the container.
+ */
+export async function endWithNspawn(nspawn: AttachedChild, leader: LeaderIdentity | undefined): Promise<void> {
+  await nspawn.exited;
+  if (!leader) return;
+  const left = await endNamespace(leader);
+  if (left.length) warn(`processes of the container still run after SIGKILL: ${left.join(' ')}`);
+}
+
 /** Is the record's systemd-nspawn still that process (not a zombie, not a reused pid)? */
 export async function nspawnAlive(state: ContainerState): Promise<boolean> {
   const pid = state.nspawnPid;
@@ -31,14 +66,27 @@ export async function nspawnAlive(state: ContainerState): Promise<boolean> {
   return state.status === 'running' && (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'systemd-nspawn';
 }
 
-export const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+/**
+ * Ask a running container to stop: SIGTERM to its systemd-nspawn, which passes
+ * SIGTERM (or the stop signal) to an app's PID 1 or halts a booted systemd.
+ */
+export function askToStop(nspawn: number | { kill(s: NodeJS.Signals): void }): void {
+  if (typeof nspawn === 'object') { nspawn.kill('SIGTERM'); return; }
+  try { process.kill(nspawn, 'SIGTERM'); } catch { /* already gone */ }
+}
 
-export async function waitGone(alive: () => Promise<boolean>, ms: number): Promise<boolean> {
-  for (const deadline = Date.now() + ms; await alive();) {
-    if (Date.now() > deadline) return false;
-    await sleep(50);
-  }
+/** Send `sig` to the container's PID 1 (docker kill), after `before`; false when nspawn has not started one (yet). */
+export async function signalMain(state: ContainerState, sig: NodeJS.Signals | number, before?: () => Promise<void>): Promise<boolean> {
+  const leader = state.nspawnPid ? await containerLeader(state.nspawnPid) : undefined;
+  if (!leader) return false;
+  await before?.();
+  process.kill(leader, sig);
   return true;
+}
+
+/** SIGKILL the container's PID 1 (its whole PID namespace goes with it). */
+export function killLeader(leader: LeaderIdentity): void {
+  try { process.kill(leader.pid, 'SIGKILL'); } catch { /* gone */ }
 }
 
 /**

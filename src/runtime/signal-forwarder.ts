@@ -1,6 +1,6 @@
 import { debug } from '../log.js';
 import { signalNumber } from '../process.js';
-import { killRunning } from './container-processes.js';
+import { askToStop, killRunning } from './container-processes.js';
 
 type Child = { pid: number | undefined; kill(s: NodeJS.Signals): void };
 
@@ -38,7 +38,7 @@ export class SignalForwarder {
    * The container runs: signals held so far, and those to come, go to it.
    * @param stop asks the container to stop (default: SIGTERM to systemd-nspawn)
    */
-  forwardTo(child: Child, timeoutSec: number, stop: () => void = () => child.kill('SIGTERM')): void {
+  forwardTo(child: Child, timeoutSec: number, stop: () => void = () => askToStop(child)): void {
     this.target = { child, timeoutSec, stop };
     for (; this.held > 0; this.held--) this.act();
   }
