@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { containerRecord } from '../../helpers/container-record.js';
 import { meets, notRunning, waitFor } from '../../../src/engine/container-state.js';
 import type { ContainerStore } from '../../../src/store/container-store.js';
-import type { ContainerRecord, ContainerState } from '../../../src/model/container.js';
+import type { ContainerRecord } from '../../../src/model/container.js';
 
-const record = (state: ContainerState): ContainerRecord => ({
-  id: 'e'.repeat(64), name: 'web', image: `sha256:${'c'.repeat(64)}`, imageName: 'busybox', layers: [], argv: ['sh'],
-  created: '2026-01-01T00:00:00Z', autoRemove: false, state,
-  spec: {
-    mode: 'app', image: `sha256:${'c'.repeat(64)}`, imageName: 'busybox', command: ['sh'], env: [], volumes: [],
-    tty: false, interactive: false, autoRemove: false, stopTimeout: 10, bootTimeout: 60,
-  },
-});
+const record = containerRecord;
 const running = record({ status: 'running', nspawnPid: 4242, startedAt: '2026-01-01T00:01:00Z' });
 const exited = record({ status: 'exited', exitCode: 3, startedAt: '2026-01-01T00:01:00Z', finishedAt: '2026-01-01T00:02:00Z' });
 

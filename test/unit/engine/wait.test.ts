@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { containerRecord } from '../../helpers/container-record.js';
 import { conditionTest } from '../../../src/engine/wait.js';
-import type { ContainerRecord, ContainerState } from '../../../src/model/container.js';
+import type { ContainerState } from '../../../src/model/container.js';
 
-const record = (state: ContainerState): ContainerRecord => ({
-  id: 'e'.repeat(64), name: 'web', image: `sha256:${'c'.repeat(64)}`, imageName: 'busybox', layers: [], argv: ['sh'],
-  created: '2026-01-01T00:00:00Z', autoRemove: false, state,
-  spec: {
-    mode: 'app', image: `sha256:${'c'.repeat(64)}`, imageName: 'busybox', command: ['sh'], env: [], volumes: [],
-    tty: false, interactive: false, autoRemove: false, stopTimeout: 10, bootTimeout: 60,
-  },
-});
+const record = containerRecord;
 const running = (startedAt = 'T1', health?: 'healthy' | 'unhealthy' | 'starting') => record({
   status: 'running', nspawnPid: 1, startedAt,
   ...(health ? { health: { status: health, failingStreak: 0, log: [{ start: '', end: '', exitCode: 1, output: 'no\nreply\n' }] } } : {}),

@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { containerRecord } from '../../helpers/container-record.js';
 import { RackerError } from '../../../src/errors.js';
 import { can, isRunning, mustBeAbleTo, toExited, toRunning, type Action, type ContainerStatus } from '../../../src/runtime/lifecycle.js';
-import type { ContainerRecord, ContainerState } from '../../../src/model/container.js';
+import type { ContainerRecord } from '../../../src/model/container.js';
 
-const record = (state: ContainerState): ContainerRecord => ({
-  id: 'e'.repeat(64), name: 'web', image: `sha256:${'c'.repeat(64)}`, imageName: 'busybox', layers: [], argv: ['sh'],
-  created: '2026-01-01T00:00:00Z', autoRemove: false, state,
-  spec: {
-    mode: 'app', image: `sha256:${'c'.repeat(64)}`, imageName: 'busybox', command: ['sh'], env: [], volumes: [],
-    tty: false, interactive: false, autoRemove: false, stopTimeout: 10, bootTimeout: 60,
-  },
-});
+const record = containerRecord;
 
 const created = () => record({ status: 'created' });
 const running = () => record({ status: 'running', nspawnPid: 4242, supervisor: '4240 99', startedAt: '2026-01-01T00:01:00Z' });
