@@ -38,9 +38,9 @@ async function leaderOf(rec: ContainerRecord): Promise<number> {
 }
 
 /** A path inside the container: absolute, normalised; `contents` for docker's trailing `/.`. */
-function containerPath(p: string): { full: string; dir: string; base: string; contents: boolean } {
+export function containerPath(p: string): { full: string; dir: string; base: string; contents: boolean } {
   if (p === '' || p.includes('\0')) throw new RackerError(`cp: bad path in the container: ${shown(p)}`);
-  const full = path.posix.normalize(path.posix.join('/', p));
+  const full = path.posix.normalize(path.posix.join('/', p)).replace(/(.)\/+$/, '$1');
   const contents = p.endsWith('/.') || p === '.' || full === '/';
   if (contents) return { full, dir: full, base: '.', contents };
   return { full, dir: path.posix.dirname(full), base: path.posix.basename(full), contents };
@@ -107,7 +107,7 @@ async function drain(e: TarEntry): Promise<void> {
 }
 
 /** An archive name as components under the copied top (`base`): no absolute names, no `..`, nothing else at the top. */
-function entryPath(name: string, base: string): string[] {
+export function entryPath(name: string, base: string): string[] {
   const parts = name.split('/').filter(p => p !== '');
   if (name.startsWith('/') || parts.some(p => p === '..') || parts.length === 0) {
     throw new RackerError(`cp: the container sent an unsafe name ${shown(name)}`, { exitCode: CP_FAILED });
