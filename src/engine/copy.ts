@@ -87,9 +87,10 @@ export async function copyOut(rec: ContainerRecord, src: string, dest: string, o
       await writeEntries(readTar(stdout), from, dest, opts);
     }
   } catch (err) {
+    // a tar that failed by itself says why the archive is short; one racker stopped has nothing more to say
     child.kill('SIGKILL');
-    await done.catch(e => { throw e instanceof RackerError && e.exitCode !== CP_FAILED ? e : err; });
-    throw err;
+    const own = await done.then(() => undefined, (e: unknown) => e);
+    throw own && child.signalCode === null ? own : err;
   }
   await done;
 }
