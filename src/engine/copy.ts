@@ -90,7 +90,12 @@ export async function copyOut(rec: ContainerRecord, src: string, dest: string, o
     // a tar that failed by itself says why the archive is short; one racker stopped has nothing more to say
     child.kill('SIGKILL');
     const own = await done.then(() => undefined, (e: unknown) => e);
-    throw own && child.signalCode === null ? own : err;
+    if (own && child.signalCode === null) throw own;
+    // the reader's own words are about layers: say whose archive it was
+    if (err instanceof RackerError && /^(truncated|corrupt) tar/.test(err.message)) {
+      throw new RackerError(`cp: the archive from container ${rec.name} is not valid: ${err.message}`, { exitCode: CP_FAILED });
+    }
+    throw err;
   }
   await done;
 }
