@@ -30,7 +30,7 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'racker-test-cp-work-'));
   const dir = await mkdtemp(path.join(tmpdir(), 'racker-test-cp-image-'));
   try {
-    const tar = buildLayer([{ type: 'symlink', name: 'bin/tar', target: 'busybox' }, { type: 'symlink', name: 'bin/ln', target: 'busybox' }, { type: 'symlink', name: 'bin/chmod', target: 'busybox' }]);
+    const tar = buildLayer([{ type: 'symlink', name: 'bin/tar', target: 'busybox' }, { type: 'symlink', name: 'bin/ln', target: 'busybox' }, { type: 'symlink', name: 'bin/chmod', target: 'busybox' }, { type: 'symlink', name: 'bin/chown', target: 'busybox' }]);
     await writeOciLayout(dir, { layers: [busyboxLayer(), tar], config: { Cmd: ['sh'] }, tag: 'latest' });
     await pushLayout({ host: reg, storageDir: inject('registryStorage') } as never, dir, 'latest', 'fixtures/busybox-cp:latest');
   } finally {
@@ -107,6 +107,21 @@ describe('racker cp', () => {
     const r = await rk(['cp', '-', `${n}:/tmp`], { input });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await sh(n, 'cat /tmp/from-stdin.txt')).toBe('piped\n');
+  });
+
+  it('-a keeps uid and gid both ways; without it the copy is the copier\'s', async () => {
+    const n = await running();
+    await sh(n, 'echo o > /tmp/o && chown 1234:5678 /tmp/o');
+    const dest = await hostDir('own');
+    expect((await rk(['cp', '-a', `${n}:/tmp/o`, path.join(dest, 'kept')])).exitCode).toBe(0);
+    expect((await rk(['cp', `${n}:/tmp/o`, path.join(dest, 'plain')])).exitCode).toBe(0);
+    expect([lstatSync(path.join(dest, 'kept')).uid, lstatSync(path.join(dest, 'kept')).gid]).toEqual([1234, 5678]);
+    expect(lstatSync(path.join(dest, 'plain')).uid).toBe(process.getuid?.());
+    const { chown } = await import('node:fs/promises');
+    await chown(path.join(dest, 'kept'), 4321, 8765);
+    expect((await rk(['cp', '-a', path.join(dest, 'kept'), `${n}:/tmp/in-kept`])).exitCode).toBe(0);
+    expect((await rk(['cp', path.join(dest, 'kept'), `${n}:/tmp/in-plain`])).exitCode).toBe(0);
+    expect(await sh(n, 'stat -c %u:%g /tmp/in-kept /tmp/in-plain')).toBe('4321:8765\n0:0\n');
   });
 
   it('a symlink the container made resolves inside it, both ways', async () => {
