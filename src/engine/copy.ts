@@ -179,7 +179,8 @@ async function writeEntries(entries: AsyncIterable<TarEntry>, from: { base: stri
       }
       written.add(host);
     } else if (e.type === 'symlink') {
-      const inside = path.posix.normalize(path.posix.join(path.posix.dirname(['.', ...rest].join('/')), e.linkname));
+      // where the link resolves, from the copied tree's top; the top itself sits in the destination's directory, outside
+      const inside = path.posix.normalize(path.posix.join(rest.length ? ['.', ...rest.slice(0, -1)].join('/') : '..', e.linkname));
       if (e.linkname.startsWith('/') || inside === '..' || inside.startsWith('../')) {
         throw new RackerError(`cp: ${shown(e.name)} is a link pointing out of the copied tree (${shown(e.linkname)})`, { exitCode: CP_FAILED, hint: 'copy what it points to, or use -L' });
       }

@@ -157,6 +157,7 @@ describe('racker cp', () => {
       ['link out, then through it', buildTar([{ type: 'dir', name: 'x/' }, { type: 'symlink', name: 'x/link', target: host }, { type: 'file', name: 'x/link/pwned', body: 'owned\n' }])],
       ['.. in a name', buildTar([{ type: 'dir', name: 'x/' }, { type: 'file', name: `x/../../../../../../../..${host}/pwned`, body: 'owned\n' }])],
       ['absolute name', buildTar([{ type: 'file', name: `${host}/pwned`, body: 'owned\n' }])],
+      ['the top a link to something beside it', buildTar([{ type: 'symlink', name: 'x', target: 'victim' }])],
       ['link inside, then a file through it', buildTar([{ type: 'dir', name: 'x/' }, { type: 'dir', name: 'x/d/' }, { type: 'symlink', name: 'x/l', target: 'd' }, { type: 'file', name: 'x/l/f', body: 'owned\n' }])],
     ];
     const evil = path.join(await hostDir('evil'), 'evil.tar');
