@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { RackerError } from '../errors.js';
 import { signalNumber } from '../process.js';
 import { askToStop, endProcesses, endSupervisor, isMounted, leftovers, signalMain } from '../runtime/container-processes.js';
@@ -17,6 +18,7 @@ import type { Settings } from '../settings.js';
 import type { ContainerStore } from '../store/container-store.js';
 import type { ContainerRecord, ContainerSpec } from '../model/container.js';
 import { execIn, type ExecOptions, type ExecTarget } from './exec.js';
+import { copyIn, copyOut, type CopyOptions } from './copy.js';
 import { processesOf } from './top.js';
 import type { ImageService, PullOptions, PullPolicy } from './images.js';
 import { containerJson } from './inspect.js';
@@ -272,6 +274,16 @@ export class ContainerService {
     if (argv.length === 0) throw new RackerError('exec needs a command', { hint: 'racker exec CONTAINER COMMAND [ARG...]' });
     const rec = await this.get(nameOrId);
     return execIn(rec, await this.images.store.readImage(rec.image), this.rootfs(rec), argv, opts);
+  }
+
+  /** docker cp out of a running container: `src` inside it to the host path `dest`, or a tar to `out` when dest is `-` (engine/copy.ts). */
+  async copyOut(nameOrId: string, src: string, dest: string, out: Writable, opts: CopyOptions = {}): Promise<void> {
+    return copyOut(await this.get(nameOrId), src, dest, out, opts);
+  }
+
+  /** docker cp into a running container: the host path `src` (or a tar on `input` when src is `-`) to `dest` inside it. */
+  async copyIn(nameOrId: string, src: string, dest: string, input: Readable, opts: CopyOptions = {}): Promise<void> {
+    return copyIn(await this.get(nameOrId), src, dest, input, opts);
   }
 
   /** The container's output (app) or journal (booted), as a stream of lines. */

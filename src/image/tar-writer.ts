@@ -12,13 +12,25 @@ function octal(n: number, width: number): string {
   return n.toString(8).padStart(width - 1, '0') + '\0';
 }
 
-export function tarHeader(name: string, kind: 'file' | 'dir', size: number, mtime: number): Buffer {
-  if (Buffer.byteLength(name) > 100) throw new Error(`tar name too long: ${name}`);
+/** A name as ustar's prefix (up to 155 bytes) and name (up to 100) fields, split at a `/`. */
+function splitName(name: string): [string, string] {
+  if (Buffer.byteLength(name) <= 100) return ['', name];
+  for (let i = name.indexOf('/'); i > 0; i = name.indexOf('/', i + 1)) {
+    const prefix = name.slice(0, i);
+    const rest = name.slice(i + 1);
+    if (Buffer.byteLength(prefix) > 155) break;
+    if (rest && Buffer.byteLength(rest) <= 100) return [prefix, rest];
+  }
+  throw new Error(`tar name too long: ${name}`);
+}
+
+export function tarHeader(name: string, kind: 'file' | 'dir', size: number, mtime: number, mode?: number, owner?: { uid?: number; gid?: number }): Buffer {
+  const [prefix, rest] = splitName(name);
   const h = Buffer.alloc(BLOCK);
-  h.write(name, 0, 100, 'utf8');
-  h.write(octal(kind === 'dir' ? 0o755 : 0o644, 8), 100);
-  h.write(octal(0, 8), 108);
-  h.write(octal(0, 8), 116);
+  h.write(rest, 0, 100, 'utf8');
+  h.write(octal(mode ?? (kind === 'dir' ? 0o755 : 0o644), 8), 100);
+  h.write(octal(owner?.uid ?? 0, 8), 108);
+  h.write(octal(owner?.gid ?? 0, 8), 116);
   if (size < 0o77777777777) {
     h.write(octal(size, 12), 124);
   } else {
@@ -32,6 +44,7 @@ export function tarHeader(name: string, kind: 'file' | 'dir', size: number, mtim
   h.write(kind === 'dir' ? '5' : '0', 156);
   h.write('ustar\0', 257);
   h.write('00', 263);
+  if (prefix) h.write(prefix, 345, 155, 'utf8');
   let sum = 0;
   for (const b of h) sum += b;
   h.write(octal(sum, 7) + ' ', 148);
@@ -46,14 +59,14 @@ export function tarPadding(size: number): Buffer {
 export const TAR_END = Buffer.alloc(2 * BLOCK);
 
 export type TarMember =
-  | { name: string; kind: 'dir' }
-  | { name: string; kind: 'file'; size: number; content: () => Readable | Buffer };
+  | { name: string; kind: 'dir'; mode?: number; uid?: number; gid?: number }
+  | { name: string; kind: 'file'; size: number; content: () => Readable | Buffer; mode?: number; uid?: number; gid?: number };
 
 /** The archive as a stream of chunks; a file's content must have exactly its declared size. */
 export async function* writeTar(members: Iterable<TarMember> | AsyncIterable<TarMember>, mtime = 0): AsyncGenerator<Buffer> {
   for await (const m of members) {
-    if (m.kind === 'dir') { yield tarHeader(m.name.endsWith('/') ? m.name : `${m.name}/`, 'dir', 0, mtime); continue; }
-    yield tarHeader(m.name, 'file', m.size, mtime);
+    if (m.kind === 'dir') { yield tarHeader(m.name.endsWith('/') ? m.name : `${m.name}/`, 'dir', 0, mtime, m.mode, m); continue; }
+    yield tarHeader(m.name, 'file', m.size, mtime, m.mode, m);
     const content = m.content();
     let written = 0;
     if (Buffer.isBuffer(content)) {

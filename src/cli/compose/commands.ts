@@ -5,6 +5,7 @@ import type { Project } from '../../compose/types.js';
 import { printableJson, shown } from '../../untrusted.js';
 import { formatOption, integer, tlsVerifyOption } from '../options.js';
 import { formatTable } from '../table.js';
+import { copy, cpTarget, type CpFlags } from '../copy.js';
 import { registerRun } from './run.js';
 import { registerStatus } from './status.js';
 
@@ -150,6 +151,19 @@ export function registerRunning(compose: Command, engineOf: () => Engine, load: 
         return eq < 0 ? [e, process.env[e] ?? ''] : [e.slice(0, eq), e.slice(eq + 1)];
       });
       process.exitCode = await engine.containers.exec(rec.id, argv, { env, user: flags.user, workdir: flags.workdir, interactive: flags.tty, tty: flags.tty });
+    });
+
+  compose.command('cp')
+    .description('copy files between a running service container and the host')
+    .usage('[options] SERVICE:SRC DEST|-  or  SRC|- SERVICE:DEST')
+    .argument('<src>')
+    .argument('<dest>')
+    .option('-a, --archive', 'keep uid/gid')
+    .option('-L, --follow-link', 'follow symbolic links in the source')
+    .option('--index <n>', 'which container of the service', integer(1), 1)
+    .action(async (src: string, dest: string, flags: CpFlags & { index: number }) => {
+      const engine = engineOf();
+      await copy(engine, cpTarget(src), cpTarget(dest), flags, async service => (await containerOf(engine, (await load()), service, flags.index)).id);
     });
 
   registerRun(compose, engineOf, load);

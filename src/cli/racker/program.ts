@@ -12,6 +12,7 @@ import * as inspect from './inspect.js';
 import * as stop from './stop.js';
 import * as logs from './logs.js';
 import * as exec from './exec.js';
+import * as cp from './cp.js';
 import * as doctor from './doctor.js';
 import * as compose from './compose.js';
 import * as volume from './volume.js';
@@ -25,6 +26,6 @@ import * as system from './system.js';
 /** The racker CLI: every verb declared on one program. */
 export function rackerProgram(): Command {
   const program = createProgram('racker', 'run containers with systemd-nspawn: app containers from OCI images, and OS containers');
-  for (const verb of [pull, login, logout, run, exec, ps, logs, stop, wait, rm, images, rmi, save, load, image, inspect, network, volume, system, compose, doctor]) verb.register(program);
+  for (const verb of [pull, login, logout, run, exec, cp, ps, logs, stop, wait, rm, images, rmi, save, load, image, inspect, network, volume, system, compose, doctor]) verb.register(program);
   return program;
 }

@@ -37,3 +37,17 @@ describe('writeTar', () => {
     expect(h[131]).toBe(4);
   });
 });
+
+describe('tarHeader: long names, modes and owners', () => {
+  it('splits a name past 100 bytes into ustar\'s prefix and name, which the reader joins back', async () => {
+    const name = `${'d'.repeat(80)}/${'e'.repeat(60)}/f.txt`;
+    const tar = await collect(writeTar([{ name, kind: 'file', size: 2, content: () => Buffer.from('hi'), mode: 0o4750, uid: 7, gid: 8 }]));
+    const entries = [];
+    for await (const e of readTar(Readable.from([tar]))) entries.push(e);
+    expect(entries.map(e => [e.name, e.mode, e.uid, e.gid])).toEqual([[name, 0o4750, 7, 8]]);
+  });
+
+  it('refuses a name it cannot split', () => {
+    expect(() => tarHeader('x'.repeat(120), 'file', 0, 0)).toThrow(/too long/);
+  });
+});
