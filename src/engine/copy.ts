@@ -171,7 +171,10 @@ async function writeEntries(entries: AsyncIterable<TarEntry>, from: { base: stri
     if (e.type === 'file') {
       const fh: FileHandle = await open(host, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (top ? 0 : constants.O_NOFOLLOW), 0o600);
       try {
-        await pipeline(Readable.from(e.body()), fh.createWriteStream({ autoClose: false }));
+        // plain writes to the handle: a stream over it with autoClose off never settled under Node 18
+        for await (const chunk of e.body()) {
+          for (let off = 0; off < chunk.length;) off += (await fh.write(chunk, off)).bytesWritten;
+        }
         if (opts.archive) await fh.chown(e.uid, e.gid);
         await fh.chmod(e.mode & modeMask);
       } finally {
