@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // lane itself does not run there again. See docs/testing.md.
 const systemdHostLane = process.env.RACKER_TEST_LANE === 'systemd-host';
 const LANE_FILES = ['020-run', '035-run-input', '050-boot', '060-lifecycle', '065-orphans',
-  '100-network', '105-run-network', '110-volume', '125-compose', '126-compose-spec', '155-prune', '140-run-parity', '910-machined']
+  '100-network', '105-run-network', '110-volume', '125-compose', '126-compose-spec', '077-cp', '155-prune', '140-run-parity', '910-machined']
   .map(f => `test/integration/${f}.test.ts`);
 
 export default defineConfig({
